@@ -1,0 +1,60 @@
+#pragma once
+//! Run-time configuration of an introspection instance, given once at start-up.
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <unistd.h>
+
+#include <introspect/core/clock.hpp>
+
+namespace introspect::inline v1 {
+
+//! Where and as whom a product instance records; every field has a sensible default.
+struct config {
+  std::filesystem::path store{};        //!< empty: $INTROSPECT_STORE, else ./introspection
+  std::string instance{};               //!< empty: the host name
+  std::uint64_t file_bytes = 8u << 20;  //!< tiny: rotate a JSON-lines file past this size
+  unsigned files_kept = 8;              //!< tiny: rotated files kept (oldest removed)
+  std::size_t buffer_bytes = 4u << 20;  //!< tiny: records buffered between flushes
+  clock_fn clock = nullptr;             //!< nullptr: realtime_ns
+  bool report_errors = true;            //!< print a failure once on stderr
+};
+
+namespace detail {
+
+inline std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+// Fills every unset field from the environment or a default.
+inline config complete(config c) {
+  if (c.store.empty()) {
+    const char* env = std::getenv("INTROSPECT_STORE");
+    c.store = env && *env ? env : "introspection";
+  }
+  if (c.instance.empty()) c.instance = host_name();
+  if (!c.clock) c.clock = &realtime_ns;
+  if (c.files_kept == 0) c.files_kept = 1;
+  if (c.file_bytes < 4096) c.file_bytes = 4096;
+  return c;
+}
+
+// Instance names end up in file and scope names: keep them portable and traversal-free.
+inline std::string sanitize_instance(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+    out.push_back(ok ? ch : '_');
+  }
+  if (out.empty() || out == "." || out == "..") out = "instance";
+  if (out.size() > 128) out.resize(128);
+  return out;
+}
+
+}  // namespace detail
+}  // namespace introspect::inline v1

@@ -1,0 +1,74 @@
+#pragma once
+//! Every policy category and every policy, declared in one place. Definitions live in policy/.
+//!
+//! A policy is a type with a nested `category` naming its tag; introspection<P...> resolves
+//! the pack by category, order-free, and takes a missing category from the tier's defaults.
+#include <chrono>
+#include <cstdint>
+
+namespace introspect::inline v1 {
+
+//! A duration usable as a template argument (std::chrono::duration is not a structural type).
+struct duration_arg {
+  std::int64_t ns;
+  template <class R, class P>
+  constexpr duration_arg(std::chrono::duration<R, P> d) noexcept
+      : ns(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()) {}
+};
+
+//! Policy categories.
+namespace tag {
+struct tier {};
+struct cadence {};
+struct sink {};
+struct mapping {};
+struct mode {};
+struct sources {};
+struct kinds {};
+}  // namespace tag
+
+namespace tier {
+struct tiny;    //!< rotating JSON-lines files, no thread
+struct small;   //!< stream store, periodic 10 s
+struct medium;  //!< stream store per kind, periodic 1 s
+struct large;   //!< continuous, more sources
+struct uber;    //!< snapshots of other stores, federated query
+}  // namespace tier
+
+namespace cadence {
+struct off;        //!< nothing is collected from sources
+struct on_demand;  //!< sources are collected when the product calls collect()
+template <duration_arg Period>
+struct periodic;    //!< every Period
+struct continuous;  //!< records stream out as they occur
+}  // namespace cadence
+
+namespace sink {
+struct null;          //!< discards everything (and compiles to nothing)
+struct jsonl_file;    //!< rotating JSON-lines files
+struct stream_store;  //!< the stream-store container
+}  // namespace sink
+
+namespace mapping {
+struct single_stream;  //!< every kind in one stream
+template <class... Retain>
+struct stream_per_kind;  //!< one stream per kind, each with its own retention
+}  // namespace mapping
+
+namespace mode {
+struct standalone;
+struct kubernetes;
+}  // namespace mode
+
+namespace source {
+struct process;  //!< /proc/self: RSS, CPU, fds, threads
+struct host;     //!< load, memory, filesystem, disk I/O
+}  // namespace source
+
+template <class... Sources>
+struct sources;  //!< the set of sources collected at the cadence
+
+template <class... Kinds>
+struct kinds;  //!< the set of record kinds recorded; all others compile out
+
+}  // namespace introspect::inline v1

@@ -1,0 +1,173 @@
+#pragma once
+//! introspection<Policies...>: the one specialised type a product records through.
+//!
+//! @code
+//! using product_introspection = ix::introspection<ix::tier::tiny>;
+//! product_introspection::configure({.store = "/var/lib/product/introspection"});
+//! auto& ins = product_introspection::instance();
+//! ins.state("container/3", "RECOVERING");
+//! ins.notify(ix::severity::warning, "disk nearly full", {{"disk", "sdb"}});
+//! @endcode
+#include <cstdio>
+#include <initializer_list>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include <introspect/core/config.hpp>
+#include <introspect/core/record.hpp>
+#include <introspect/engine/select.hpp>
+#include <introspect/policy/resolve.hpp>
+#include <introspect/reflect/fields.hpp>
+
+namespace introspect::inline v1 {
+
+//! The introspection of one product build: policies resolved at compile time, one instance
+//! per process. Calls on kinds the type does not record compile to nothing.
+template <class... Policies>
+class introspection {
+  using resolved = detail::resolve<Policies...>;
+
+ public:
+  using tier = typename resolved::tier;
+  using cadence = typename resolved::cadence;
+  using sink = typename resolved::sink;
+  using mapping = typename resolved::mapping;
+  using mode = typename resolved::mode;
+  using sources = typename resolved::sources;
+  using kinds = typename resolved::kinds;
+  using engine_type = detail::engine_t<resolved>;
+
+  //! True when records of kind tag K are kept by this type (and by the build).
+  template <class K>
+  static constexpr bool records =
+      kinds::template contains<K> && !detail::kind_disabled_by_build<K::value>();
+
+  //! Threads this type starts (0 for the tiny tier: the product's calls drive it).
+  static constexpr int threads = engine_type::threads;
+
+  //! Sets the configuration used when instance() first runs; false (and a message) if late.
+  static bool configure(config c) {
+    std::lock_guard lock(config_mutex());
+    if (created()) {
+      std::fprintf(stderr, "introspect: configure() after instance(): ignored\n");
+      return false;
+    }
+    pending_config() = std::move(c);
+    return true;
+  }
+
+  //! The product's one instance, created on first use (thread-safe).
+  static introspection& instance() {
+    static introspection inst{take_config()};
+    return inst;
+  }
+
+  //! A separate instance with its own configuration (tests, tools, several stores).
+  explicit introspection(config c) : engine_(std::move(c)) {}
+  introspection(const introspection&) = delete;
+  introspection& operator=(const introspection&) = delete;
+
+  //! Records the current value of an operational state.
+  void state(std::string_view key, value_view v) noexcept {
+    if constexpr (records<kind::state>) {
+      record_view r = make(record_kind::state, key);
+      r.val = v;
+      engine_.emit(r);
+    }
+  }
+
+  //! Records a discrete event with a severity and attributes.
+  void notify(severity s, std::string_view message,
+              std::initializer_list<field_view> attributes = {}) noexcept {
+    if constexpr (records<kind::notification>)
+      notify(s, message, std::span<const field_view>{attributes.begin(), attributes.size()});
+  }
+
+  void notify(severity s, std::string_view message,
+              std::span<const field_view> attributes) noexcept {
+    if constexpr (records<kind::notification>) {
+      record_view r = make(record_kind::notification, message);
+      r.sev = s;
+      r.fields = attributes;
+      engine_.emit(r);
+    }
+  }
+
+  //! Adds n to a counter.
+  void count(std::string_view name, std::int64_t n = 1) noexcept {
+    if constexpr (records<kind::metric>) metric(metric_type::counter, name, n);
+  }
+
+  //! Sets a gauge.
+  void gauge(std::string_view name, value_view v) noexcept {
+    if constexpr (records<kind::metric>) metric(metric_type::gauge, name, v);
+  }
+
+  //! Adds a sample to a histogram.
+  void observe(std::string_view name, value_view v) noexcept {
+    if constexpr (records<kind::metric>) metric(metric_type::histogram, name, v);
+  }
+
+  //! Records a struct adapted with Boost.Hana: its members become fields.
+  template <class T>
+  void record(const T& s) noexcept {
+    if constexpr (records<kind::record>) {
+      static_assert(reflected_struct<T>,
+                    "introspection::record(s) needs a struct adapted with "
+                    "BOOST_HANA_DEFINE_STRUCT or BOOST_HANA_ADAPT_STRUCT");
+      const auto fields = reflect_fields(s);
+      record_view r = make(record_kind::record, record_name<T>::value);
+      r.fields = fields;
+      engine_.emit(r);
+    }
+  }
+
+  //! Drives periodic work when the product is idle (the tiny tier has no thread).
+  void tick() noexcept { engine_.tick(); }
+  //! Writes everything buffered now.
+  void flush() noexcept { engine_.flush(); }
+  //! Health counters: records accepted, dropped by cause, write errors.
+  engine_stats stats() const { return engine_.stats(); }
+  engine_type& engine() noexcept { return engine_; }
+
+ private:
+  record_view make(record_kind k, std::string_view name) const noexcept {
+    record_view r;
+    r.ts_ns = engine_.now();
+    r.kind = k;
+    r.source = "product";
+    r.name = name;
+    return r;
+  }
+
+  void metric(metric_type t, std::string_view name, value_view v) noexcept {
+    record_view r = make(record_kind::metric, name);
+    r.mtype = t;
+    r.val = v;
+    engine_.emit(r);
+  }
+
+  static std::mutex& config_mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::optional<config>& pending_config() {
+    static std::optional<config> c;
+    return c;
+  }
+  static bool& created() {
+    static bool b = false;
+    return b;
+  }
+  static config take_config() {
+    std::lock_guard lock(config_mutex());
+    created() = true;
+    return pending_config().value_or(config{});
+  }
+
+  [[no_unique_address]] engine_type engine_;
+};
+
+}  // namespace introspect::inline v1
