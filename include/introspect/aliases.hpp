@@ -22,10 +22,11 @@ static_assert(detail::resolved_tier<tier::tiny>::kinds::contains<kind::state>);
 static_assert(!detail::resolved_tier<tier::tiny>::kinds::contains<kind::metric>);
 static_assert(!detail::resolved_tier<tier::tiny>::kinds::contains<kind::record>);
 static_assert(std::is_same_v<detail::resolved_tier<tier::small>::sink, sink::stream_store>);
-static_assert(std::is_same_v<detail::resolved_tier<tier::small>::mapping, mapping::single_stream>);
+static_assert(!detail::resolved_tier<tier::small>::mapping::per_kind);
 static_assert(detail::resolved_tier<tier::small>::kinds::contains<kind::metric>);
-static_assert(
-    std::is_same_v<detail::resolved_tier<tier::medium>::mapping, mapping::stream_per_kind<>>);
+static_assert(detail::resolved_tier<tier::medium>::mapping::per_kind);
+static_assert(detail::resolved_tier<tier::medium>::mapping::retention(record_kind::metric)
+                  .keep_for_ns == 7 * 24 * 3600 * 1'000'000'000LL);
 static_assert(detail::resolved_tier<tier::medium>::kinds::contains<kind::insight>);
 static_assert(std::is_same_v<detail::resolved_tier<tier::large>::cadence, cadence::continuous>);
 static_assert(detail::resolved_tier<tier::large>::kinds::contains<kind::record>);

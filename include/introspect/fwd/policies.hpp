@@ -25,6 +25,9 @@ struct mapping {};
 struct mode {};
 struct sources {};
 struct kinds {};
+struct durability {};
+struct segment {};
+struct drop {};
 }  // namespace tag
 
 namespace tier {
@@ -50,7 +53,9 @@ struct stream_store;  //!< the stream-store container
 }  // namespace sink
 
 namespace mapping {
-struct single_stream;  //!< every kind in one stream
+template <class... Limits>
+struct single_stream_with;                   //!< every kind in one stream, with retention limits
+using single_stream = single_stream_with<>;  //!< every kind in one stream
 template <class... Retain>
 struct stream_per_kind;  //!< one stream per kind, each with its own retention
 }  // namespace mapping
@@ -70,5 +75,24 @@ struct sources;  //!< the set of sources collected at the cadence
 
 template <class... Kinds>
 struct kinds;  //!< the set of record kinds recorded; all others compile out
+
+namespace durability {
+struct none;     //!< buffered, never fsynced
+struct on_tick;  //!< fdatasync at each period (default)
+template <std::uint32_t N>
+struct every;       //!< fdatasync every N records
+struct per_record;  //!< fdatasync before the writer moves on
+}  // namespace durability
+
+template <duration_arg D>
+struct keep_for;  //!< retention by age
+template <std::uint64_t N>
+struct keep_bytes;  //!< retention by bytes
+template <std::uint64_t N>
+struct keep_count;  //!< retention by records
+template <class Kind, class... Limits>
+struct retain;  //!< the retention of one kind's stream
+template <std::uint64_t Bytes, duration_arg Age>
+struct segment;  //!< segment roll size and age
 
 }  // namespace introspect::inline v1

@@ -62,6 +62,10 @@ struct resolve {
                 "introspection<...>: two mode policies given; keep one");
   static_assert(count_in_category<tag::sources, Ps...> <= 1,
                 "introspection<...>: two sources<...> policies given; list all sources in one");
+  static_assert(count_in_category<tag::durability, Ps...> <= 1,
+                "introspection<...>: two durability policies given; keep one");
+  static_assert(count_in_category<tag::segment, Ps...> <= 1,
+                "introspection<...>: two segment<...> policies given; keep one");
   static_assert(count_in_category<tag::kinds, Ps...> <= 1,
                 "introspection<...>: two kinds<...> policies given; list all kinds in one");
 
@@ -74,6 +78,8 @@ struct resolve {
   using mode = pick_t<tag::mode, typename tier_type::mode, Ps...>;
   using sources = pick_t<tag::sources, typename tier_type::sources, Ps...>;
   using kinds = pick_t<tag::kinds, typename tier_type::kinds, Ps...>;
+  using durability = pick_t<tag::durability, typename tier_type::durability, Ps...>;
+  using segment = pick_t<tag::segment, typename tier_type::segment, Ps...>;
 
   static_assert(!(std::is_same_v<sink, introspect::sink::jsonl_file> && mapping::per_kind),
                 "introspection<...>: sink::jsonl_file writes one file set; "
