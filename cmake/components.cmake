@@ -21,6 +21,8 @@ endfunction()
 
 if(TARGET Boost::serialization)
   introspect_component(serialization Boost::serialization)
+  # Lets the stream-store engine write Boost.Serialization checkpoints.
+  target_compile_definitions(introspect_serialization INTERFACE INTROSPECT_HAS_SERIALIZATION=1)
 endif()
 if(TARGET SQLite::SQLite3)
   introspect_component(sqlite SQLite::SQLite3)

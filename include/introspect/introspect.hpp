@@ -7,3 +7,4 @@
 #include <introspect/core/record.hpp>
 #include <introspect/introspection.hpp>
 #include <introspect/macros.hpp>
+#include <introspect/sink/stream_store.hpp>

@@ -124,6 +124,24 @@ class introspection {
     }
   }
 
+  //! The counter `name`, registered once; its inc() is the fast path (stream-store tiers).
+  auto& counter(std::string_view name) requires(records<kind::metric>&& requires(engine_type& e) {
+    e.registry();
+  }) {
+    return engine_.registry().counter(name);
+  }
+  //! The gauge `name`, registered once (stream-store tiers).
+  auto& gauge_handle(std::string_view name) requires(
+      records<kind::metric>&& requires(engine_type& e) { e.registry(); }) {
+    return engine_.registry().gauge(name);
+  }
+  //! The histogram `name`, registered once (stream-store tiers).
+  auto& histogram(std::string_view name) requires(records<kind::metric>&& requires(engine_type& e) {
+    e.registry();
+  }) {
+    return engine_.registry().histogram(name);
+  }
+
   //! Drives periodic work when the product is idle (the tiny tier has no thread).
   void tick() noexcept { engine_.tick(); }
   //! Writes everything buffered now.
@@ -142,7 +160,22 @@ class introspection {
     return r;
   }
 
+  // With a metric registry (stream-store engines) a metric call updates the registry, whose
+  // snapshot is written each period; otherwise each call is a record.
   void metric(metric_type t, std::string_view name, value_view v) noexcept {
+    if constexpr (requires { engine_.registry(); }) {
+      try {
+        auto& reg = engine_.registry();
+        if (t == metric_type::counter)
+          reg.count(name, static_cast<std::uint64_t>(v.as_int()));
+        else if (t == metric_type::gauge)
+          reg.set(name, v.as_number());
+        else
+          reg.observe(name, static_cast<std::int64_t>(v.as_number()));
+      } catch (...) {  // registration could not allocate: the sample is lost, never the product
+      }
+      return;
+    }
     record_view r = make(record_kind::metric, name);
     r.mtype = t;
     r.val = v;

@@ -1,0 +1,48 @@
+#pragma once
+//! Turns a metric registry snapshot into metric records, one per metric per period.
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#include <introspect/core/record.hpp>
+#include <introspect/metrics/registry.hpp>
+
+namespace introspect::inline v1 {
+
+//! Calls emit(record_view) for every registered metric; a histogram carries its summary
+//! (count, sum, min, max, p50, p90, p99) as fields and its count as value.
+template <class Emit>
+void write_metric_snapshot(const metrics::registry& reg, std::int64_t t, Emit&& emit) {
+  reg.snapshot([&](std::string_view name, const auto& sample) {
+    using S = std::remove_cvref_t<decltype(sample)>;
+    record_view r;
+    r.ts_ns = t;
+    r.kind = record_kind::metric;
+    r.source = "product";
+    r.name = name;
+    if constexpr (std::is_same_v<S, metrics::counter_sample>) {
+      r.mtype = metric_type::counter;
+      r.val = static_cast<std::int64_t>(sample.value);
+      emit(r);
+    } else if constexpr (std::is_same_v<S, metrics::gauge_sample>) {
+      r.mtype = metric_type::gauge;
+      r.val = sample.value;
+      emit(r);
+    } else {
+      if (sample.count == 0) return;
+      r.mtype = metric_type::histogram;
+      r.val = static_cast<std::int64_t>(sample.count);
+      const field_view f[] = {{"count", static_cast<std::int64_t>(sample.count)},
+                              {"sum", sample.sum},
+                              {"min", sample.min},
+                              {"max", sample.max},
+                              {"p50", sample.quantile(0.50)},
+                              {"p90", sample.quantile(0.90)},
+                              {"p99", sample.quantile(0.99)}};
+      r.fields = f;
+      emit(r);
+    }
+  });
+}
+
+}  // namespace introspect::inline v1

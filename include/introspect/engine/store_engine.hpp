@@ -1,0 +1,253 @@
+#pragma once
+//! The engine of the stream-store tiers: the product's calls encode into a bounded lock-free
+//! queue (never blocking, never doing I/O); one writer thread drains it into the store, and at
+//! each period writes metric snapshots, drop counts and the state checkpoint.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <introspect/codec/binary.hpp>
+#include <introspect/core/config.hpp>
+#include <introspect/core/record.hpp>
+#include <introspect/engine/checkpointing.hpp>
+#include <introspect/engine/metric_snapshot.hpp>
+#include <introspect/engine/state_table.hpp>
+#include <introspect/engine/stats.hpp>
+#include <introspect/engine/stream_mapping.hpp>
+#include <introspect/metrics/registry.hpp>
+#include <introspect/pipeline/event_slot.hpp>
+#include <introspect/store/writer.hpp>
+
+namespace introspect::inline v1 {
+
+//! Stream-store engine; `Resolved` is the resolved policy set of an introspection type.
+template <class Resolved>
+class store_engine {
+  using mapping = typename Resolved::mapping;
+  using router = stream_router<mapping, typename Resolved::segment>;
+  static constexpr std::int64_t period_ns =
+      Resolved::cadence::period_ns > 0 ? Resolved::cadence::period_ns : 1'000'000'000;
+  static constexpr bool continuous =
+      std::is_same_v<typename Resolved::cadence, introspect::cadence::continuous>;
+
+ public:
+  static constexpr int threads = 1;
+  static constexpr std::size_t slot_bytes = 384;
+  using queue_type =
+      pipeline::bounded_queue<pipeline::event_slot<slot_bytes>, pipeline::drop_oldest>;
+
+  explicit store_engine(config c)
+      : cfg_(detail::complete(std::move(c))),
+        scope_(detail::sanitize_instance(cfg_.instance)),
+        queue_(cfg_.queue_slots),
+        thread_([this] { run(); }) {}
+  store_engine(const store_engine&) = delete;
+  store_engine& operator=(const store_engine&) = delete;
+  ~store_engine() {
+    stop_.store(true, std::memory_order_release);
+    queue_.notify();
+    thread_.join();
+  }
+
+  const config& cfg() const noexcept { return cfg_; }
+  std::int64_t now() const noexcept { return cfg_.clock(); }
+  metrics::registry& registry() noexcept { return registry_; }
+
+  //! Encodes and enqueues one record; never blocks: a full queue drops the oldest, counted.
+  void emit(const record_view& r) noexcept {
+    thread_local std::string buf;
+    try {
+      buf.clear();
+      codec::encode(r, buf);
+    } catch (...) {
+      queue_.count_drop(pipeline::drop_cause::oversize);
+      return;
+    }
+    accepted_.fetch_add(1, std::memory_order_relaxed);
+    pipeline::publish(queue_, static_cast<std::uint8_t>(r.kind), r.ts_ns, buf);
+  }
+
+  //! The writer thread drives the cadence; tick() only wakes it.
+  void tick() noexcept { queue_.notify(); }
+
+  //! Writes everything enqueued so far to the store (and syncs as the durability says);
+  //! waits at most 5 s for the writer thread.
+  void flush() noexcept {
+    std::unique_lock lock(flush_mu_);
+    const auto ticket = ++flush_requested_;
+    queue_.notify();
+    flush_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return flush_done_ >= ticket; });
+  }
+
+  engine_stats stats() const {
+    engine_stats s;
+    s.records = accepted_.load(std::memory_order_relaxed);
+    s.dropped_buffer_full = queue_.drops().get(pipeline::drop_cause::queue_full);
+    s.dropped_oversize = queue_.drops().get(pipeline::drop_cause::oversize);
+    std::lock_guard lock(stats_mu_);
+    s.lost_write_error = store_stats_.dropped_records;
+    s.write_errors = store_stats_.enospc + store_stats_.io_error + open_failures_;
+    s.flushes = store_stats_.writes;
+    return s;
+  }
+
+ private:
+  void run() noexcept {
+    std::int64_t next_period = now() + period_ns;
+    while (true) {
+      const bool stopping = stop_.load(std::memory_order_acquire);
+      const auto flush_ticket = flush_ticket_requested();
+      drain();
+      if (continuous && writer_) writer_->flush();
+      const auto t = now();
+      if (t >= next_period || stopping || flush_ticket) {
+        period_work(t);
+        next_period = t + period_ns;
+      }
+      if (flush_ticket) finish_flush(flush_ticket);
+      if (stopping) break;
+      queue_.wait(std::chrono::milliseconds(continuous ? 20 : 100));
+    }
+  }
+
+  std::uint64_t flush_ticket_requested() {
+    std::lock_guard lock(flush_mu_);
+    return flush_requested_ > flush_done_ ? flush_requested_ : 0;
+  }
+
+  void finish_flush(std::uint64_t ticket) {
+    {
+      std::lock_guard lock(flush_mu_);
+      flush_done_ = ticket;
+    }
+    flush_cv_.notify_all();
+  }
+
+  // The store is opened by the writer thread, so a slow or failing disk never delays the
+  // product's start; a failure is reported once and retried each period.
+  bool open_store() {
+    if (writer_) return true;
+    try {
+      store::writer_options o;
+      o.durability = store_durability<typename Resolved::durability>();
+      writer_.emplace(cfg_.store, scope_, o);
+      routes_.reset();
+      write_identity(*writer_, cfg_, Resolved::tier::name, mapping::per_kind);
+      restore_state_table(*writer_, table_);
+      return true;
+    } catch (const std::exception& e) {
+      ++open_failures_;
+      report(e.what());
+      writer_.reset();
+      return false;
+    }
+  }
+
+  void drain() {
+    if (!open_store()) {
+      pending_ = true;  // records wait in the queue (dropping the oldest when full)
+      return;
+    }
+    queue_.drain([&](pipeline::event_slot<slot_bytes>& s) { store_slot(s); });
+  }
+
+  void store_slot(const pipeline::event_slot<slot_bytes>& s) {
+    const auto k = static_cast<record_kind>(s.kind);
+    if (k == record_kind::state) update_table(s);
+    try {
+      writer_->append(routes_.get(*writer_, k), s.ts, s.kind, s.data());
+    } catch (const std::exception& e) {
+      report(e.what());
+    }
+  }
+
+  void update_table(const pipeline::event_slot<slot_bytes>& s) {
+    record r;
+    if (!codec::decode(s.payload(), r)) return;
+    if (r.flags & flag_table) return;
+    table_.set(r.source, r.name, to_view(r.val), s.ts);
+    table_dirty_ = true;
+  }
+
+  void append_record(const record_view& r) {
+    scratch_.clear();
+    codec::encode(r, scratch_);
+    writer_->append(routes_.get(*writer_, r.kind), r.ts_ns, static_cast<std::uint8_t>(r.kind),
+                    std::string_view{scratch_});
+  }
+
+  void period_work(std::int64_t t) noexcept {
+    if (!writer_ && !open_store()) return;
+    try {
+      if (Resolved::kinds::has(record_kind::metric)) {
+        write_metric_snapshot(registry_, t, [&](const record_view& r) { append_record(r); });
+        write_drop_counts(t);
+      }
+      writer_->tick();
+      writer_->apply_retention(t);
+      if (table_dirty_) save_state_checkpoint(*writer_, table_, registry_, t);
+      table_dirty_ = false;
+      std::lock_guard lock(stats_mu_);
+      store_stats_ = writer_->stats();
+    } catch (const std::exception& e) {
+      report(e.what());
+    }
+  }
+
+  // Every drop, by cause, is itself recorded: a silent drop is the peers' worst habit.
+  void write_drop_counts(std::int64_t t) {
+    const auto& st = writer_->stats();
+    const std::pair<std::string_view, std::uint64_t> counts[] = {
+        {"introspect.dropped.queue_full", queue_.drops().get(pipeline::drop_cause::queue_full)},
+        {"introspect.dropped.oversize", queue_.drops().get(pipeline::drop_cause::oversize)},
+        {"introspect.dropped.enospc", st.enospc},
+        {"introspect.dropped.io_error", st.io_error},
+        {"introspect.dropped.store_records", st.dropped_records},
+    };
+    for (const auto& [name, n] : counts) {
+      if (n == 0) continue;
+      record_view r;
+      r.ts_ns = t;
+      r.kind = record_kind::metric;
+      r.mtype = metric_type::counter;
+      r.source = "introspect";
+      r.name = name;
+      r.val = static_cast<std::int64_t>(n);
+      append_record(r);
+    }
+  }
+
+  void report(const char* what) {
+    if (reported_ || !cfg_.report_errors) return;
+    reported_ = true;
+    std::fprintf(stderr, "introspect: store %s: %s (the product continues; retried each period)\n",
+                 cfg_.store.c_str(), what);
+  }
+
+  config cfg_;
+  std::string scope_;
+  queue_type queue_;
+  metrics::registry registry_;
+  std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex flush_mu_;
+  std::condition_variable flush_cv_;
+  std::uint64_t flush_requested_ = 0, flush_done_ = 0;
+  std::atomic<std::uint64_t> open_failures_{0};
+  mutable std::mutex stats_mu_;
+  store::write_stats store_stats_{};
+  // Owned by the writer thread only:
+  std::optional<store::writer> writer_;
+  router routes_;
+  state_table table_;
+  std::string scratch_;
+  bool reported_ = false, pending_ = false, table_dirty_ = false;
+  std::thread thread_;  // last: starts after every member above is constructed
+};
+
+}  // namespace introspect::inline v1
