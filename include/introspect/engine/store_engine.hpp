@@ -38,8 +38,8 @@ class store_engine {
  public:
   static constexpr int threads = 1;
   static constexpr std::size_t slot_bytes = 384;
-  using queue_type =
-      pipeline::bounded_queue<pipeline::event_slot<slot_bytes>, pipeline::drop_oldest>;
+  using queue_type = pipeline::bounded_queue<pipeline::event_slot<slot_bytes>,
+                                             typename Resolved::drop::queue_policy>;
 
   explicit store_engine(config c)
       : cfg_(detail::complete(std::move(c))),

@@ -95,4 +95,7 @@ struct retain;  //!< the retention of one kind's stream
 template <std::uint64_t Bytes, duration_arg Age>
 struct segment;  //!< segment roll size and age
 
+struct drop_newest;  //!< a full event queue refuses the new record
+struct drop_oldest;  //!< a full event queue evicts its oldest record
+
 }  // namespace introspect::inline v1

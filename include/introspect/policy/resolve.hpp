@@ -66,6 +66,8 @@ struct resolve {
                 "introspection<...>: two durability policies given; keep one");
   static_assert(count_in_category<tag::segment, Ps...> <= 1,
                 "introspection<...>: two segment<...> policies given; keep one");
+  static_assert(count_in_category<tag::drop, Ps...> <= 1,
+                "introspection<...>: drop_newest and drop_oldest both given; keep one");
   static_assert(count_in_category<tag::kinds, Ps...> <= 1,
                 "introspection<...>: two kinds<...> policies given; list all kinds in one");
 
@@ -80,6 +82,7 @@ struct resolve {
   using kinds = pick_t<tag::kinds, typename tier_type::kinds, Ps...>;
   using durability = pick_t<tag::durability, typename tier_type::durability, Ps...>;
   using segment = pick_t<tag::segment, typename tier_type::segment, Ps...>;
+  using drop = pick_t<tag::drop, typename tier_type::drop, Ps...>;
 
   static_assert(!(std::is_same_v<sink, introspect::sink::jsonl_file> && mapping::per_kind),
                 "introspection<...>: sink::jsonl_file writes one file set; "

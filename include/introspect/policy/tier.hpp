@@ -4,6 +4,7 @@
 
 #include <introspect/fwd/policies.hpp>
 #include <introspect/policy/cadence.hpp>
+#include <introspect/policy/drop.hpp>
 #include <introspect/policy/durability.hpp>
 #include <introspect/policy/kinds.hpp>
 #include <introspect/policy/mapping.hpp>
@@ -28,6 +29,7 @@ using retain_snapshot = retain<kind::snapshot, keep_bytes<256 * mib>, keep_for<7
 // Policies every stream-store tier shares unless overridden.
 struct store_defaults {
   using durability = introspect::durability::on_tick;
+  using drop = introspect::drop_oldest;
   using segment = introspect::segment<64 * mib, 1h>;
 };
 }  // namespace detail
