@@ -23,7 +23,8 @@ inline constexpr std::string_view identity_meta = "identity.json";
 inline constexpr std::string_view state_table_meta = "state_table";
 
 //! Writes identity.json: instance, tier, mapping and format versions.
-inline void write_identity(store::writer& w, const config& c, std::string_view tier,
+template <class Writer>
+void write_identity(Writer& w, const config& c, std::string_view tier,
                            bool per_kind) {
   std::string j = "{\"instance\":";
   append_json_string(j, c.instance);
@@ -74,7 +75,8 @@ inline bool decode_state_table(std::string_view blob, state_table& t) {
 }
 
 //! Reloads the state table a previous run of this instance saved (so it survives restarts).
-inline void restore_state_table(const store::writer& w, state_table& t) {
+template <class Writer>
+void restore_state_table(const Writer& w, state_table& t) {
   auto blob = w.get_meta(state_table_meta);
   if (!blob) return;
   decode_state_table({reinterpret_cast<const char*>(blob->data()), blob->size()}, t);
@@ -82,7 +84,8 @@ inline void restore_state_table(const store::writer& w, state_table& t) {
 
 //! Saves the state table (and, with Boost.Serialization, a versioned checkpoint with the
 //! metric snapshot) atomically as metadata.
-inline void save_state_checkpoint(store::writer& w, const state_table& t,
+template <class Writer>
+void save_state_checkpoint(Writer& w, const state_table& t,
                                   [[maybe_unused]] const metrics::registry& reg,
                                   [[maybe_unused]] std::int64_t now) {
   w.put_meta(state_table_meta, std::string_view{encode_state_table(t)});
@@ -109,7 +112,7 @@ inline void save_state_checkpoint(store::writer& w, const state_table& t,
     else
       c.metrics[std::string{name}] = static_cast<double>(s.count);
   });
-  store::save_checkpoint(w, c);
+  if constexpr (std::is_same_v<Writer, store::writer>) store::save_checkpoint(w, c);
 #endif
 }
 

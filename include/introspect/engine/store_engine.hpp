@@ -25,8 +25,9 @@
 
 namespace introspect::inline v1 {
 
-//! Stream-store engine; `Resolved` is the resolved policy set of an introspection type.
-template <class Resolved>
+//! Stream-store engine; `Resolved` is the resolved policy set of an introspection type and
+//! `Writer` the store (a test substitutes one that stalls, to prove the product never waits).
+template <class Resolved, class Writer = store::writer>
 class store_engine {
   using mapping = typename Resolved::mapping;
   using router = stream_router<mapping, typename Resolved::segment>;
@@ -242,7 +243,7 @@ class store_engine {
   mutable std::mutex stats_mu_;
   store::write_stats store_stats_{};
   // Owned by the writer thread only:
-  std::optional<store::writer> writer_;
+  std::optional<Writer> writer_;
   router routes_;
   state_table table_;
   std::string scratch_;

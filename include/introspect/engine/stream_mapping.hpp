@@ -25,7 +25,8 @@ template <class Mapping, class Segment>
 class stream_router {
  public:
   //! The stream for kind k, opened on first use with its retention and segment options.
-  store::stream_id get(store::writer& w, record_kind k) {
+  template <class Writer>
+  auto get(Writer& w, record_kind k) {
     const auto slot = Mapping::per_kind ? static_cast<std::size_t>(k) : 0;
     if (!ids_[slot]) ids_[slot] = w.stream(stream_name_of<Mapping>(k), options(k));
     return *ids_[slot];
@@ -45,7 +46,7 @@ class stream_router {
   }
 
  private:
-  std::array<std::optional<store::stream_id>, 16> ids_{};
+  std::array<std::optional<store::stream_id>, 16> ids_{};  // indexed by record_kind
 };
 
 //! The store's durability level for a durability policy.

@@ -87,9 +87,10 @@ struct resolve {
   static_assert(!(std::is_same_v<sink, introspect::sink::jsonl_file> && mapping::per_kind),
                 "introspection<...>: sink::jsonl_file writes one file set; "
                 "mapping::stream_per_kind needs sink::stream_store");
-  static_assert(!(std::is_same_v<sink, introspect::sink::null> && !sources::empty),
-                "introspection<...>: sources<...> with sink::null collect into nothing; "
-                "drop the sources or choose a sink");
+  static_assert(!(std::is_same_v<sink, introspect::sink::jsonl_file> &&
+                  count_in_category<tag::durability, Ps...> != 0),
+                "introspection<...>: durability policies apply to sink::stream_store; "
+                "sink::jsonl_file writes whole lines once per period");
 };
 
 }  // namespace detail

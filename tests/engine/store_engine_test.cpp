@@ -1,0 +1,147 @@
+#include <atomic>
+#include <fstream>
+#include <map>
+
+#include <catch2/catch.hpp>
+#include <introspect/introspect.hpp>
+
+#include "read_back.hpp"
+#include "temp_dir.hpp"
+
+namespace ix = introspect;
+
+namespace {
+std::atomic<std::int64_t> sim_now{1'767'225'600'000'000'000};  // 2026-01-01T00:00:00Z
+std::int64_t sim_clock() noexcept { return sim_now.fetch_add(1'000'000); }
+
+template <class T>
+void record_workload(T& ins) {
+  for (int i = 0; i < 500; ++i) {
+    ins.state("container/" + std::to_string(i % 4), i % 3 ? "RUNNING" : "RECOVERING");
+    ins.notify(ix::severity::warning, "slow journal write", {{"ledger", i}, {"disk", "sdb"}});
+    ins.count("controller.requests");
+    ins.observe("journal.latency_us", 100 + i);
+    ins.gauge("cache.bytes", 1000.0 * i);
+  }
+  ins.flush();
+}
+
+std::size_t count_kind(const std::vector<ix::record>& rs, ix::record_kind k,
+                       std::string_view name = {}) {
+  return static_cast<std::size_t>(std::count_if(rs.begin(), rs.end(), [&](const auto& r) {
+    return r.kind == k && (name.empty() || r.name == name);
+  }));
+}
+}  // namespace
+
+TEST_CASE("small tier writes every record to one stream of its instance's scope",
+          "[engine][small]") {
+  temp_dir d;
+  {
+    ix::small_introspection ins{
+        ix::config{.store = d.path, .instance = "node-1", .clock = sim_clock}};
+    record_workload(ins);
+    CHECK(ins.stats().dropped() == 0);
+  }
+  std::map<std::string, std::size_t> streams;
+  auto rs = read_back(d.path, "node-1", &streams);
+  REQUIRE(streams.size() == 1);
+  CHECK(streams.count("all") == 1);
+  CHECK(count_kind(rs, ix::record_kind::state) == 500);
+  CHECK(count_kind(rs, ix::record_kind::notification) == 500);
+  // Metrics are snapshots of the registry: the last counter value is the number of calls.
+  std::int64_t last_count = -1;
+  for (const auto& r : rs)
+    if (r.kind == ix::record_kind::metric && r.name == "controller.requests")
+      last_count = std::get<std::int64_t>(r.val);
+  CHECK(last_count == 500);
+  const ix::record* hist = nullptr;
+  for (const auto& r : rs)
+    if (r.name == "journal.latency_us") hist = &r;
+  REQUIRE(hist);
+  CHECK(hist->mtype == ix::metric_type::histogram);
+  REQUIRE(hist->find_field("p50"));
+  const auto p50 = std::get<std::int64_t>(*hist->find_field("p50"));
+  CHECK(p50 >= 340);  // the median of 100..599 is 349.5; buckets err by at most ~3 %
+  CHECK(p50 <= 360);
+}
+
+TEST_CASE("medium tier writes one stream per kind", "[engine][medium]") {
+  temp_dir d;
+  {
+    ix::medium_introspection ins{
+        ix::config{.store = d.path, .instance = "node-2", .clock = sim_clock}};
+    record_workload(ins);
+  }
+  std::map<std::string, std::size_t> streams;
+  auto rs = read_back(d.path, "node-2", &streams);
+  CHECK(streams["state"] == 500);
+  CHECK(streams["notification"] == 500);
+  CHECK(streams["metric"] >= 3);
+  CHECK(count_kind(rs, ix::record_kind::notification, "slow journal write") == 500);
+}
+
+TEST_CASE("the same calls give the same records whatever the mapping", "[engine][mapping]") {
+  temp_dir d;
+  auto run = [&](auto tag, const char* instance) {
+    using T = typename decltype(tag)::type;
+    sim_now = 1'767'225'600'000'000'000;
+    T ins{ix::config{.store = d.path, .instance = instance, .clock = sim_clock}};
+    for (int i = 0; i < 300; ++i) {
+      ins.state("k" + std::to_string(i % 7), i);
+      ins.notify(ix::severity::error, "boom", {{"i", i}});
+    }
+    ins.flush();
+  };
+  run(std::type_identity<ix::introspection<ix::tier::medium, ix::mapping::single_stream>>{}, "a");
+  run(std::type_identity<ix::introspection<ix::tier::medium>>{}, "b");
+  auto a = read_back(d.path, "a"), b = read_back(d.path, "b");
+  auto key = [](const std::vector<ix::record>& rs) {
+    std::vector<std::tuple<std::int64_t, int, std::string, std::string>> k;
+    for (const auto& r : rs)
+      if (r.kind != ix::record_kind::metric)
+        k.emplace_back(
+            r.ts_ns, static_cast<int>(r.kind), r.name,
+            r.fields.empty() ? "" : std::to_string(std::get<std::int64_t>(r.fields[0].val)));
+    std::sort(k.begin(), k.end());
+    return k;
+  };
+  REQUIRE(key(a).size() == 600);
+  CHECK(key(a) == key(b));
+}
+
+TEST_CASE("the state table survives a restart as store metadata", "[engine][checkpoint]") {
+  temp_dir d;
+  {
+    ix::small_introspection ins{ix::config{.store = d.path, .instance = "n"}};
+    ins.state("container/1", "RUNNING");
+    ins.state("container/2", "FAILED");
+    ins.flush();
+  }
+  {  // a second run that sets nothing still saves the table it restored
+    ix::small_introspection ins{ix::config{.store = d.path, .instance = "n"}};
+    ins.state("container/3", "STARTING");
+    ins.flush();
+  }
+  ix::store::reader rd(d.path);
+  auto meta = rd.get_meta("n", ix::state_table_meta);
+  REQUIRE(meta);
+  std::string blob(reinterpret_cast<const char*>(meta->data()), meta->size());
+  ix::state_table t;
+  REQUIRE(ix::decode_state_table(blob, t));
+  REQUIRE(t.size() == 3);
+  CHECK(std::get<std::string>(t.entries().at("container/2").val) == "FAILED");
+}
+
+TEST_CASE("an unusable store never reaches the product: counted, reported, no exception",
+          "[engine][errors]") {
+  temp_dir d;
+  const auto file = d.path / "not-a-dir";
+  std::ofstream(file) << "x";
+  ix::small_introspection ins{
+      ix::config{.store = file / "store", .instance = "n", .report_errors = false}};
+  for (int i = 0; i < 100; ++i) ins.notify(ix::severity::info, "still running");
+  ins.flush();
+  CHECK(ins.stats().write_errors >= 1);
+  CHECK(ins.stats().records == 100);
+}
