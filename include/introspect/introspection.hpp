@@ -142,6 +142,12 @@ class introspection {
     return engine_.registry().histogram(name);
   }
 
+  //! Collects the sources now: the trigger of cadence::on_demand (a product may expose it on its
+  //! admin endpoint); a no-op for other cadences.
+  void collect() noexcept {
+    if constexpr (requires { engine_.collect(); }) engine_.collect();
+  }
+
   //! Drives periodic work when the product is idle (the tiny tier has no thread).
   void tick() noexcept { engine_.tick(); }
   //! Writes everything buffered now.

@@ -145,3 +145,64 @@ TEST_CASE("an unusable store never reaches the product: counted, reported, no ex
   CHECK(ins.stats().write_errors >= 1);
   CHECK(ins.stats().records == 100);
 }
+
+TEST_CASE("medium tier collects the process and host sources at its cadence", "[engine][sources]") {
+  temp_dir d;
+  {
+    ix::medium_introspection ins{ix::config{.store = d.path, .instance = "n"}};
+    ins.state("k", 1);
+    ins.flush();  // a flush runs the period's work, sources included
+  }
+  auto rs = read_back(d.path, "n");
+  auto has = [&](std::string_view src, std::string_view name) {
+    return std::any_of(rs.begin(), rs.end(), [&](const auto& r) {
+      return r.kind == ix::record_kind::metric && r.source == src && r.name == name;
+    });
+  };
+  CHECK(has("process", "process.rss_bytes"));
+  CHECK(has("process", "process.threads"));
+  CHECK(has("host", "host.load1"));
+  CHECK(has("host", "host.fs.used_bytes"));
+}
+
+TEST_CASE("a failing source is recorded as a notification and never stops the others",
+          "[engine][sources]") {
+  temp_dir d;
+  {
+    ix::medium_introspection ins{
+        ix::config{.store = d.path, .instance = "n", .proc_root = (d.path / "no-proc").string()}};
+    ins.notify(ix::severity::info, "product still records");
+    ins.flush();
+  }
+  auto rs = read_back(d.path, "n");
+  std::size_t failing = 0, product = 0;
+  for (const auto& r : rs) {
+    if (r.kind == ix::record_kind::notification && r.name == "introspect source failing") ++failing;
+    if (r.name == "product still records") ++product;
+  }
+  CHECK(failing >= 2);  // process and host parts, each reported once
+  CHECK(product == 1);
+  CHECK(std::any_of(rs.begin(), rs.end(),
+                    [](const auto& r) { return r.name == "host.fs.used_bytes"; }));
+}
+
+TEST_CASE("cadence::on_demand collects only when the product asks", "[engine][sources]") {
+  temp_dir d;
+  using T = ix::introspection<ix::tier::medium, ix::cadence::on_demand>;
+  {
+    T ins{ix::config{.store = d.path, .instance = "a"}};
+    ins.flush();
+  }
+  {
+    T ins{ix::config{.store = d.path, .instance = "b"}};
+    ins.collect();
+    ins.flush();
+  }
+  auto count_rss = [&](const char* inst) {
+    auto rs = read_back(d.path, inst);
+    return std::count_if(rs.begin(), rs.end(),
+                         [](const auto& r) { return r.name == "process.rss_bytes"; });
+  };
+  CHECK(count_rss("a") == 0);
+  CHECK(count_rss("b") == 1);
+}

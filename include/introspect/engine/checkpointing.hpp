@@ -24,8 +24,7 @@ inline constexpr std::string_view state_table_meta = "state_table";
 
 //! Writes identity.json: instance, tier, mapping and format versions.
 template <class Writer>
-void write_identity(Writer& w, const config& c, std::string_view tier,
-                           bool per_kind) {
+void write_identity(Writer& w, const config& c, std::string_view tier, bool per_kind) {
   std::string j = "{\"instance\":";
   append_json_string(j, c.instance);
   j += ",\"tier\":";
@@ -86,8 +85,8 @@ void restore_state_table(const Writer& w, state_table& t) {
 //! metric snapshot) atomically as metadata.
 template <class Writer>
 void save_state_checkpoint(Writer& w, const state_table& t,
-                                  [[maybe_unused]] const metrics::registry& reg,
-                                  [[maybe_unused]] std::int64_t now) {
+                           [[maybe_unused]] const metrics::registry& reg,
+                           [[maybe_unused]] std::int64_t now) {
   w.put_meta(state_table_meta, std::string_view{encode_state_table(t)});
 #ifdef INTROSPECT_HAS_SERIALIZATION
   store::checkpoint c;

@@ -15,6 +15,7 @@
 #include <introspect/core/config.hpp>
 #include <introspect/core/record.hpp>
 #include <introspect/engine/checkpointing.hpp>
+#include <introspect/engine/collector.hpp>
 #include <introspect/engine/metric_snapshot.hpp>
 #include <introspect/engine/state_table.hpp>
 #include <introspect/engine/stats.hpp>
@@ -35,6 +36,11 @@ class store_engine {
       Resolved::cadence::period_ns > 0 ? Resolved::cadence::period_ns : 1'000'000'000;
   static constexpr bool continuous =
       std::is_same_v<typename Resolved::cadence, introspect::cadence::continuous>;
+  static constexpr bool on_demand =
+      std::is_same_v<typename Resolved::cadence, introspect::cadence::on_demand>;
+  static constexpr bool collects =
+      !std::is_same_v<typename Resolved::cadence, introspect::cadence::off> &&
+      !Resolved::sources::empty;
 
  public:
   static constexpr int threads = 1;
@@ -73,6 +79,12 @@ class store_engine {
     pipeline::publish(queue_, static_cast<std::uint8_t>(r.kind), r.ts_ns, buf);
   }
 
+  //! Collects the sources now (cadence::on_demand; other cadences collect on their own).
+  void collect() noexcept {
+    collect_requested_.store(true, std::memory_order_release);
+    queue_.notify();
+  }
+
   //! The writer thread drives the cadence; tick() only wakes it.
   void tick() noexcept { queue_.notify(); }
 
@@ -106,7 +118,8 @@ class store_engine {
       drain();
       if (continuous && writer_) writer_->flush();
       const auto t = now();
-      if (t >= next_period || stopping || flush_ticket) {
+      const bool collect_now = on_demand && collect_requested_.load(std::memory_order_acquire);
+      if (t >= next_period || stopping || flush_ticket || collect_now) {
         period_work(t);
         next_period = t + period_ns;
       }
@@ -185,6 +198,10 @@ class store_engine {
   void period_work(std::int64_t t) noexcept {
     if (!writer_ && !open_store()) return;
     try {
+      if constexpr (collects) {
+        if (!on_demand || collect_requested_.exchange(false, std::memory_order_acq_rel))
+          collector_.collect(t, [&](const record_view& r) { append_record(r); });
+      }
       if (Resolved::kinds::has(record_kind::metric)) {
         write_metric_snapshot(registry_, t, [&](const record_view& r) { append_record(r); });
         write_drop_counts(t);
@@ -236,6 +253,7 @@ class store_engine {
   metrics::registry registry_;
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> collect_requested_{false};
   std::mutex flush_mu_;
   std::condition_variable flush_cv_;
   std::uint64_t flush_requested_ = 0, flush_done_ = 0;
@@ -246,6 +264,7 @@ class store_engine {
   std::optional<Writer> writer_;
   router routes_;
   state_table table_;
+  [[no_unique_address]] collector<typename Resolved::sources> collector_{cfg_};
   std::string scratch_;
   bool reported_ = false, pending_ = false, table_dirty_ = false;
   std::thread thread_;  // last: starts after every member above is constructed

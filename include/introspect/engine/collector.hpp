@@ -1,0 +1,106 @@
+#pragma once
+//! Runs the sources a build selected, at the cadence, on the writer thread: each gauge becomes a
+//! metric record, and a source that starts or stops failing becomes a notification (it retries
+//! with its own backoff and never stops the others).
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include <introspect/core/config.hpp>
+#include <introspect/core/record.hpp>
+#include <introspect/policy/sources.hpp>
+#include <introspect/source/host_source.hpp>
+#include <introspect/source/process_source.hpp>
+
+namespace introspect::inline v1 {
+
+//! Maps a source policy tag to its implementation; specialised per source.
+template <class Tag>
+struct source_traits;
+
+template <>
+struct source_traits<source::process> {
+  using type = source::process_source;
+  static type make(const config& c) { return type{c.proc_root}; }
+};
+
+template <>
+struct source_traits<source::host> {
+  using type = source::host_source;
+  static type make(const config& c) {
+    source::host_options o;
+    o.fs_path = c.store.string();  // the filesystem the store lives on
+    o.proc_root = c.proc_root;
+    return type{o};
+  }
+};
+
+template <class Sources>
+class collector;
+
+//! The collector of sources<S...>; with no source it is an empty type.
+template <class... S>
+class collector<sources<S...>> {
+ public:
+  static constexpr bool empty = sizeof...(S) == 0;
+
+  explicit collector(const config& c) : impls_(source_traits<S>::make(c)...) {}
+
+  //! Collects every source once; calls emit(record_view) for each gauge and each change of a
+  //! part's health.
+  template <class Emit>
+  void collect(std::int64_t t, Emit&& emit) {
+    std::apply([&](auto&... impl) { (collect_one(impl, t, emit), ...); }, impls_);
+  }
+
+ private:
+  template <class Impl, class Emit>
+  void collect_one(Impl& impl, std::int64_t t, Emit& emit) {
+    auto& failing = failing_[std::string{Impl::name}];
+    const auto report = impl.collect(
+        [&](std::string_view name, double v) {
+          record_view r;
+          r.ts_ns = t;
+          r.kind = record_kind::metric;
+          r.mtype = metric_type::gauge;
+          r.source = Impl::name;
+          r.name = name;
+          r.val = v;
+          emit(r);
+        },
+        [&](std::string_view part, std::string_view cause) {
+          if (failing.insert(std::string{part}).second)
+            health(emit, t, Impl::name, severity::warning, "introspect source failing", part,
+                   cause);
+        });
+    // Recovered only when nothing of this source is failing or waiting out a backoff.
+    if (report.status == source::collect_status::ok && !failing.empty() &&
+        report.next_attempt == std::chrono::steady_clock::time_point::max()) {
+      for (const auto& part : failing)
+        health(emit, t, Impl::name, severity::info, "introspect source recovered", part, "");
+      failing.clear();
+    }
+  }
+
+  template <class Emit>
+  static void health(Emit& emit, std::int64_t t, std::string_view src, severity s,
+                     std::string_view msg, std::string_view part, std::string_view cause) {
+    const field_view f[] = {{"source", src}, {"part", part}, {"cause", cause}};
+    record_view r;
+    r.ts_ns = t;
+    r.kind = record_kind::notification;
+    r.sev = s;
+    r.source = "introspect";
+    r.name = msg;
+    r.fields = f;
+    emit(r);
+  }
+
+  std::tuple<typename source_traits<S>::type...> impls_;
+  std::map<std::string, std::set<std::string>> failing_;  // source → parts failing
+};
+
+}  // namespace introspect::inline v1
