@@ -19,9 +19,11 @@ struct config {
   unsigned files_kept = 8;              //!< tiny: rotated files kept (oldest removed)
   std::size_t buffer_bytes = 4u << 20;  //!< tiny: records buffered between flushes
   std::size_t queue_slots = 8192;       //!< stream store: events queued for the writer
-  std::string proc_root = "/proc";      //!< where the process and host sources read
-  clock_fn clock = nullptr;             //!< nullptr: realtime_ns
-  bool report_errors = true;            //!< print a failure once on stderr
+  std::string proc_root = "/proc";
+  std::string kubeconfig{};   //!< kubernetes: a kubeconfig; empty: in-cluster, ~/.kube
+                              //!< where the process and host sources read
+  clock_fn clock = nullptr;   //!< nullptr: realtime_ns
+  bool report_errors = true;  //!< print a failure once on stderr
 };
 
 namespace detail {

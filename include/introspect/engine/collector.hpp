@@ -38,6 +38,16 @@ struct source_traits<source::host> {
   }
 };
 
+//! True for a source implementation that emits whole records rather than (name, value) gauges.
+template <class Impl>
+inline constexpr bool emits_records_v = false;
+
+//! Starts a source's own thread if it has one (the kubernetes source does).
+template <class Impl>
+void start_source(Impl& impl) {
+  if constexpr (requires { impl.start(); }) impl.start();
+}
+
 template <class Sources>
 class collector;
 
@@ -47,7 +57,9 @@ class collector<sources<S...>> {
  public:
   static constexpr bool empty = sizeof...(S) == 0;
 
-  explicit collector(const config& c) : impls_(source_traits<S>::make(c)...) {}
+  explicit collector(const config& c) : impls_(source_traits<S>::make(c)...) {
+    std::apply([](auto&... impl) { (start_source(impl), ...); }, impls_);
+  }
 
   //! Collects every source once; calls emit(record_view) for each gauge and each change of a
   //! part's health.

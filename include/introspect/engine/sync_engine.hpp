@@ -113,6 +113,9 @@ class sync_engine {
   }
 
   void flush_locked(std::int64_t t) noexcept {
+    // The table and drop lines are remade by every attempt: a failed one must not leave them in
+    // the buffer, or each failed period adds a stale table (unbounded, past buffer_bytes).
+    const std::size_t records_end = buf_.size();
     try {
       last_flush_ = t;
       append_drop_counts(t);
@@ -124,12 +127,14 @@ class sync_engine {
         ++stats_.flushes;
         return;
       }
-      ++stats_.write_errors;  // the buffer is kept and retried next period
+      ++stats_.write_errors;  // the records are kept and retried next period
       stats_.last_errno = err;
       report(err);
     } catch (...) {
       ++stats_.write_errors;
     }
+    buf_.resize(records_end);
+    recorded_drops_ = recorded_errors_ = ~std::uint64_t{0};  // the next attempt writes the counts
   }
 
   void report(int err) {

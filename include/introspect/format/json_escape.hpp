@@ -1,6 +1,7 @@
 #pragma once
 //! JSON string escaping that always produces valid UTF-8 JSON, whatever bytes it is given.
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -36,11 +37,39 @@ inline bool needs_escape(unsigned char c) noexcept {
   return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
 
+// True when no byte of `s` needs escaping (printable ASCII other than '"' and '\\'); eight
+// bytes per step, because names and keys are nearly always clean.
+inline bool json_clean(std::string_view s) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+  const char* p = s.data();
+  std::size_t n = s.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    if ((w & highs) | ((w - 0x20 * ones) & highs) | has_zero(w ^ (0x22 * ones)) |
+        has_zero(w ^ (0x5C * ones)))
+      return false;
+  }
+  for (; n; ++p, --n)
+    if (needs_escape(static_cast<unsigned char>(*p))) return false;
+  return true;
+}
+
 }  // namespace detail
 
 //! Appends `s` as a quoted JSON string; invalid UTF-8 bytes become U+FFFD.
 inline void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
+  if (detail::json_clean(s)) {
+    const std::size_t at = out.size();
+    out.resize(at + s.size() + 2);
+    char* p = out.data() + at;
+    p[0] = '"';
+    std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
+    return;
+  }
   out.push_back('"');
   std::size_t i = 0, run = 0;
   while (i < s.size()) {

@@ -100,6 +100,9 @@ inline std::optional<std::int64_t> parse_rfc3339(std::string_view s) noexcept {
   auto y = num(0, 4), mo = num(5, 2), d = num(8, 2);
   if (!y || !mo || !d || s[4] != '-' || s[7] != '-' || *mo < 1 || *mo > 12 || *d < 1 || *d > 31)
     return std::nullopt;
+  const bool leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
+  constexpr unsigned month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (*d > month_days[*mo - 1] + (*mo == 2 && leap)) return std::nullopt;  // e.g. 2026-02-30
   std::int64_t secs = detail::days_from_civil(*y, *mo, *d) * 86400;
   if (s.size() == 10) return secs * 1'000'000'000;
   if (s.size() < 19 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')) return std::nullopt;
@@ -124,7 +127,8 @@ inline std::optional<std::int64_t> parse_rfc3339(std::string_view s) noexcept {
     if (i + 1 != s.size()) return std::nullopt;
   } else if (s[i] == '+' || s[i] == '-') {
     auto oh = num(i + 1, 2), om = num(i + 4, 2);
-    if (!oh || !om || i + 6 != s.size() || s[i + 3] != ':') return std::nullopt;
+    if (!oh || !om || i + 6 != s.size() || s[i + 3] != ':' || *oh > 23 || *om > 59)
+      return std::nullopt;
     const std::int64_t off = *oh * 3600 + *om * 60;
     secs += s[i] == '+' ? -off : off;
   } else {

@@ -87,6 +87,9 @@ struct resolve {
   static_assert(!(std::is_same_v<sink, introspect::sink::jsonl_file> && mapping::per_kind),
                 "introspection<...>: sink::jsonl_file writes one file set; "
                 "mapping::stream_per_kind needs sink::stream_store");
+  static_assert(!sources::template contains<source::kubernetes> ||
+                    std::is_same_v<mode, introspect::mode::kubernetes>,
+                "introspection<...>: source::kubernetes needs mode::kubernetes");
   static_assert(!(std::is_same_v<sink, introspect::sink::jsonl_file> && !sources::empty),
                 "introspection<...>: sources<...> are collected by the stream-store engine's "
                 "thread; sink::jsonl_file has no thread, so list no sources with it");

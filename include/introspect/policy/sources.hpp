@@ -13,6 +13,11 @@ struct process {
 struct host {
   static constexpr const char* name = "host";
 };
+//! Kubernetes resources (needs mode::kubernetes, <introspect/engine/kubernetes.hpp> and the
+//! introspect::kubernetes component).
+struct kubernetes {
+  static constexpr const char* name = "kubernetes";
+};
 }  // namespace source
 
 template <class... Sources>

@@ -119,7 +119,13 @@ class jsonl_file_writer {
     std::string pre;
     preamble(pre);
     preamble_size_ = pre.size();
-    return write_all(pre);
+    if (int e = write_all(pre)) {  // a file without its header is not self-contained: retry anew
+      ::close(fd_);
+      fd_ = -1;
+      std::filesystem::remove(path_, ec);
+      return e;
+    }
+    return 0;
   }
 
   // Writes all of `s` or nothing: a short write is cut back so no partial line remains.

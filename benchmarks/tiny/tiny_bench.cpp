@@ -1,0 +1,173 @@
+// The tiny tier's run-time costs, side by side with spdlog in the same run:
+//  - notification throughput to a JSON-lines file in /tmp, periodic flushes included;
+//  - spdlog basic_file_sink_st writing the same JSON line text with the pattern "%v";
+//  - the cost of state();
+//  - the cost of a disabled call (count on tiny) against an empty loop.
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <benchmark/benchmark.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/basic_file_sink.h>
+
+#include <introspect/introspect.hpp>
+
+namespace ix = introspect;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A short period so that a run of a second crosses it about ten times: flushes are measured.
+using bench_tiny = ix::introspection<ix::tier::tiny, ix::cadence::periodic<100ms>>;
+static_assert(!bench_tiny::records<ix::kind::metric>);
+
+// A fresh directory under /tmp for one run, removed afterwards.
+struct scratch {
+  fs::path dir;
+  scratch() {
+    std::string t = "/tmp/ix-bench-XXXXXX";
+    if (!::mkdtemp(t.data())) std::abort();
+    dir = t;
+  }
+  ~scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+ix::config bench_config(const fs::path& dir, ix::clock_fn clock = nullptr) {
+  ix::config c;
+  c.store = dir;
+  c.instance = "bench";
+  c.file_bytes = 64u << 20;  // rotation happens, and bounds the disk used
+  c.files_kept = 2;
+  c.buffer_bytes = 64u << 20;  // room for one period at full speed: nothing is dropped
+  c.clock = clock;
+  return c;
+}
+
+// The record every throughput benchmark writes (fixed width: each line has the same length).
+constexpr std::string_view message = "disk nearly full";
+ix::field_view attributes[] = {{"disk", "sdb"}, {"pct", 71}};
+
+std::string line_text() {
+  ix::jsonl_encoder enc("bench");
+  ix::record_view r;
+  r.ts_ns = ix::realtime_ns();
+  r.kind = ix::record_kind::notification;
+  r.sev = ix::severity::warning;
+  r.source = "product";
+  r.name = message;
+  r.fields = attributes;
+  std::string out;
+  enc.encode(r, out);
+  return out;  // with its '\n'
+}
+
+void report(benchmark::State& st, std::size_t line_bytes) {
+  st.SetItemsProcessed(st.iterations());
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * line_bytes));
+  st.counters["lines/s"] =
+      benchmark::Counter(static_cast<double>(st.iterations()), benchmark::Counter::kIsRate);
+}
+
+void tiny_notify(benchmark::State& st, ix::clock_fn clock) {
+  scratch s;
+  const std::size_t line_bytes = line_text().size();
+  bench_tiny ins(bench_config(s.dir, clock));
+  for (auto _ : st) {
+    ins.notify(ix::severity::warning, message, attributes);
+  }
+  ins.flush();  // the batch's tail is part of the cost
+  const auto stats = ins.stats();
+  if (stats.dropped() || stats.write_errors) st.SkipWithError("records dropped or not written");
+  st.counters["flushes"] = static_cast<double>(stats.flushes);
+  report(st, line_bytes);
+}
+
+void BM_tiny_notify(benchmark::State& st) { tiny_notify(st, nullptr); }
+void BM_tiny_notify_coarse_clock(benchmark::State& st) { tiny_notify(st, &ix::coarse_realtime_ns); }
+
+// spdlog, single-threaded file sink, writing the very same line ("%v": the text only; spdlog
+// adds the '\n' itself).
+void BM_spdlog_basic_file_sink_st(benchmark::State& st) {
+  scratch s;
+  std::string line = line_text();
+  line.pop_back();
+  auto sink =
+      std::make_shared<spdlog::sinks::basic_file_sink_st>((s.dir / "spdlog.jsonl").string(), true);
+  spdlog::logger logger("bench", sink);
+  logger.set_pattern("%v");
+  logger.flush_on(spdlog::level::off);
+  for (auto _ : st) {
+    logger.info(std::string_view{line});
+  }
+  logger.flush();
+  report(st, line.size() + 1);
+}
+
+// state(): a table update plus a buffered line.
+void BM_tiny_state_string(benchmark::State& st) {
+  scratch s;
+  bench_tiny ins(bench_config(s.dir));
+  for (auto _ : st) {
+    ins.state("container/3", "RECOVERING");
+  }
+  ins.flush();
+  st.SetItemsProcessed(st.iterations());
+}
+
+void BM_tiny_state_int(benchmark::State& st) {
+  scratch s;
+  bench_tiny ins(bench_config(s.dir));
+  std::int64_t v = 0;
+  for (auto _ : st) {
+    ins.state("cache.bytes", ++v);
+  }
+  ins.flush();
+  st.SetItemsProcessed(st.iterations());
+}
+
+// A disabled call: count() on the tiny tier, which does not record metrics. The name and the
+// argument are laundered through DoNotOptimize so that the compiler cannot fold the loop away
+// for a reason other than the call being empty; the empty loop does exactly the same.
+void BM_tiny_disabled_count(benchmark::State& st) {
+  scratch s;
+  bench_tiny ins(bench_config(s.dir));
+  std::string_view name = "controller.requests";
+  std::int64_t n = 1;
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(name);
+    benchmark::DoNotOptimize(n);
+    ins.count(name, n);
+    benchmark::ClobberMemory();
+  }
+  if (ins.stats().records != 0) st.SkipWithError("a disabled call recorded something");
+}
+
+void BM_empty_loop(benchmark::State& st) {
+  std::string_view name = "controller.requests";
+  std::int64_t n = 1;
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(name);
+    benchmark::DoNotOptimize(n);
+    benchmark::ClobberMemory();
+  }
+}
+
+}  // namespace
+
+BENCHMARK(BM_tiny_notify);
+BENCHMARK(BM_tiny_notify_coarse_clock);
+BENCHMARK(BM_spdlog_basic_file_sink_st);
+BENCHMARK(BM_tiny_state_string);
+BENCHMARK(BM_tiny_state_int);
+BENCHMARK(BM_tiny_disabled_count);
+BENCHMARK(BM_empty_loop);
+
+BENCHMARK_MAIN();

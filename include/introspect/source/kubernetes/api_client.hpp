@@ -1,0 +1,226 @@
+#pragma once
+//! HTTP(S) requests to the kube-apiserver through cpp-httplib: TLS set up from a connection
+//! (CA file or PEM, client certificate, bearer token re-read from its file), bounded
+//! timeouts, streamed bodies for watches, and an interrupt that is safe from another thread.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <httplib.h>
+
+#include <introspect/source/kubernetes/connection.hpp>
+#include <introspect/source/kubernetes/detail/read_file.hpp>
+#include <introspect/source/kubernetes/options.hpp>
+
+namespace introspect::inline v1::kubernetes {
+
+//! What became of one request: whether the server answered, with which status, and if not
+//! (or if the transfer broke off) why.
+struct http_outcome {
+  bool responded = false;  // a status line and headers arrived
+  int status = 0;
+  bool aborted = false;  // the caller's receiver stopped the transfer
+  std::string error;     // the transport error ("Connection", "Read", ...) or empty
+};
+
+//! One connection to the API server, used by one thread at a time (interrupt() excepted).
+class api_client {
+ public:
+  //! Receives body bytes; returning false stops the transfer.
+  using receiver = std::function<bool(std::string_view)>;
+
+  api_client(const connection& c, const options& o) : conn_(c) {
+    std::string rest = c.server;
+    bool tls = true;
+    if (rest.starts_with("https://")) {
+      rest = rest.substr(8);
+    } else if (rest.starts_with("http://")) {
+      rest = rest.substr(7);
+      tls = false;
+    }
+    if (const auto slash = rest.find('/'); slash != std::string::npos) {
+      prefix_ = rest.substr(slash);  // an API server behind a proxy path (/k8s/clusters/x)
+      rest.resize(slash);
+      while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
+    }
+    std::string host = rest;
+    int port = tls ? 443 : 80;
+    if (const auto colon = rest.rfind(':');
+        colon != std::string::npos && rest.find(']', colon) == std::string::npos) {
+      host = rest.substr(0, colon);
+      port = std::atoi(rest.c_str() + colon + 1);
+    }
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
+    if (host.empty() || port <= 0 || port > 65535) {
+      setup_error_ = "invalid server URL '" + c.server + "'";
+      return;
+    }
+    if (tls) {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+      if (!make_tls_client(host, port)) return;
+#else
+      setup_error_ = "https needs cpp-httplib built with CPPHTTPLIB_OPENSSL_SUPPORT";
+      return;
+#endif
+    } else {
+      client_ = std::make_unique<httplib::ClientImpl>(host, port);
+    }
+    client_->set_connection_timeout(o.connect_timeout);
+    client_->set_read_timeout(o.read_timeout);
+    client_->set_write_timeout(o.read_timeout);
+    client_->set_keep_alive(true);  // lists reuse the connection
+    client_->set_follow_location(false);
+    client_->set_decompress(true);
+  }
+  api_client(const api_client&) = delete;
+  api_client& operator=(const api_client&) = delete;
+
+  //! Empty when the client is usable; otherwise why not (bad URL, unreadable CA...).
+  const std::string& setup_error() const noexcept { return setup_error_; }
+
+  //! GETs `path_and_query`, streaming the body to `rx`; `on_status` runs once the headers
+  //! arrive. Never throws.
+  http_outcome get(const std::string& path_and_query, const receiver& rx,
+                   const std::function<void(int)>& on_status = {}) noexcept {
+    http_outcome out;
+    if (!client_) {
+      out.error = setup_error_;
+      return out;
+    }
+    try {
+      httplib::Headers headers{{"Accept", "application/json"}};
+      std::string token = conn_.token;
+      if (!conn_.token_file.empty()) {
+        std::string error;
+        if (!detail::read_file(conn_.token_file, token, error)) {
+          out.error = "token: " + error;
+          return out;
+        }
+        token = detail::trimmed(std::move(token));
+      }
+      if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+      auto res = client_->Get(
+          prefix_ + path_and_query, headers,
+          [&](const httplib::Response& r) {
+            out.responded = true;
+            out.status = r.status;
+            if (on_status) on_status(r.status);
+            return true;
+          },
+          [&](const char* data, std::size_t n) {
+            if (rx({data, n})) return true;
+            out.aborted = true;
+            return false;
+          });
+      if (!res && !(out.aborted && res.error() == httplib::Error::Canceled))
+        out.error = describe(res.error());
+    } catch (const std::exception& e) {
+      out.error = e.what();
+    } catch (...) {
+      out.error = "unknown exception";
+    }
+    return out;
+  }
+
+  //! Breaks off the request in flight (from any thread): its socket is shut down.
+  void interrupt() noexcept {
+    if (client_) client_->stop();
+  }
+
+ private:
+  std::string describe(httplib::Error e) const {
+    std::string s = httplib::to_string(e);
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    if (e == httplib::Error::SSLServerVerification && tls_) {
+      s += " (";
+      s += X509_verify_cert_error_string(tls_->get_openssl_verify_result());
+      s += ")";
+    }
+#endif
+    return s;
+  }
+
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+  // PEM text -> OpenSSL objects; each returns nullptr when the text holds none.
+  static X509* pem_cert(const std::string& pem) {
+    BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    if (!b) return nullptr;
+    X509* x = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
+    BIO_free(b);
+    return x;
+  }
+  static EVP_PKEY* pem_key(const std::string& pem) {
+    BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    if (!b) return nullptr;
+    EVP_PKEY* k = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
+    BIO_free(b);
+    return k;
+  }
+  static X509_STORE* pem_store(const std::string& pem) {
+    BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    if (!b) return nullptr;
+    X509_STORE* store = X509_STORE_new();
+    int n = 0;
+    while (X509* x = PEM_read_bio_X509(b, nullptr, nullptr, nullptr)) {
+      if (X509_STORE_add_cert(store, x) == 1) ++n;
+      X509_free(x);
+    }
+    ERR_clear_error();  // the loop ends on a "no start line" error: not a failure
+    BIO_free(b);
+    if (n == 0) {
+      X509_STORE_free(store);
+      return nullptr;
+    }
+    return store;
+  }
+
+  bool make_tls_client(const std::string& host, int port) {
+    if (!conn_.client_cert_pem.empty()) {
+      X509* cert = pem_cert(conn_.client_cert_pem);
+      EVP_PKEY* key = pem_key(conn_.client_key_pem);
+      if (!cert || !key) {
+        if (cert) X509_free(cert);
+        if (key) EVP_PKEY_free(key);
+        setup_error_ = "client certificate or key is not valid PEM";
+        return false;
+      }
+      // The SSL context keeps its own references.
+      tls_ = new httplib::SSLClient(host, port, cert, key);
+      X509_free(cert);
+      EVP_PKEY_free(key);
+    } else {
+      tls_ = new httplib::SSLClient(host, port);
+    }
+    client_.reset(tls_);
+    if (!tls_->is_valid()) {
+      setup_error_ = "cannot create a TLS context";
+      return false;
+    }
+    if (conn_.insecure_skip_tls_verify) {
+      tls_->enable_server_certificate_verification(false);
+    } else if (!conn_.ca_pem.empty()) {
+      X509_STORE* store = pem_store(conn_.ca_pem);
+      if (!store) {
+        setup_error_ = "certificate-authority data holds no PEM certificate";
+        return false;
+      }
+      tls_->set_ca_cert_store(store);  // the SSL context takes ownership
+    } else if (!conn_.ca_file.empty()) {
+      tls_->set_ca_cert_path(conn_.ca_file.string());
+    }
+    return true;
+  }
+
+  httplib::SSLClient* tls_ = nullptr;  // client_ when the connection is TLS
+#endif
+
+  connection conn_;
+  std::string prefix_;
+  std::string setup_error_;
+  std::unique_ptr<httplib::ClientImpl> client_;
+};
+
+}  // namespace introspect::inline v1::kubernetes

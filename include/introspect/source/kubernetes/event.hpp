@@ -1,0 +1,74 @@
+#pragma once
+//! What the Kubernetes source produces: owned state and notification events that cross from
+//! its thread to the collector, and the two ways to deliver them to an engine.
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <introspect/core/kind.hpp>
+#include <introspect/core/record.hpp>
+#include <introspect/core/value.hpp>
+
+namespace introspect::inline v1::kubernetes {
+
+//! The `source` of every record this source makes.
+inline constexpr std::string_view source_name = "kubernetes";
+
+//! One state change or notification, owned so that it can wait in the hand-off queue.
+struct event {
+  record_kind kind = record_kind::state;  // state or notification
+  std::int64_t ts_ns = 0;                 // when the source saw it
+  severity sev = severity::info;          // notifications only
+  std::string name;                       // the state's key, or the notification's message
+  value val;                              // states only
+  std::vector<field> attributes;          // notifications only
+};
+
+//! The callback interface an engine is wired through when it does not take record_view.
+struct callbacks {
+  //! A state record: source is "kubernetes", key "<ns>/<Kind>/<name>/<field>".
+  std::function<void(std::string_view source, std::string_view key, value_view v,
+                     std::int64_t ts_ns)>
+      emit_state;
+  //! A notification with its attributes (namespace, kind, name, field, old, new, cause...).
+  std::function<void(severity s, std::string_view message, std::span<const field_view> attributes,
+                     std::int64_t ts_ns)>
+      emit_notification;
+};
+
+//! Hands `e` to `emit` as a record_view (source "kubernetes"), valid during the call only.
+template <class Emit>
+requires std::invocable<Emit&, const record_view&>
+void deliver(const event& e, Emit& emit) {
+  std::vector<field_view> fields;
+  fields.reserve(e.attributes.size());
+  for (const auto& a : e.attributes) fields.push_back({a.key, to_view(a.val)});
+  record_view r;
+  r.ts_ns = e.ts_ns;
+  r.kind = e.kind;
+  r.sev = e.sev;
+  r.source = source_name;
+  r.name = e.name;
+  r.val = to_view(e.val);
+  r.fields = fields;
+  emit(static_cast<const record_view&>(r));
+}
+
+//! Hands `e` to the matching callback (a missing callback drops the event).
+inline void deliver(const event& e, const callbacks& cb) {
+  if (e.kind == record_kind::state) {
+    if (cb.emit_state) cb.emit_state(source_name, e.name, to_view(e.val), e.ts_ns);
+    return;
+  }
+  if (!cb.emit_notification) return;
+  std::vector<field_view> fields;
+  fields.reserve(e.attributes.size());
+  for (const auto& a : e.attributes) fields.push_back({a.key, to_view(a.val)});
+  cb.emit_notification(e.sev, e.name, fields, e.ts_ns);
+}
+
+}  // namespace introspect::inline v1::kubernetes

@@ -1,0 +1,49 @@
+#pragma once
+//! What the Kubernetes source watches and how it paces itself: scope, time slices, timeouts
+//! and the backoff after failures.
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <introspect/core/clock.hpp>
+#include <introspect/source/kubernetes/resource.hpp>
+
+namespace introspect::inline v1::kubernetes {
+
+//! Options of the Kubernetes source; the defaults suit a product watching its own namespace.
+struct options {
+  //! The collections to list and watch.
+  std::vector<resource> resources = {deployments(), statefulsets(), pods()};
+  //! "" = the connection's namespace (the pod's, or the kubeconfig context's), or every
+  //! namespace when it has none; "*" = every namespace; anything else = that namespace.
+  std::string namespace_name;
+  //! A label selector applied to every list and watch ("app=segmentstore"); empty = all.
+  std::string label_selector;
+
+  //! One watch request lasts at most this long before the next collection gets its turn:
+  //! one thread serves every collection, so an event waits at most about
+  //! (collections - 1) x watch_window before it is read (nothing is lost: watches resume).
+  std::chrono::milliseconds watch_window{2000};
+  //! A request with no bytes for this long is cut (idle watches end sooner than the window).
+  std::chrono::milliseconds read_timeout{1000};
+  std::chrono::milliseconds connect_timeout{2000};
+  //! A watch that ends sooner than this is not reopened before it has elapsed (a server that
+  //! closes every watch at once must not make the source spin).
+  std::chrono::milliseconds min_watch_interval{200};
+
+  //! Backoff after a failure: initial x 2^(failures - 1), capped, with +-jitter.
+  std::chrono::milliseconds backoff_initial{500};
+  std::chrono::milliseconds backoff_max{30000};
+  double backoff_jitter = 0.1;
+
+  //! Objects per list page (`limit`); pages are followed with `continue`.
+  std::size_t page_size = 500;
+  //! Events held between the source's thread and the collector; the oldest are dropped
+  //! (and counted) beyond this.
+  std::size_t handoff_capacity = 4096;
+  //! The time stamped on records.
+  clock_fn clock = realtime_ns;
+};
+
+}  // namespace introspect::inline v1::kubernetes

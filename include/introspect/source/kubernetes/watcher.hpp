@@ -1,0 +1,455 @@
+#pragma once
+//! The list-then-watch state machine of the Kubernetes source, driven one step at a time by a
+//! single thread: each step lists one collection or watches it for one time slice, turns what
+//! changed into events, and schedules the next step (immediately, or after a backoff).
+//!
+//! Per collection: list (following `continue` pages) -> watch from the list's resourceVersion
+//! -> on a dropped or ended watch, watch again from the last resourceVersion seen (events and
+//! bookmarks advance it) -> on `410 Gone` (HTTP status or an ERROR event with code 410), list
+//! again and diff against what was known, so deletions missed meanwhile are still reported.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <simdjson.h>
+
+#include <introspect/source/backoff.hpp>
+#include <introspect/source/kubernetes/api_client.hpp>
+#include <introspect/source/kubernetes/changes.hpp>
+#include <introspect/source/kubernetes/connection.hpp>
+#include <introspect/source/kubernetes/detail/jitter.hpp>
+#include <introspect/source/kubernetes/event.hpp>
+#include <introspect/source/kubernetes/object_state.hpp>
+#include <introspect/source/kubernetes/options.hpp>
+
+namespace introspect::inline v1::kubernetes {
+
+//! The health and counters of one watched collection.
+struct resource_status {
+  std::string name;              // "deployments.apps"
+  bool listed = false;           // a list succeeded and a watch can resume
+  std::string resource_version;  // the last one seen
+  std::size_t objects = 0;
+  unsigned failures = 0;                 // consecutive
+  std::chrono::milliseconds backoff{0};  // the wait before the next attempt, after a failure
+  std::chrono::steady_clock::time_point next_attempt{};  // when it is due (after a failure)
+  std::string last_error;                                // empty once it succeeds again
+  std::uint64_t lists = 0;                               // successful lists
+  std::uint64_t relists_gone = 0;                        // lists caused by 410 Gone
+  std::uint64_t watches = 0;                             // watch requests that got a 200
+  std::uint64_t events = 0;                              // watch events read (bookmarks included)
+  std::uint64_t total_failures = 0;
+};
+
+namespace detail {
+
+inline std::string url_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// The message of a Kubernetes Status object (error bodies, ERROR events), or the body's start.
+inline std::string status_message(simdjson::dom::parser& p, std::string_view body) {
+  simdjson::dom::element doc;
+  std::string_view m;
+  if (p.parse(body.data(), body.size()).get(doc) == simdjson::SUCCESS &&
+      doc["message"].get_string().get(m) == simdjson::SUCCESS)
+    return std::string{m};
+  return std::string{body.substr(0, 200)};
+}
+
+}  // namespace detail
+
+//! Lists and watches the configured collections; one thread calls step(), any thread may
+//! call interrupt() and status().
+class watcher {
+  using clock = std::chrono::steady_clock;
+
+ public:
+  watcher(const connection& c, options o) : opts_(std::move(o)), client_(c, opts_) {
+    if (opts_.namespace_name == "*")
+      ns_.clear();
+    else
+      ns_ = opts_.namespace_name.empty() ? c.namespace_name : opts_.namespace_name;
+    for (const auto& r : opts_.resources) {
+      tracked& t = tracked_.emplace_back(
+          r, collection_path(r, ns_),
+          introspect::source::backoff{opts_.backoff_initial, opts_.backoff_max});
+      t.st.name = display_name(r);
+      t.due = clock::now();
+    }
+    publish_all();
+  }
+  watcher(const watcher&) = delete;
+  watcher& operator=(const watcher&) = delete;
+
+  //! Performs the next due action (one list, or one watch slice of at most about
+  //! watch_window + read_timeout) and appends its events to `out`. Returns how long until the
+  //! next action is due (zero: call again now). Never throws.
+  std::chrono::milliseconds step(std::vector<event>& out) noexcept {
+    if (tracked_.empty() || interrupted()) return std::chrono::milliseconds{1000};
+    try {
+      auto it = std::min_element(tracked_.begin(), tracked_.end(),
+                                 [](const tracked& a, const tracked& b) { return a.due < b.due; });
+      if (it->due <= clock::now()) {
+        if (!client_.setup_error().empty())
+          fail(*it, "configuration: " + client_.setup_error(), out);
+        else if (!it->listed)
+          list(*it, out);
+        else
+          watch(*it, out);
+        publish(*it);
+      }
+    } catch (const std::exception& e) {
+      // Only allocation can throw here; the step is abandoned and retried.
+      for (auto& t : tracked_) t.due = std::max(t.due, clock::now() + opts_.backoff_initial);
+      (void)e;
+    }
+    return until_next_due();
+  }
+
+  //! How long until some collection is due.
+  std::chrono::milliseconds until_next_due() const noexcept {
+    if (tracked_.empty()) return std::chrono::milliseconds{1000};
+    auto due = tracked_.front().due;
+    for (const auto& t : tracked_) due = std::min(due, t.due);
+    const auto now = clock::now();
+    return due <= now ? std::chrono::milliseconds{0}
+                      : std::chrono::ceil<std::chrono::milliseconds>(due - now);
+  }
+
+  //! Breaks off the request in flight and makes every later step return at once (shutdown).
+  void interrupt() noexcept {
+    interrupted_.store(true, std::memory_order_release);
+    client_.interrupt();
+  }
+  bool interrupted() const noexcept { return interrupted_.load(std::memory_order_acquire); }
+
+  //! Receives the events of a watch as they arrive (the batch is emptied), so that a long
+  //! watch slice does not hold them back until the step ends. Without it they wait in `out`.
+  void on_events(std::function<void(std::vector<event>&)> f) { flush_ = std::move(f); }
+
+  //! A copy of every collection's health and counters.
+  std::vector<resource_status> status() const {
+    std::lock_guard lock(status_mu_);
+    return published_;
+  }
+
+  //! The namespace watched ("" = every namespace).
+  const std::string& watched_namespace() const noexcept { return ns_; }
+
+ private:
+  struct tracked {
+    tracked(resource r, std::string p, introspect::source::backoff b)
+        : res(std::move(r)), path(std::move(p)), bo(b) {}
+    resource res;
+    std::string path;
+    introspect::source::backoff bo;
+    clock::time_point due{};
+    bool listed = false;
+    bool health_reported = false;
+    std::string rv;
+    std::map<std::string, object_state> objects;  // by "<ns>/<name>"
+    resource_status st;
+  };
+
+  std::int64_t now_ns() const noexcept { return opts_.clock(); }
+
+  std::string selector() const {
+    return opts_.label_selector.empty()
+               ? std::string{}
+               : "&labelSelector=" + detail::url_encode(opts_.label_selector);
+  }
+
+  void succeed(tracked& t, std::vector<event>& out) {
+    const bool was_failing = t.st.failures > 0;
+    const bool first = !t.health_reported;
+    t.health_reported = true;
+    t.bo.succeeded();
+    t.st.failures = 0;
+    t.st.backoff = std::chrono::milliseconds{0};
+    t.st.last_error.clear();
+    if (was_failing || first) health_state(t, "ok", out);
+    if (was_failing) {
+      event e;
+      e.kind = record_kind::notification;
+      e.ts_ns = now_ns();
+      e.sev = severity::info;
+      e.name = "kubernetes: " + t.st.name + " reachable again";
+      e.attributes = {{"resource", t.st.name}};
+      out.push_back(std::move(e));
+    }
+  }
+
+  void health_state(const tracked& t, std::string_view health, std::vector<event>& out) {
+    detail::state(out, now_ns(), "_source/" + t.st.name, "health", std::string{health});
+  }
+
+  // A failure: recorded (state always; a notification when the cause changes), then backoff.
+  void fail(tracked& t, std::string cause, std::vector<event>& out) {
+    const auto now = clock::now();
+    t.bo.failed(now);
+    const auto delay = detail::jittered(std::chrono::ceil<std::chrono::milliseconds>(t.bo.delay()),
+                                        opts_.backoff_jitter, rng_);
+    t.due = now + delay;
+    t.st.next_attempt = t.due;
+    ++t.st.total_failures;
+    t.st.failures = t.bo.failures();
+    t.st.backoff = delay;
+    const auto prefix = "_source/" + t.st.name;
+    const auto ts = now_ns();
+    if (t.st.failures == 1) health_state(t, "failing", out);
+    detail::state(out, ts, prefix, "failures", static_cast<std::int64_t>(t.st.failures));
+    detail::state(out, ts, prefix, "retry_ms", static_cast<std::int64_t>(delay.count()));
+    if (cause != t.st.last_error) {
+      detail::state(out, ts, prefix, "last_error", cause);
+      event e;
+      e.kind = record_kind::notification;
+      e.ts_ns = ts;
+      e.sev = severity::warning;
+      e.name = "kubernetes: " + t.st.name + " failed: " + cause;
+      e.attributes = {{"resource", t.st.name},
+                      {"cause", cause},
+                      {"failures", static_cast<std::int64_t>(t.st.failures)},
+                      {"retry_in_ms", static_cast<std::int64_t>(delay.count())}};
+      out.push_back(std::move(e));
+    }
+    t.st.last_error = std::move(cause);
+  }
+
+  void gone(tracked& t, std::string_view how, std::vector<event>& out) {
+    t.listed = false;
+    ++t.st.relists_gone;
+    t.due = clock::now();
+    event e;
+    e.kind = record_kind::notification;
+    e.ts_ns = now_ns();
+    e.sev = severity::info;
+    e.name = "kubernetes: watch of " + t.st.name + " expired (410 Gone): listing again";
+    e.attributes = {{"resource", t.st.name}, {"resource_version", t.rv}, {"via", std::string{how}}};
+    out.push_back(std::move(e));
+  }
+
+  void list(tracked& t, std::vector<event>& out) {
+    std::map<std::string, object_state> fresh;
+    std::string rv, cont, body;
+    bool restarted = false;
+    do {
+      std::string q =
+          t.path + "?limit=" + std::to_string(std::max<std::size_t>(opts_.page_size, 1));
+      if (!cont.empty()) q += "&continue=" + detail::url_encode(cont);
+      q += selector();
+      body.clear();
+      const auto r = client_.get(q, [&](std::string_view d) {
+        body.append(d);
+        return !interrupted();
+      });
+      if (interrupted()) return;
+      if (!r.responded) return fail(t, "list: " + r.error, out);
+      if (r.status == 410 && !cont.empty() && !restarted) {
+        // The continue token expired between pages: start the list over, once.
+        restarted = true;
+        fresh.clear();
+        cont.clear();
+        continue;
+      }
+      if (r.status != 200)
+        return fail(
+            t,
+            "list: HTTP " + std::to_string(r.status) + ": " + detail::status_message(parser_, body),
+            out);
+      if (!r.error.empty()) return fail(t, "list: " + r.error + " while reading the body", out);
+      simdjson::dom::element doc;
+      if (auto err = parser_.parse(body).get(doc); err)
+        return fail(t, std::string{"list: invalid JSON: "} + simdjson::error_message(err), out);
+      std::string_view kind, s;
+      if (doc["kind"].get_string().get(kind) != simdjson::SUCCESS) kind = {};
+      if (doc["metadata"]["resourceVersion"].get_string().get(s) == simdjson::SUCCESS) rv = s;
+      cont = doc["metadata"]["continue"].get_string().get(s) == simdjson::SUCCESS ? std::string{s}
+                                                                                  : std::string{};
+      simdjson::dom::array items;
+      if (doc["items"].get_array().get(items) == simdjson::SUCCESS) {
+        for (auto item : items) {
+          object_state o;
+          if (read_object(item, t.res, kind, o)) fresh[o.ns + "/" + o.name] = std::move(o);
+        }
+      }
+    } while (!cont.empty());
+    if (rv.empty()) return fail(t, "list: response has no metadata.resourceVersion", out);
+
+    // A re-list reports what changed while the watch was away, deletions included.
+    const bool relist = t.st.lists > 0;
+    const auto ts = now_ns();
+    for (const auto& [key, o] : fresh) {
+      const auto old = t.objects.find(key);
+      diff(old == t.objects.end() ? nullptr : &old->second, o, relist, ts, out);
+    }
+    for (const auto& [key, o] : t.objects)
+      if (!fresh.count(key)) deleted(o, ts, out);
+    t.objects = std::move(fresh);
+    t.rv = std::move(rv);
+    t.listed = true;
+    ++t.st.lists;
+    t.due = clock::now();
+    succeed(t, out);
+  }
+
+  void watch(tracked& t, std::vector<event>& out) {
+    const auto start = clock::now();
+    const auto deadline = start + opts_.watch_window;
+    const auto secs = std::max<std::int64_t>(
+        1, std::chrono::ceil<std::chrono::seconds>(opts_.watch_window).count());
+    const std::string q = t.path + "?watch=1&resourceVersion=" + detail::url_encode(t.rv) +
+                          "&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(secs) +
+                          selector();
+    std::string buf, error_body, bad_event;
+    bool expired = false;
+    int status = 0;
+    auto handle_line = [&](std::string_view line) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+      if (line.empty()) return true;
+      return on_event(t, line, expired, bad_event, out);
+    };
+    const auto r = client_.get(
+        q,
+        [&](std::string_view d) {
+          if (status != 200) {
+            if (error_body.size() < 4096) error_body.append(d);
+            return true;
+          }
+          buf.append(d);
+          std::size_t from = 0;
+          for (auto nl = buf.find('\n'); nl != std::string::npos; nl = buf.find('\n', from)) {
+            const bool go_on = handle_line(std::string_view{buf}.substr(from, nl - from));
+            from = nl + 1;
+            if (!go_on) {
+              buf.erase(0, from);
+              return false;
+            }
+          }
+          buf.erase(0, from);
+          if (flush_ && !out.empty()) flush_(out);
+          return !interrupted() && clock::now() < deadline;
+        },
+        [&](int s) { status = s; });
+    if (interrupted()) return;
+    if (!r.responded) return fail(t, "watch: " + r.error, out);
+    if (r.status == 410) return gone(t, "HTTP 410", out);
+    if (r.status != 200)
+      return fail(t,
+                  "watch: HTTP " + std::to_string(r.status) + ": " +
+                      detail::status_message(parser_, error_body),
+                  out);
+    ++t.st.watches;
+    // A last event without its newline (the server closed the stream right after it).
+    if (!expired && bad_event.empty() && !buf.empty()) handle_line(buf);
+    if (expired) return gone(t, "ERROR event", out);
+    if (!bad_event.empty()) return fail(t, "watch: " + bad_event, out);
+    // The watch ended (time slice, server timeout, dropped connection): resume from t.rv.
+    t.st.objects = t.objects.size();
+    const auto now = clock::now();
+    t.due = std::max(now, start + opts_.min_watch_interval);
+    succeed(t, out);
+  }
+
+  // One watch event; false stops the stream (410 or a broken event).
+  bool on_event(tracked& t, std::string_view line, bool& expired, std::string& bad,
+                std::vector<event>& out) {
+    simdjson::dom::element doc;
+    if (auto err = parser_.parse(line.data(), line.size()).get(doc); err) {
+      bad = std::string{"invalid JSON event: "} + simdjson::error_message(err);
+      return false;
+    }
+    ++t.st.events;
+    std::string_view type, s;
+    if (doc["type"].get_string().get(type) != simdjson::SUCCESS) {
+      bad = "event without a type";
+      return false;
+    }
+    simdjson::dom::element obj;
+    if (doc["object"].get(obj) != simdjson::SUCCESS) {
+      bad = "event without an object";
+      return false;
+    }
+    if (type == "ERROR") {
+      std::int64_t code = 0;
+      detail::json_int(obj["code"], code);
+      if (code == 410) {
+        expired = true;
+        return false;
+      }
+      if (obj["message"].get_string().get(s) != simdjson::SUCCESS) s = "no message";
+      bad = "ERROR event " + std::to_string(code) + ": " + std::string{s};
+      return false;
+    }
+    if (type == "BOOKMARK") {
+      if (obj["metadata"]["resourceVersion"].get_string().get(s) == simdjson::SUCCESS) t.rv = s;
+      return true;
+    }
+    object_state o;
+    if (!read_object(obj, t.res, {}, o)) {
+      bad = "event object without metadata.name";
+      return false;
+    }
+    const auto key = o.ns + "/" + o.name;
+    const auto ts = now_ns();
+    const auto it = t.objects.find(key);
+    if (type == "DELETED") {
+      deleted(it != t.objects.end() ? it->second : o, ts, out);
+      if (it != t.objects.end()) t.objects.erase(it);
+    } else if (type == "ADDED" || type == "MODIFIED") {
+      diff(it == t.objects.end() ? nullptr : &it->second, o, true, ts, out);
+      t.objects[key] = o;
+    } else {
+      bad = "unknown event type " + std::string{type};
+      return false;
+    }
+    if (!o.resource_version.empty()) t.rv = o.resource_version;
+    return true;
+  }
+
+  void publish(tracked& t) {
+    t.st.listed = t.listed;
+    t.st.resource_version = t.rv;
+    t.st.objects = t.objects.size();
+    std::lock_guard lock(status_mu_);
+    for (auto& p : published_)
+      if (p.name == t.st.name) p = t.st;
+  }
+  void publish_all() {
+    std::lock_guard lock(status_mu_);
+    published_.clear();
+    for (const auto& t : tracked_) published_.push_back(t.st);
+  }
+
+  options opts_;
+  api_client client_;
+  std::string ns_;
+  std::vector<tracked> tracked_;
+  simdjson::dom::parser parser_;
+  std::atomic<bool> interrupted_{false};
+  std::function<void(std::vector<event>&)> flush_;
+  detail::jitter_rng rng_{reinterpret_cast<std::uintptr_t>(this)};  // differs per instance
+  mutable std::mutex status_mu_;
+  std::vector<resource_status> published_;
+};
+
+}  // namespace introspect::inline v1::kubernetes

@@ -1,0 +1,267 @@
+// Configuration of the Kubernetes source: the kubeconfig YAML subset, kubeconfig contexts,
+// in-cluster service accounts, API paths and the backoff schedule.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <introspect/source/backoff.hpp>
+#include <introspect/source/kubernetes/detail/base64.hpp>
+#include <introspect/source/kubernetes/detail/jitter.hpp>
+#include <introspect/source/kubernetes/detail/yaml_subset.hpp>
+#include <introspect/source/kubernetes/discovery.hpp>
+#include <introspect/source/kubernetes/in_cluster.hpp>
+#include <introspect/source/kubernetes/kubeconfig.hpp>
+#include <introspect/source/kubernetes/resource.hpp>
+
+namespace k8s = introspect::kubernetes;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path fixtures{INTROSPECT_K8S_FIXTURES};
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    std::string t = (fs::temp_directory_path() / "ix-k8s-XXXXXX").string();
+    path = ::mkdtemp(t.data());
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+  }
+};
+
+k8s::detail::yaml_node parse_yaml(const std::string& text) {
+  k8s::detail::yaml_node n;
+  std::string error;
+  k8s::detail::yaml_subset_parser p;
+  INFO(error);
+  REQUIRE(p.parse(text, n, error));
+  return n;
+}
+
+std::string parse_error(const std::string& text) {
+  k8s::detail::yaml_node n;
+  std::string error;
+  k8s::detail::yaml_subset_parser p;
+  CHECK_FALSE(p.parse(text, n, error));
+  return error;
+}
+
+}  // namespace
+
+TEST_CASE("base64 decodes kubeconfig data and rejects garbage", "[kubernetes][config]") {
+  CHECK(k8s::detail::base64_decode("aGVsbG8=") == "hello");
+  CHECK(k8s::detail::base64_decode("aGVsbG8") == "hello");  // padding is optional
+  CHECK(k8s::detail::base64_decode("aGVs\nbG8h") == "hello!");
+  CHECK_FALSE(k8s::detail::base64_decode("aGV*bG8=").has_value());
+  CHECK_FALSE(k8s::detail::base64_decode("aGVsbG8=x").has_value());
+}
+
+TEST_CASE("the YAML subset reads mappings, sequences, quotes and comments",
+          "[kubernetes][config]") {
+  const auto doc = parse_yaml(
+      "# comment\n"
+      "a: 1\n"
+      "b:\n"
+      "  c: \"quoted # not a comment\"  # a comment\n"
+      "  d: 'it''s'\n"
+      "list:\n"
+      "- x: 1\n"
+      "  y: two\n"
+      "-   plain\n"
+      "- \n"
+      "  z: 3\n"
+      "nested:\n"
+      "  - \"a\\tb\"\n"
+      "empty: {}\n"
+      "none: []\n"
+      "url: https://h:6443/p#frag\n"
+      "null_value:\n");
+  CHECK(doc.str("a") == "1");
+  REQUIRE(doc.get("b"));
+  CHECK(doc.get("b")->str("c") == "quoted # not a comment");
+  CHECK(doc.get("b")->str("d") == "it's");
+  const auto* list = doc.get("list");
+  REQUIRE(list);
+  REQUIRE(list->t == k8s::detail::yaml_node::type::seq);
+  REQUIRE(list->children.size() == 3);
+  CHECK(list->children[0].str("x") == "1");
+  CHECK(list->children[0].str("y") == "two");
+  CHECK(list->children[1].str() == "plain");
+  CHECK(list->children[2].str("z") == "3");
+  REQUIRE(doc.get("nested"));
+  CHECK(doc.get("nested")->children.at(0).str() == "a\tb");
+  CHECK(doc.get("empty")->t == k8s::detail::yaml_node::type::map);
+  CHECK(doc.get("none")->t == k8s::detail::yaml_node::type::seq);
+  CHECK(doc.str("url") == "https://h:6443/p#frag");
+  CHECK(doc.get("null_value")->t == k8s::detail::yaml_node::type::null);
+}
+
+TEST_CASE("the YAML subset rejects what it does not support, naming the line",
+          "[kubernetes][config]") {
+  CHECK(parse_error("a: 1\nb: &anchor x\n") == "line 2: anchors and aliases are not supported");
+  CHECK(parse_error("a: |\n  text\n") == "line 1: block scalars (| and >) are not supported");
+  CHECK(parse_error("a: {b: 1}\n").find("flow collections") != std::string::npos);
+  CHECK(parse_error("a: 1\n  b: 2\n").find("line 2") != std::string::npos);
+  CHECK(parse_error("a: 1\n---\nb: 2\n").find("several YAML documents") != std::string::npos);
+  CHECK(parse_error("a:\n\tb: 1\n").find("tab") != std::string::npos);
+}
+
+TEST_CASE("kubeconfig: the current context gives server, CA data and client certificate",
+          "[kubernetes][config]") {
+  const auto c = k8s::load_kubeconfig(fixtures / "kubeconfig.yaml");
+  INFO(c.error);
+  REQUIRE(c);
+  CHECK(c->server == "https://127.0.0.1:6443");
+  CHECK(c->ca_pem == "-----BEGIN CERTIFICATE-----\nMIIBfixture\n-----END CERTIFICATE-----\n");
+  CHECK(c->client_cert_pem.starts_with("-----BEGIN CERTIFICATE-----\nclient"));
+  CHECK(c->client_key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+  CHECK(c->token.empty());
+  CHECK(c->namespace_name.empty());
+  CHECK_FALSE(c->insecure_skip_tls_verify);
+}
+
+TEST_CASE("kubeconfig: a named context gives its namespace, token and a relative CA file",
+          "[kubernetes][config]") {
+  const auto c = k8s::load_kubeconfig(fixtures / "kubeconfig.yaml", "prod");
+  INFO(c.error);
+  REQUIRE(c);
+  CHECK(c->server == "https://prod.example.com:443/k8s/clusters/c-abc");
+  CHECK(c->namespace_name == "storage");
+  CHECK(c->token == "eyJhbGciOiJSUzI1NiJ9.ops#not-a-comment");
+  CHECK(c->ca_pem == "-----BEGIN CERTIFICATE-----\nfile-ca\n-----END CERTIFICATE-----\n");
+  CHECK(c->client_cert_pem.empty());
+}
+
+TEST_CASE("kubeconfig: failures say why", "[kubernetes][config]") {
+  auto c = k8s::load_kubeconfig(fixtures / "kubeconfig.yaml", "nope");
+  CHECK_FALSE(c);
+  CHECK(c.error.find("context 'nope' not found") != std::string::npos);
+  c = k8s::load_kubeconfig(fixtures / "kubeconfig_exec.yaml");
+  CHECK_FALSE(c);
+  CHECK(c.error.find("exec and auth-provider credential plugins are not supported") !=
+        std::string::npos);
+  c = k8s::load_kubeconfig(fixtures / "does-not-exist.yaml");
+  CHECK_FALSE(c);
+  CHECK(c.error.find("No such file") != std::string::npos);
+
+  temp_dir d;
+  d.write("bad.yaml",
+          "current-context: x\ncontexts:\n- name: x\n  context:\n    cluster: c\n"
+          "clusters:\n- name: c\n  cluster:\n    server: https://h\n"
+          "    certificate-authority-data: '%%%'\n");
+  c = k8s::load_kubeconfig(d.path / "bad.yaml");
+  CHECK_FALSE(c);
+  CHECK(c.error.find("certificate-authority-data is not valid base64") != std::string::npos);
+}
+
+TEST_CASE("kubeconfig: tokenFile is kept as a file, relative to the kubeconfig",
+          "[kubernetes][config]") {
+  temp_dir d;
+  d.write("config", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n");
+  CHECK_FALSE(k8s::load_kubeconfig(d.path / "config"));  // flow mappings are refused
+  d.write("config",
+          "current-context: x\n"
+          "contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\n"
+          "clusters:\n- name: c\n  cluster:\n    server: https://10.0.0.1:6443/\n"
+          "    insecure-skip-tls-verify: true\n"
+          "users:\n- name: u\n  user:\n    tokenFile: tok\n");
+  const auto c = k8s::load_kubeconfig(d.path / "config");
+  INFO(c.error);
+  REQUIRE(c);
+  CHECK(c->server == "https://10.0.0.1:6443");  // trailing slash removed
+  CHECK(c->insecure_skip_tls_verify);
+  CHECK(c->token_file == d.path / "tok");
+}
+
+TEST_CASE("in-cluster: service account files and the service host", "[kubernetes][config]") {
+  temp_dir d;
+  k8s::in_cluster_paths where{d.path, "10.96.0.1", "443"};
+  auto c = k8s::load_in_cluster(where);
+  CHECK_FALSE(c);
+  CHECK(c.error.find("service account token") != std::string::npos);
+
+  d.write("token", "eyJhbGciOiJSUzI1NiIsImtpZCI6IiJ9.sa\n");
+  c = k8s::load_in_cluster(where);
+  CHECK_FALSE(c);
+  CHECK(c.error.find("ca.crt") != std::string::npos);
+
+  d.write("ca.crt", "-----BEGIN CERTIFICATE-----\n");
+  d.write("namespace", "storage\n");
+  c = k8s::load_in_cluster(where);
+  INFO(c.error);
+  REQUIRE(c);
+  CHECK(c->server == "https://10.96.0.1:443");
+  CHECK(c->token_file == d.path / "token");
+  CHECK(c->ca_file == d.path / "ca.crt");
+  CHECK(c->namespace_name == "storage");
+
+  c = k8s::load_in_cluster({d.path, "fd00::1", "6443"});
+  REQUIRE(c);
+  CHECK(c->server == "https://[fd00::1]:6443");
+}
+
+TEST_CASE("in-cluster: the environment names the service", "[kubernetes][config]") {
+  temp_dir d;
+  d.write("token", "t");
+  d.write("ca.crt", "x");
+  ::setenv("KUBERNETES_SERVICE_HOST", "10.96.0.10", 1);
+  ::setenv("KUBERNETES_SERVICE_PORT", "8443", 1);
+  auto c = k8s::load_in_cluster({d.path, "", ""});
+  REQUIRE(c);
+  CHECK(c->server == "https://10.96.0.10:8443");
+  CHECK(c->namespace_name.empty());  // no namespace file: the options decide
+  ::unsetenv("KUBERNETES_SERVICE_HOST");
+  c = k8s::load_in_cluster({d.path, "", ""});
+  CHECK_FALSE(c);
+  CHECK(c.error.find("KUBERNETES_SERVICE_HOST") != std::string::npos);
+  ::unsetenv("KUBERNETES_SERVICE_PORT");
+
+  // discover(): an explicit kubeconfig wins; otherwise in-cluster, then ~/.kube/config.
+  auto found = k8s::discover({fixtures / "kubeconfig.yaml", "prod", {}});
+  REQUIRE(found);
+  CHECK(found->namespace_name == "storage");
+  ::setenv("KUBECONFIG", (d.path / "missing").c_str(), 1);
+  found = k8s::discover({{}, {}, {d.path, "", ""}});
+  CHECK_FALSE(found);
+  CHECK(found.error.find("in-cluster") != std::string::npos);
+  CHECK(found.error.find("missing") != std::string::npos);
+  ::unsetenv("KUBECONFIG");
+}
+
+TEST_CASE("collection paths of built-in and custom resources", "[kubernetes][config]") {
+  CHECK(k8s::collection_path(k8s::deployments(), "") == "/apis/apps/v1/deployments");
+  CHECK(k8s::collection_path(k8s::deployments(), "ns1") ==
+        "/apis/apps/v1/namespaces/ns1/deployments");
+  CHECK(k8s::collection_path(k8s::pods(), "ns1") == "/api/v1/namespaces/ns1/pods");
+  const auto backends = k8s::custom_resource("example.com", "v1", "backends", false);
+  CHECK(k8s::collection_path(backends, "ns1") == "/apis/example.com/v1/backends");
+  CHECK(k8s::display_name(k8s::statefulsets()) == "statefulsets.apps");
+  CHECK(k8s::display_name(k8s::pods()) == "pods");
+}
+
+TEST_CASE("retry delays are jittered within the configured fraction", "[kubernetes][config]") {
+  using std::chrono::milliseconds;
+  k8s::detail::jitter_rng rng{42};
+  CHECK(k8s::detail::jittered(milliseconds{100}, 0.0, rng) == milliseconds{100});
+  bool below = false, above = false;
+  for (int k = 0; k < 200; ++k) {
+    const auto d = k8s::detail::jittered(milliseconds{1000}, 0.2, rng);
+    CHECK(d >= milliseconds{800});
+    CHECK(d <= milliseconds{1200});
+    below |= d < milliseconds{1000};
+    above |= d > milliseconds{1000};
+  }
+  CHECK(below);  // it does spread both ways
+  CHECK(above);
+  CHECK(k8s::detail::jittered(milliseconds{1000}, 5.0, rng) <= milliseconds{1500});  // clamped
+}
