@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -20,10 +21,12 @@ struct config {
   std::size_t buffer_bytes = 4u << 20;  //!< tiny: records buffered between flushes
   std::size_t queue_slots = 8192;       //!< stream store: events queued for the writer
   std::string proc_root = "/proc";
-  std::string kubeconfig{};   //!< kubernetes: a kubeconfig; empty: in-cluster, ~/.kube
-                              //!< where the process and host sources read
-  clock_fn clock = nullptr;   //!< nullptr: realtime_ns
-  bool report_errors = true;  //!< print a failure once on stderr
+  std::string kubeconfig{};     //!< kubernetes: a kubeconfig; empty: in-cluster, ~/.kube
+  std::string etcd_endpoint{};  //!< etcd: the v3 JSON gateway, e.g. http://host:2379
+  std::vector<std::string> etcd_prefixes{};  //!< etcd: key prefixes to snapshot
+                                             //!< where the process and host sources read
+  clock_fn clock = nullptr;                  //!< nullptr: realtime_ns
+  bool report_errors = true;                 //!< print a failure once on stderr
 };
 
 namespace detail {

@@ -4,6 +4,7 @@
 //! with its own backoff and never stops the others).
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -24,17 +25,19 @@ struct source_traits;
 template <>
 struct source_traits<source::process> {
   using type = source::process_source;
-  static type make(const config& c) { return type{c.proc_root}; }
+  static std::unique_ptr<type> make(const config& c) {
+    return std::make_unique<type>(c.proc_root);
+  }
 };
 
 template <>
 struct source_traits<source::host> {
   using type = source::host_source;
-  static type make(const config& c) {
+  static std::unique_ptr<type> make(const config& c) {
     source::host_options o;
     o.fs_path = c.store.string();  // the filesystem the store lives on
     o.proc_root = c.proc_root;
-    return type{o};
+    return std::make_unique<type>(o);
   }
 };
 
@@ -57,8 +60,10 @@ class collector<sources<S...>> {
  public:
   static constexpr bool empty = sizeof...(S) == 0;
 
+  // Sources own threads and sockets: they are neither copied nor moved, so each lives on the
+  // heap, allocated once here.
   explicit collector(const config& c) : impls_(source_traits<S>::make(c)...) {
-    std::apply([](auto&... impl) { (start_source(impl), ...); }, impls_);
+    std::apply([](auto&... impl) { (start_source(*impl), ...); }, impls_);
   }
 
   //! Collects every source once; calls emit(record_view) for each gauge and each change of a
@@ -70,24 +75,30 @@ class collector<sources<S...>> {
 
  private:
   template <class Impl, class Emit>
-  void collect_one(Impl& impl, std::int64_t t, Emit& emit) {
+  void collect_one(std::unique_ptr<Impl>& impl, std::int64_t t, Emit& emit) {
     auto& failing = failing_[std::string{Impl::name}];
-    const auto report = impl.collect(
-        [&](std::string_view name, double v) {
-          record_view r;
-          r.ts_ns = t;
-          r.kind = record_kind::metric;
-          r.mtype = metric_type::gauge;
-          r.source = Impl::name;
-          r.name = name;
-          r.val = v;
-          emit(r);
-        },
-        [&](std::string_view part, std::string_view cause) {
-          if (failing.insert(std::string{part}).second)
-            health(emit, t, Impl::name, severity::warning, "introspect source failing", part,
-                   cause);
-        });
+    auto on_error = [&](std::string_view part, std::string_view cause) {
+      if (failing.insert(std::string{part}).second)
+        health(emit, t, Impl::name, severity::warning, "introspect source failing", part, cause);
+    };
+    auto gauge = [&](std::string_view name, double v) {
+      record_view r;
+      r.ts_ns = t;
+      r.kind = record_kind::metric;
+      r.mtype = metric_type::gauge;
+      r.source = Impl::name;
+      r.name = name;
+      r.val = v;
+      emit(r);
+    };
+    const auto now = std::chrono::steady_clock::now();
+    // Sources of gauges emit (name, value); others (kubernetes, etcd) emit whole records.
+    const auto report = [&] {
+      if constexpr (emits_records_v<Impl>)
+        return impl->collect([&](const record_view& r) { emit(r); }, on_error, now);
+      else
+        return impl->collect(gauge, on_error, now);
+    }();
     // Recovered only when nothing of this source is failing or waiting out a backoff.
     if (report.status == source::collect_status::ok && !failing.empty() &&
         report.next_attempt == std::chrono::steady_clock::time_point::max()) {
@@ -111,7 +122,7 @@ class collector<sources<S...>> {
     emit(r);
   }
 
-  std::tuple<typename source_traits<S>::type...> impls_;
+  std::tuple<std::unique_ptr<typename source_traits<S>::type>...> impls_;
   std::map<std::string, std::set<std::string>> failing_;  // source → parts failing
 };
 

@@ -14,10 +14,10 @@ inline constexpr bool emits_records_v<source::kubernetes_source> = true;
 template <>
 struct source_traits<source::kubernetes> {
   using type = source::kubernetes_source;
-  static type make(const config& c) {
+  static std::unique_ptr<type> make(const config& c) {
     kubernetes::discovery d;
     d.kubeconfig = c.kubeconfig;
-    return type{[d] { return kubernetes::discover(d); }, kubernetes::options{}};
+    return std::make_unique<type>([d] { return kubernetes::discover(d); }, kubernetes::options{});
   }
 };
 

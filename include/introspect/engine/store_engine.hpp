@@ -17,6 +17,7 @@
 #include <introspect/engine/checkpointing.hpp>
 #include <introspect/engine/collector.hpp>
 #include <introspect/engine/metric_snapshot.hpp>
+#include <introspect/engine/online_insights.hpp>
 #include <introspect/engine/state_table.hpp>
 #include <introspect/engine/stats.hpp>
 #include <introspect/engine/stream_mapping.hpp>
@@ -36,6 +37,7 @@ class store_engine {
       Resolved::cadence::period_ns > 0 ? Resolved::cadence::period_ns : 1'000'000'000;
   static constexpr bool continuous =
       std::is_same_v<typename Resolved::cadence, introspect::cadence::continuous>;
+  static constexpr bool insights_enabled = Resolved::kinds::has(record_kind::insight);
   static constexpr bool on_demand =
       std::is_same_v<typename Resolved::cadence, introspect::cadence::on_demand>;
   static constexpr bool collects =
@@ -173,11 +175,25 @@ class store_engine {
   void store_slot(const pipeline::event_slot<slot_bytes>& s) {
     const auto k = static_cast<record_kind>(s.kind);
     if (k == record_kind::state) update_table(s);
+    if constexpr (insights_enabled) observe_slot(s);
     try {
       writer_->append(routes_.get(*writer_, k), s.ts, s.kind, s.data());
     } catch (const std::exception& e) {
       report(e.what());
     }
+  }
+
+  void observe_slot(const pipeline::event_slot<slot_bytes>& s) {
+    record r;
+    if (!codec::decode(s.payload(), r)) return;
+    r.ts_ns = s.ts;
+    r.kind = static_cast<record_kind>(s.kind);
+    with_view(r, [&](const record_view& v) { observe(v); });
+  }
+
+  // Records reach the insight rules in the order they are stored.
+  void observe(const record_view& v) {
+    insights_.observe(v, [&](const record_view& ins) { append_record(ins); });
   }
 
   void update_table(const pipeline::event_slot<slot_bytes>& s) {
@@ -189,6 +205,8 @@ class store_engine {
   }
 
   void append_record(const record_view& r) {
+    if constexpr (insights_enabled)
+      if (r.kind != record_kind::insight) observe(r);
     scratch_.clear();
     codec::encode(r, scratch_);
     writer_->append(routes_.get(*writer_, r.kind), r.ts_ns, static_cast<std::uint8_t>(r.kind),
@@ -265,6 +283,7 @@ class store_engine {
   router routes_;
   state_table table_;
   [[no_unique_address]] collector<typename Resolved::sources> collector_{cfg_};
+  [[no_unique_address]] online_insights<insights_enabled> insights_;
   std::string scratch_;
   bool reported_ = false, pending_ = false, table_dirty_ = false;
   std::thread thread_;  // last: starts after every member above is constructed

@@ -1,6 +1,7 @@
 #pragma once
 //! Prometheus text exposition (format 0.0.4) of the latest value of every metric: counters as
 //! `<name>_total`, gauges as gauges, histograms as summaries with p50/p90/p99 quantiles.
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <string>

@@ -20,7 +20,7 @@ template <class... Retain>
 struct stream_per_kind {
   using category = tag::mapping;
   static constexpr bool per_kind = true;
-  static constexpr retention_limits retention(record_kind k) noexcept {
+  static constexpr retention_limits retention([[maybe_unused]] record_kind k) noexcept {
     retention_limits r{};
     ((Retain::kind::value == k ? (r = Retain::limits, 0) : 0), ...);
     return r;

@@ -29,10 +29,22 @@ struct check_policy {
   using type = P;
 };
 
+// The category of P, or a tag no category equals: a non-policy already failed check_policy, and
+// this keeps that one sentence from being followed by a page of follow-on errors.
+struct not_a_policy {};
+template <class P>
+struct category_of {
+  using type = not_a_policy;
+};
+template <policy P>
+struct category_of<P> {
+  using type = typename P::category;
+};
+
 template <class Category>
 constexpr auto in_category = [](auto t) {
   using P = typename std::remove_cvref_t<decltype(t)>::type;
-  return boost::hana::bool_c<std::is_same_v<typename P::category, Category>>;
+  return boost::hana::bool_c<std::is_same_v<typename category_of<P>::type, Category>>;
 };
 
 // The policy of `Category` in Ps..., or Default.
@@ -48,7 +60,8 @@ inline constexpr std::size_t count_in_category =
 
 template <class... Ps>
 struct resolve {
-  static_assert(sizeof...(Ps) == 0 || (policy<typename check_policy<Ps>::type> && ...));
+  // check_policy<P>'s static_assert is the one sentence for a non-policy.
+  using checked_policies_ = boost::hana::tuple<typename check_policy<Ps>::type...>;
 
   static_assert(count_in_category<tag::tier, Ps...> <= 1,
                 "introspection<...>: two tier policies given; keep one of tier::tiny ... uber");

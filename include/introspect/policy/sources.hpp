@@ -18,6 +18,11 @@ struct host {
 struct kubernetes {
   static constexpr const char* name = "kubernetes";
 };
+//! Consistent snapshots of etcd key prefixes, and a watch between them (needs
+//! <introspect/engine/etcd.hpp>, introspect::http and introspect::simdjson).
+struct etcd {
+  static constexpr const char* name = "etcd";
+};
 }  // namespace source
 
 template <class... Sources>

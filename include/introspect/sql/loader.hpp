@@ -3,7 +3,10 @@
 //! `notification`, `insight`, `snapshot`, `meta`, and one table per user struct, named after the
 //! struct, with one column per member. Attributes and fields are also kept as JSON text in a
 //! `fields` column, so json_extract() works on them.
+#include <algorithm>
+#include <cctype>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>

@@ -1,5 +1,6 @@
 #pragma once
 //! Runs one SQL statement and prints its rows as an aligned table, CSV or JSON lines.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>

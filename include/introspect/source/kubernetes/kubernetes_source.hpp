@@ -9,7 +9,7 @@
 //!
 //! @code
 //! namespace k8s = introspect::kubernetes;
-//! introspect::source::kubernetes_source src{[] { return k8s::discover(); }, k8s::options{}};
+//! introspect::source::kubernetes_source src{[] { return introspect::kubernetes::discover(); }, {}};
 //! src.start();
 //! // on the collector's thread, at each cadence tick:
 //! src.collect([&](const introspect::record_view& r) { engine.emit(r); });
@@ -47,6 +47,10 @@ using connection_provider = std::function<loaded<connection>()>;
 
 namespace introspect::inline v1::source {
 
+// `source::kubernetes` is the policy tag; the implementation lives in ::introspect::kubernetes.
+namespace k8s = ::introspect::kubernetes;
+
+
 //! The Kubernetes source: its own thread lists and watches; collect() hands over what it found.
 class kubernetes_source {
  public:
@@ -56,14 +60,14 @@ class kubernetes_source {
   //! Threads this source starts (once start() is called).
   static constexpr int threads = 1;
 
-  kubernetes_source(kubernetes::connection_provider provider, kubernetes::options o)
+  kubernetes_source(k8s::connection_provider provider, k8s::options o)
       : provider_(std::move(provider)),
         opts_(std::move(o)),
         queue_(opts_.handoff_capacity),
         config_backoff_(opts_.backoff_initial, opts_.backoff_max) {}
-  kubernetes_source(kubernetes::connection c, kubernetes::options o)
+  kubernetes_source(k8s::connection c, k8s::options o)
       : kubernetes_source(
-            [c = std::move(c)] { return kubernetes::loaded<kubernetes::connection>::ok(c); },
+            [c = std::move(c)] { return k8s::loaded<k8s::connection>::ok(c); },
             std::move(o)) {}
   kubernetes_source(const kubernetes_source&) = delete;
   kubernetes_source& operator=(const kubernetes_source&) = delete;
@@ -109,25 +113,25 @@ class kubernetes_source {
     collect_report report;
     report_drops();
     report.emitted =
-        queue_.drain([&](const kubernetes::event& e) { kubernetes::deliver(e, emit); });
+        queue_.drain([&](const k8s::event& e) { k8s::deliver(e, emit); });
     summarize(report, on_error, now);
     return report;
   }
 
   //! The same through the callback interface.
-  collect_report collect(const kubernetes::callbacks& cb) {
+  collect_report collect(const k8s::callbacks& cb) {
     collect_report report;
     report_drops();
-    report.emitted = queue_.drain([&](const kubernetes::event& e) { kubernetes::deliver(e, cb); });
+    report.emitted = queue_.drain([&](const k8s::event& e) { k8s::deliver(e, cb); });
     ignore_errors ignore;
     summarize(report, ignore, clock::now());
     return report;
   }
 
   //! Every watched collection's health and counters (empty until the connection is known).
-  std::vector<kubernetes::resource_status> status() const {
+  std::vector<k8s::resource_status> status() const {
     std::lock_guard lock(mu_);
-    return watcher_ ? watcher_->status() : std::vector<kubernetes::resource_status>{};
+    return watcher_ ? watcher_->status() : std::vector<k8s::resource_status>{};
   }
   //! Why no connection could be made yet (empty once one is).
   std::string config_error() const {
@@ -139,7 +143,7 @@ class kubernetes_source {
 
  private:
   void run() noexcept {
-    std::vector<kubernetes::event> batch;
+    std::vector<k8s::event> batch;
     while (!stopping()) {
       std::chrono::milliseconds wait{0};
       try {
@@ -199,17 +203,17 @@ class kubernetes_source {
   }
 
   // Resolves the connection; a failure is recorded like any other and retried with backoff.
-  std::chrono::milliseconds connect(std::vector<kubernetes::event>& out) {
+  std::chrono::milliseconds connect(std::vector<k8s::event>& out) {
     auto c = provider_
                  ? provider_()
-                 : kubernetes::loaded<kubernetes::connection>::failed("no connection provider");
+                 : k8s::loaded<k8s::connection>::failed("no connection provider");
     const auto ts = opts_.clock();
     if (c) {
-      auto w = std::make_unique<kubernetes::watcher>(*c, opts_);
-      w->on_events([this](std::vector<kubernetes::event>& batch) { queue_.push(batch); });
+      auto w = std::make_unique<k8s::watcher>(*c, opts_);
+      w->on_events([this](std::vector<k8s::event>& batch) { queue_.push(batch); });
       std::lock_guard lock(mu_);
       if (config_backoff_.failures() > 0)
-        kubernetes::detail::state(out, ts, "_source/config", "health", std::string{"ok"});
+        k8s::detail::state(out, ts, "_source/config", "health", std::string{"ok"});
       config_backoff_.succeeded();
       config_error_.clear();
       watcher_ = std::move(w);
@@ -219,16 +223,16 @@ class kubernetes_source {
     const auto now = clock::now();
     std::lock_guard lock(mu_);
     config_backoff_.failed(now);
-    const auto delay = kubernetes::detail::jittered(
+    const auto delay = k8s::detail::jittered(
         std::chrono::ceil<std::chrono::milliseconds>(config_backoff_.delay()), opts_.backoff_jitter,
         rng_);
     const auto failures = static_cast<std::int64_t>(config_backoff_.failures());
     if (failures == 1)
-      kubernetes::detail::state(out, ts, "_source/config", "health", std::string{"failing"});
-    kubernetes::detail::state(out, ts, "_source/config", "failures", failures);
+      k8s::detail::state(out, ts, "_source/config", "health", std::string{"failing"});
+    k8s::detail::state(out, ts, "_source/config", "failures", failures);
     if (c.error != config_error_) {
-      kubernetes::detail::state(out, ts, "_source/config", "last_error", c.error);
-      kubernetes::event e;
+      k8s::detail::state(out, ts, "_source/config", "last_error", c.error);
+      k8s::event e;
       e.kind = record_kind::notification;
       e.ts_ns = ts;
       e.sev = severity::warning;
@@ -246,8 +250,8 @@ class kubernetes_source {
   void report_drops() {
     const auto d = queue_.dropped();
     if (d == reported_drops_) return;
-    std::vector<kubernetes::event> batch;
-    kubernetes::event e;
+    std::vector<k8s::event> batch;
+    k8s::event e;
     e.kind = record_kind::notification;
     e.ts_ns = opts_.clock();
     e.sev = severity::warning;
@@ -255,21 +259,21 @@ class kubernetes_source {
              " events dropped: the collector did not keep up";
     e.attributes = {{"dropped_total", static_cast<std::int64_t>(d)}};
     batch.push_back(std::move(e));
-    kubernetes::detail::state(batch, opts_.clock(), "_source/handoff", "dropped",
+    k8s::detail::state(batch, opts_.clock(), "_source/handoff", "dropped",
                               static_cast<std::int64_t>(d));
     reported_drops_ = d;
     queue_.push(batch);
   }
 
-  kubernetes::connection_provider provider_;
-  kubernetes::options opts_;
-  kubernetes::handoff queue_;
+  k8s::connection_provider provider_;
+  k8s::options opts_;
+  k8s::handoff queue_;
   backoff config_backoff_;
-  kubernetes::detail::jitter_rng rng_{reinterpret_cast<std::uintptr_t>(this)};
+  k8s::detail::jitter_rng rng_{reinterpret_cast<std::uintptr_t>(this)};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::unique_ptr<kubernetes::watcher> watcher_;
+  std::unique_ptr<k8s::watcher> watcher_;
   std::string config_error_;
   // The collector's side only: what was already reported.
   std::uint64_t reported_drops_ = 0;

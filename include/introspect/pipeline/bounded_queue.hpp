@@ -1,0 +1,211 @@
+#pragma once
+// A bounded MPMC ring (Dmitry Vyukov's design: one sequence number per slot) that never blocks a
+// producer, never allocates after construction, and applies a drop policy when full.
+// https://www.1024cores.net/home/lock-free-algorithms/queues/bounded-mpmc-queue
+
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "introspect/pipeline/detail/futex.hpp"
+#include "introspect/pipeline/drop_policy.hpp"
+
+namespace introspect::inline v1::pipeline {
+
+//! A fixed-capacity multi-producer multi-consumer queue whose producers are lock-free.
+//!
+//! Items live in place in the ring (no per-item allocation); consumers read them in place through
+//! drain(). A consumer may sleep in wait() without ever making a producer block: a producer only
+//! reads a flag, and issues a futex wake when the consumer announced that it sleeps.
+//!
+//! @code
+//! pipeline::bounded_queue<event, pipeline::drop_oldest> q(4096);
+//! q.push(e);                                        // any thread, never blocks
+//! q.drain([&](event& e) { write(e); }, 256);        // consumer
+//! q.wait(std::chrono::milliseconds(100));           // consumer: sleep until work or timeout
+//! @endcode
+template <class T, class DropPolicy = drop_newest>
+class bounded_queue {
+  static_assert(is_drop_policy_v<DropPolicy>,
+                "bounded_queue<T, P>: P must be pipeline::drop_newest or pipeline::drop_oldest");
+  static_assert(std::is_default_constructible_v<T>,
+                "bounded_queue<T>: T must be default-constructible (slots are built up front)");
+
+ public:
+  using value_type = T;
+  using drop_policy = DropPolicy;
+
+  //! A ring of `capacity` slots, rounded up to a power of two (at least 2). Allocates once.
+  explicit bounded_queue(std::size_t capacity)
+      : mask_(std::bit_ceil(capacity < 2 ? std::size_t{2} : capacity) - 1),
+        cells_(std::make_unique<cell[]>(mask_ + 1)) {
+    for (std::size_t i = 0; i <= mask_; ++i) cells_[i].seq.store(i, std::memory_order_relaxed);
+  }
+  bounded_queue(const bounded_queue&) = delete;
+  bounded_queue& operator=(const bounded_queue&) = delete;
+
+  //! Number of slots.
+  [[nodiscard]] std::size_t capacity() const noexcept { return mask_ + 1; }
+
+  //! Enqueues a copy of `v`, applying the drop policy when full.
+  push_result push(const T& v) noexcept(std::is_nothrow_copy_assignable_v<T>) {
+    return push_with([&](T& slot) { slot = v; });
+  }
+  //! Enqueues `v` by move, applying the drop policy when full.
+  push_result push(T&& v) noexcept(std::is_nothrow_move_assignable_v<T>) {
+    return push_with([&](T& slot) { slot = std::move(v); });
+  }
+
+  //! Claims a slot and lets `fill(T&)` write the item in place (no temporary copy); `fill` runs
+  //! only when a slot was claimed and must not throw. Never blocks.
+  template <class Fill>
+  push_result push_with(Fill&& fill) noexcept {
+    if (try_push(fill)) return push_result::pushed;
+    if constexpr (std::is_same_v<DropPolicy, drop_oldest>) {
+      // Evict, then retry; other producers may take the freed slot, so give up after a few rounds
+      // rather than spin: a producer must return promptly.
+      auto discard = [](T&) noexcept {};
+      bool evicted = false;
+      for (int attempt = 0; attempt < 4; ++attempt) {
+        // Evict only when the ring is full of items. If it is not, the slot we need is still held
+        // by a consumer reading it in place (a slow sink): evicting would empty the queue without
+        // making room, so the new item is dropped instead.
+        const auto enq = enqueue_pos_.load(std::memory_order_relaxed);
+        const auto deq = dequeue_pos_.load(std::memory_order_relaxed);
+        if (enq - deq >= capacity() && pop_with(discard)) {
+          drops_.add(drop_cause::queue_full);
+          evicted = true;
+        }
+        if (try_push(fill)) return evicted ? push_result::evicted : push_result::pushed;
+      }
+    }
+    drops_.add(drop_cause::queue_full);
+    return push_result::dropped;
+  }
+
+  //! Dequeues one item into `out`; false when the queue looks empty.
+  bool try_pop(T& out) noexcept(std::is_nothrow_move_assignable_v<T>) {
+    auto take = [&](T& slot) { out = std::move(slot); };
+    return pop_with(take);
+  }
+
+  //! Consumes up to `max` items in FIFO order, calling `fn(T&)` on each in place. Returns the
+  //! number consumed. A slow `fn` only makes producers drop; it never blocks them.
+  template <class Fn>
+  std::size_t drain(Fn&& fn, std::size_t max = std::numeric_limits<std::size_t>::max()) {
+    std::size_t n = 0;
+    while (n < max && pop_with(fn)) ++n;
+    return n;
+  }
+
+  //! Consumer side: returns at once if items are queued, else sleeps until a producer pushes,
+  //! notify() is called, or `timeout` passes. Returns whether items appear to be queued.
+  bool wait(std::chrono::nanoseconds timeout) noexcept {
+    if (!empty()) return true;
+    // Announce the sleep, then re-check. seq_cst on both sides (here and in try_push's CAS and
+    // flag load) forms a Dekker pair: either the producer sees the flag or we see its item.
+    sleeping_.store(1, std::memory_order_seq_cst);
+    if (enqueue_pos_.load(std::memory_order_seq_cst) !=
+        dequeue_pos_.load(std::memory_order_relaxed)) {
+      sleeping_.store(0, std::memory_order_relaxed);
+      return true;
+    }
+    detail::futex_wait(sleeping_, 1, timeout);
+    sleeping_.store(0, std::memory_order_relaxed);
+    return !empty();
+  }
+
+  //! Wakes a consumer sleeping in wait() (e.g. to shut down).
+  void notify() noexcept {
+    if (sleeping_.exchange(0, std::memory_order_seq_cst) != 0) detail::futex_wake_all(sleeping_);
+  }
+
+  //! True when no item is claimable right now (approximate under concurrency).
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+
+  //! Items enqueued and not yet dequeued (approximate under concurrency).
+  [[nodiscard]] std::size_t size() const noexcept {
+    const auto deq = dequeue_pos_.load(std::memory_order_acquire);
+    const auto enq = enqueue_pos_.load(std::memory_order_acquire);
+    return enq > deq ? enq - deq : 0;
+  }
+
+  //! Items lost so far, by cause.
+  [[nodiscard]] const drop_counters& drops() const noexcept { return drops_; }
+  //! Counts an item lost before reaching the queue (e.g. oversize) with the queue's drops.
+  void count_drop(drop_cause c, std::uint64_t n = 1) noexcept { drops_.add(c, n); }
+
+ private:
+  struct cell {
+    std::atomic<std::size_t> seq{0};
+    T data{};
+  };
+
+  template <class Fill>
+  bool try_push(Fill& fill) noexcept {
+    std::size_t pos = enqueue_pos_.load(std::memory_order_relaxed);
+    cell* c = nullptr;
+    for (;;) {
+      c = &cells_[pos & mask_];
+      const std::size_t seq = c->seq.load(std::memory_order_acquire);
+      const auto dif = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos);
+      if (dif == 0) {
+        // seq_cst costs nothing more than relaxed for a CAS on x86; it is half of wait()'s pair.
+        if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_seq_cst,
+                                               std::memory_order_relaxed))
+          break;
+      } else if (dif < 0) {
+        return false;  // full (or the slot a lap behind is still being read by a consumer)
+      } else {
+        pos = enqueue_pos_.load(std::memory_order_relaxed);
+      }
+    }
+    fill(c->data);
+    c->seq.store(pos + 1, std::memory_order_release);
+    if (sleeping_.load(std::memory_order_seq_cst) != 0) [[unlikely]]
+      notify();
+    return true;
+  }
+
+  template <class Fn>
+  bool pop_with(Fn& fn) {
+    std::size_t pos = dequeue_pos_.load(std::memory_order_relaxed);
+    cell* c = nullptr;
+    for (;;) {
+      c = &cells_[pos & mask_];
+      const std::size_t seq = c->seq.load(std::memory_order_acquire);
+      const auto dif = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos + 1);
+      if (dif == 0) {
+        if (dequeue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) break;
+      } else if (dif < 0) {
+        return false;  // empty (or the next item is claimed but not yet published)
+      } else {
+        pos = dequeue_pos_.load(std::memory_order_relaxed);
+      }
+    }
+    // Hand the slot back even if fn throws, or the ring would jam at this position.
+    struct release_slot {
+      cell* c;
+      std::size_t next;
+      ~release_slot() { c->seq.store(next, std::memory_order_release); }
+    } guard{c, pos + mask_ + 1};
+    fn(c->data);
+    return true;
+  }
+
+  // Producer and consumer indices on their own cache lines: they are written by different sides.
+  alignas(64) std::atomic<std::size_t> enqueue_pos_{0};
+  alignas(64) std::atomic<std::size_t> dequeue_pos_{0};
+  alignas(64) std::atomic<std::uint32_t> sleeping_{0};
+  std::size_t mask_;
+  std::unique_ptr<cell[]> cells_;
+  drop_counters drops_;
+};
+
+}  // namespace introspect::inline v1::pipeline

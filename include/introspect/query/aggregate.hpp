@@ -1,0 +1,172 @@
+#pragma once
+//! `--agg`: count, sum, min, max, avg, p50, p90, p99 and rate over matching records, optionally
+//! grouped `--by` a field and bucketed `--every` a duration.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <introspect/core/record.hpp>
+#include <introspect/query/field_ref.hpp>
+
+namespace introspect::inline v1 {
+
+//! An aggregate function.
+enum class agg_fn { count, sum, min, max, avg, p50, p90, p99, rate };
+
+inline constexpr std::string_view agg_names[] = {"count", "sum", "min", "max", "avg",
+                                                 "p50",   "p90", "p99", "rate"};
+
+inline constexpr std::string_view to_string(agg_fn f) noexcept {
+  return agg_names[static_cast<int>(f)];
+}
+
+inline std::optional<agg_fn> parse_agg_fn(std::string_view s) noexcept {
+  for (int i = 0; i < 9; ++i)
+    if (agg_names[i] == s) return static_cast<agg_fn>(i);
+  return std::nullopt;
+}
+
+//! What to aggregate and how to group.
+struct agg_spec {
+  agg_fn fn = agg_fn::count;
+  std::optional<field_ref> by;  //!< one group per distinct text of this field
+  std::int64_t every_ns = 0;    //!< bucket width; 0: one bucket for the whole range
+  //! The time range for rate without buckets; unset ends come from the records seen.
+  std::int64_t since_ns = std::numeric_limits<std::int64_t>::min();
+  std::int64_t until_ns = std::numeric_limits<std::int64_t>::max();
+};
+
+//! One result row: a bucket (its start; 0 when not bucketed), a group key and the result.
+//! `value` is NaN when the function has no numeric input (avg of strings, say).
+struct agg_row {
+  std::int64_t bucket_ns = 0;
+  std::string key;
+  double value = 0;
+  std::uint64_t records = 0;
+};
+
+//! Accumulates records into groups. Numeric inputs are the record's value (integers, reals,
+//! booleans as 0/1); records without a numeric value count for `count` only, and as 1 for
+//! `rate`, which is the sum per second (so events per second for notifications).
+class aggregator {
+ public:
+  explicit aggregator(agg_spec spec) : spec_(std::move(spec)) {}
+
+  void add(const record& r) {
+    std::int64_t bucket = 0;
+    if (spec_.every_ns > 0) {
+      bucket = r.ts_ns / spec_.every_ns * spec_.every_ns;
+      if (r.ts_ns < 0 && r.ts_ns % spec_.every_ns) bucket -= spec_.every_ns;
+    }
+    key_.clear();
+    if (spec_.by) key_ = field_text(r, *spec_.by);
+    auto it = groups_.find(std::pair<std::int64_t, std::string_view>{bucket, key_});
+    if (it == groups_.end())
+      it = groups_.emplace(std::pair<std::int64_t, std::string>{bucket, key_}, group{}).first;
+    group& g = it->second;
+    ++g.n;
+    first_ = std::min(first_, r.ts_ns);
+    last_ = std::max(last_, r.ts_ns);
+    const value_view v = to_view(r.val);
+    const bool numeric = v.type() == value_type::integer || v.type() == value_type::real ||
+                         v.type() == value_type::boolean;
+    const double x = v.as_number();
+    g.rate_sum += numeric ? x : 1.0;
+    if (!numeric) return;
+    ++g.numeric;
+    g.sum += x;
+    g.min = std::min(g.min, x);
+    g.max = std::max(g.max, x);
+    if (spec_.fn == agg_fn::p50 || spec_.fn == agg_fn::p90 || spec_.fn == agg_fn::p99)
+      g.samples.push_back(x);
+  }
+
+  //! Rows ordered by bucket, then key.
+  std::vector<agg_row> rows() {
+    std::vector<agg_row> out;
+    out.reserve(groups_.size());
+    for (auto& [k, g] : groups_) out.push_back({k.first, k.second, result(g), g.n});
+    return out;
+  }
+
+  const agg_spec& spec() const noexcept { return spec_; }
+
+ private:
+  struct group {
+    std::uint64_t n = 0, numeric = 0;
+    double sum = 0, rate_sum = 0;
+    double min = std::numeric_limits<double>::infinity();
+    double max = -std::numeric_limits<double>::infinity();
+    std::vector<double> samples;
+  };
+
+  double percentile(group& g, double p) const {
+    if (g.samples.empty()) return std::nan("");
+    // Nearest rank: the smallest sample with at least p% of samples at or below it.
+    auto rank =
+        static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(g.samples.size())));
+    if (rank == 0) rank = 1;
+    auto nth = g.samples.begin() + static_cast<std::ptrdiff_t>(rank - 1);
+    std::nth_element(g.samples.begin(), nth, g.samples.end());
+    return *nth;
+  }
+
+  double seconds() const {
+    if (spec_.every_ns > 0) return static_cast<double>(spec_.every_ns) / 1e9;
+    const auto lo =
+        spec_.since_ns != std::numeric_limits<std::int64_t>::min() ? spec_.since_ns : first_;
+    const auto hi =
+        spec_.until_ns != std::numeric_limits<std::int64_t>::max() ? spec_.until_ns : last_;
+    const double s = static_cast<double>(hi - lo) / 1e9;
+    return s > 0 ? s : 1.0;  // one instant: per second of that instant
+  }
+
+  double result(group& g) const {
+    const double nan = std::nan("");
+    switch (spec_.fn) {
+      case agg_fn::count:
+        return static_cast<double>(g.n);
+      case agg_fn::sum:
+        return g.numeric ? g.sum : nan;
+      case agg_fn::min:
+        return g.numeric ? g.min : nan;
+      case agg_fn::max:
+        return g.numeric ? g.max : nan;
+      case agg_fn::avg:
+        return g.numeric ? g.sum / static_cast<double>(g.numeric) : nan;
+      case agg_fn::p50:
+        return percentile(g, 50);
+      case agg_fn::p90:
+        return percentile(g, 90);
+      case agg_fn::p99:
+        return percentile(g, 99);
+      case agg_fn::rate:
+        return g.rate_sum / seconds();
+    }
+    return nan;
+  }
+
+  struct key_less {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      if (a.first != b.first) return a.first < b.first;
+      return std::string_view{a.second} < std::string_view{b.second};
+    }
+  };
+
+  agg_spec spec_;
+  std::map<std::pair<std::int64_t, std::string>, group, key_less> groups_;
+  std::string key_;
+  std::int64_t first_ = std::numeric_limits<std::int64_t>::max();
+  std::int64_t last_ = std::numeric_limits<std::int64_t>::min();
+};
+
+}  // namespace introspect::inline v1

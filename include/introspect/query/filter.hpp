@@ -1,0 +1,62 @@
+#pragma once
+//! The record filter of `query`, `tail` and `export`: kinds, name globs, a time range and a
+//! --where expression. By default introspect's own meta records and the periodic state-table
+//! lines are hidden: they repeat what the state changes already say.
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <introspect/core/record.hpp>
+#include <introspect/query/glob.hpp>
+#include <introspect/query/record_source.hpp>
+#include <introspect/query/where.hpp>
+
+namespace introspect::inline v1 {
+
+//! Which records a query keeps.
+struct record_filter {
+  //! Bit (1 << kind) per kind kept; the default keeps every kind but meta.
+  std::uint32_t kinds = ~0u & ~(1u << static_cast<unsigned>(record_kind::meta));
+  bool tables = false;             //!< keep periodic state-table lines (flag_table)
+  std::vector<std::string> names;  //!< globs on the name; any may match; empty: all
+  std::int64_t since_ns = std::numeric_limits<std::int64_t>::min();  //!< inclusive
+  std::int64_t until_ns = std::numeric_limits<std::int64_t>::max();  //!< exclusive
+  std::optional<where_expr> where;
+
+  //! Keeps only the kinds given (an empty list keeps the default).
+  void only_kinds(const std::vector<record_kind>& ks) {
+    if (ks.empty()) return;
+    kinds = 0;
+    for (auto k : ks) kinds |= 1u << static_cast<unsigned>(k);
+  }
+
+  bool matches(const record& r) const {
+    if (!(kinds & (1u << static_cast<unsigned>(r.kind)))) return false;
+    if ((r.flags & flag_table) && !tables) return false;
+    if (r.ts_ns < since_ns || r.ts_ns >= until_ns) return false;
+    if (!names.empty()) {
+      bool any = false;
+      for (const auto& g : names)
+        if (glob_match(g, r.name)) {
+          any = true;
+          break;
+        }
+      if (!any) return false;
+    }
+    return !where || where->matches(r);
+  }
+
+  //! What a source may skip for this filter.
+  read_hint hint() const {
+    read_hint h;
+    h.kinds = kinds;
+    h.since_ns = since_ns;
+    h.until_ns = until_ns;
+    h.tables = tables;
+    return h;
+  }
+};
+
+}  // namespace introspect::inline v1

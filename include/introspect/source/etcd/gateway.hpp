@@ -1,0 +1,152 @@
+#pragma once
+//! POST requests to etcd's v3 JSON gateway through cpp-httplib: bounded timeouts, an optional
+//! auth token, streamed bodies for watches, and an interrupt that is safe from another thread.
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <httplib.h>
+
+namespace introspect::inline v1::etcd {
+
+//! What became of one request: whether the server answered, with which status and body, and if
+//! not (or if the transfer broke off) why.
+struct http_result {
+  bool responded = false;  // a status line and headers arrived
+  int status = 0;
+  bool aborted = false;  // the caller's receiver stopped the transfer
+  std::string body;      // the whole body (requests without a receiver)
+  std::string error;     // the transport error ("Connection", "Read", ...) or empty
+};
+
+//! One connection to an etcd member's gateway, used by one thread (interrupt() excepted).
+class gateway {
+ public:
+  //! Receives body bytes; returning false stops the transfer.
+  using receiver = std::function<bool(std::string_view)>;
+
+  gateway(const std::string& endpoint, std::chrono::milliseconds connect_timeout,
+          std::chrono::milliseconds read_timeout)
+      : endpoint_(endpoint) {
+    std::string rest = endpoint;
+    bool tls = false;
+    if (rest.starts_with("https://")) {
+      rest = rest.substr(8);
+      tls = true;
+    } else if (rest.starts_with("http://")) {
+      rest = rest.substr(7);
+    } else {
+      setup_error_ = "invalid etcd endpoint '" + endpoint + "' (expected http://host:port)";
+      return;
+    }
+    if (const auto slash = rest.find('/'); slash != std::string::npos) {
+      prefix_ = rest.substr(slash);  // a gateway behind a proxy path
+      rest.resize(slash);
+      while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
+    }
+    std::string host = rest;
+    int port = tls ? 443 : 2379;
+    if (const auto colon = rest.rfind(':');
+        colon != std::string::npos && rest.find(']', colon) == std::string::npos) {
+      host = rest.substr(0, colon);
+      char* end = nullptr;
+      port = static_cast<int>(std::strtol(rest.c_str() + colon + 1, &end, 10));
+      if (end == nullptr || *end != '\0') port = 0;
+    }
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
+    if (host.empty() || port <= 0 || port > 65535) {
+      setup_error_ = "invalid etcd endpoint '" + endpoint + "' (expected http://host:port)";
+      return;
+    }
+    if (tls) {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+      client_ = std::make_unique<httplib::SSLClient>(host, port);
+#else
+      setup_error_ = "https needs cpp-httplib built with CPPHTTPLIB_OPENSSL_SUPPORT";
+      return;
+#endif
+    } else {
+      client_ = std::make_unique<httplib::ClientImpl>(host, port);
+    }
+    client_->set_connection_timeout(connect_timeout);
+    client_->set_read_timeout(read_timeout);
+    client_->set_write_timeout(read_timeout);
+    client_->set_keep_alive(true);  // the pages of a snapshot reuse one connection
+    client_->set_follow_location(false);
+  }
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
+  //! Empty when the gateway is usable; otherwise why not (a malformed endpoint).
+  const std::string& setup_error() const noexcept { return setup_error_; }
+  const std::string& endpoint() const noexcept { return endpoint_; }
+
+  //! The auth token sent with every request ("" = none).
+  void set_token(std::string t) { token_ = std::move(t); }
+  const std::string& token() const noexcept { return token_; }
+
+  //! How long a streamed request may go without bytes.
+  void set_read_timeout(std::chrono::milliseconds t) {
+    if (client_) client_->set_read_timeout(t);
+  }
+
+  //! POSTs the JSON `body` to `path` ("/v3/kv/range"); the response body is collected in the
+  //! result, or streamed to `rx` when one is given. Never throws.
+  http_result post(const std::string& path, std::string body,
+                   const receiver* rx = nullptr) noexcept {
+    http_result out;
+    if (!client_) {
+      out.error = setup_error_;
+      return out;
+    }
+    try {
+      httplib::Request req;
+      req.method = "POST";
+      req.path = prefix_ + path;
+      req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+      if (!token_.empty()) req.headers.emplace("Authorization", token_);
+      req.body = std::move(body);
+      req.response_handler = [&](const httplib::Response& r) {
+        out.responded = true;
+        out.status = r.status;
+        return true;
+      };
+      req.content_receiver = [&](const char* data, std::size_t n, std::uint64_t, std::uint64_t) {
+        if (rx == nullptr) {
+          out.body.append(data, n);
+          return true;
+        }
+        if ((*rx)({data, n})) return true;
+        out.aborted = true;
+        return false;
+      };
+      httplib::Response res;
+      httplib::Error err = httplib::Error::Success;
+      if (!client_->send(req, res, err) && !(out.aborted && err == httplib::Error::Canceled))
+        out.error = httplib::to_string(err);
+    } catch (const std::exception& e) {
+      out.error = e.what();
+    } catch (...) {
+      out.error = "unknown exception";
+    }
+    return out;
+  }
+
+  //! Breaks off the request in flight (from any thread): its socket is shut down.
+  void interrupt() noexcept {
+    if (client_) client_->stop();
+  }
+
+ private:
+  std::string endpoint_;
+  std::string prefix_;
+  std::string setup_error_;
+  std::string token_;
+  std::unique_ptr<httplib::ClientImpl> client_;
+};
+
+}  // namespace introspect::inline v1::etcd

@@ -1,0 +1,49 @@
+#pragma once
+// Runtime options of the store layer. Compile-time policies elsewhere map onto these.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace introspect::inline v1::store {
+
+//! How far an acknowledged append is from stable storage.
+enum class durability_level : std::uint8_t {
+  none,     //!< user-space buffer; written when full, on flush()/tick()/roll/close; never fsynced
+  on_tick,  //!< as none, and every tick() writes and fdatasyncs
+  every_n,  //!< write + fdatasync after every N appends to a stream
+  per_record,  //!< write + fdatasync before append() returns: an offset means durable
+};
+
+//! A durability level with its parameter (N for every_n).
+struct durability {
+  durability_level level = durability_level::none;
+  std::uint32_t n = 1;
+
+  static constexpr durability none() noexcept { return {durability_level::none, 1}; }
+  static constexpr durability on_tick() noexcept { return {durability_level::on_tick, 1}; }
+  static constexpr durability every(std::uint32_t n) noexcept {
+    return {durability_level::every_n, n == 0 ? 1 : n};
+  }
+  static constexpr durability per_record() noexcept { return {durability_level::per_record, 1}; }
+  constexpr bool syncs() const noexcept { return level != durability_level::none; }
+  bool operator==(const durability&) const = default;
+};
+
+//! Per-stream segment rolling and retention; every limit is optional.
+struct stream_options {
+  std::uint64_t segment_bytes = 64u << 20;              //!< roll when a segment would exceed it
+  std::optional<std::chrono::nanoseconds> segment_age;  //!< roll when record ts spans more
+  std::optional<std::chrono::nanoseconds>
+      keep_for;                              //!< drop sealed segments older than now-keep_for
+  std::optional<std::uint64_t> keep_bytes;   //!< drop oldest sealed while stream > bytes
+  std::optional<std::uint64_t> keep_count;   //!< drop oldest sealed while records > count
+  std::uint32_t index_interval = 64u << 10;  //!< bytes between sparse index points
+};
+
+//! Writer-wide options.
+struct writer_options {
+  struct durability durability {};
+  std::size_t buffer_bytes = 256u << 10;  //!< user-space buffer per stream
+};
+
+}  // namespace introspect::inline v1::store

@@ -1,0 +1,286 @@
+#pragma once
+// Read-only access to a store while a writer may be appending: no lock, only whole,
+// checksum-valid records, damage skipped and counted, truncation honoured.
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <introspect/store/layout.hpp>
+#include <introspect/store/meta.hpp>
+#include <introspect/store/segment.hpp>
+
+namespace introspect::inline v1::store {
+
+//! One record as a cursor yields it; `payload` stays valid until the cursor's next call.
+struct record_view {
+  offset_t offset = 0;
+  std::int64_t ts_ns = 0;
+  std::uint8_t kind = 0;
+  std::uint8_t flags = 0;
+  std::span<const std::byte> payload;
+  std::string_view text() const noexcept {
+    return {reinterpret_cast<const char*>(payload.data()), payload.size()};
+  }
+};
+
+//! Where a cursor starts: an offset, a time (records with ts < since are skipped), or both.
+struct cursor_options {
+  offset_t from_offset = 0;
+  std::optional<std::int64_t> since_ts;
+};
+
+//! What a cursor skipped.
+struct read_stats {
+  std::uint64_t records = 0;
+  std::uint64_t skipped_ranges = 0;
+  std::uint64_t skipped_bytes = 0;
+  std::vector<damage> damages;  //!< path + file offset of each skipped range
+};
+
+//! Sequential reader of one stream; next() returns false at the current end and may be called
+//! again later to follow a live writer.
+class cursor {
+ public:
+  cursor(std::filesystem::path stream_dir, cursor_options o)
+      : dir_(std::move(stream_dir)), since_(o.since_ts), target_(o.from_offset) {}
+
+  bool next(record_view& out) {
+    bool retried = false;
+    for (;;) {
+      if (!sc_.is_open() && !open_next()) return false;
+      detail::scanned_frame f;
+      damage d;
+      switch (sc_.next(f, d)) {
+        case detail::segment_scanner::step::frame: {
+          auto off = sc_.offset_of(f.pos);
+          if (off < target_) continue;
+          target_ = off + f.size();
+          if (trunc_.hides(off, f.header.ts_ns) || (since_ && f.header.ts_ns < *since_)) continue;
+          out = {off, f.header.ts_ns, f.header.kind, f.header.flags,
+                 std::span<const std::byte>(f.payload, f.header.length)};
+          ++stats_.records;
+          return true;
+        }
+        case detail::segment_scanner::step::damage:
+          note(d);
+          target_ = std::max(target_, sc_.offset_of(d.file_offset + d.bytes));
+          continue;
+        case detail::segment_scanner::step::end: {
+          if (sc_.refresh_size() && !retried) {
+            retried = true;
+            continue;
+          }
+          if (!sealed_) {
+            auto segs = detail::list_segments(dir_);
+            auto it = std::upper_bound(segs.begin(), segs.end(), sc_.first(),
+                                       [](offset_t v, auto& s) { return v < s.first; });
+            if (it == segs.end()) return false;  // live tail: maybe more later
+            // A later segment exists, so this one is complete: look once more, then whatever
+            // is still unreadable is damage.
+            sealed_ = true;
+            next_first_ = it->first;
+            sc_.refresh_size();
+            continue;
+          }
+          if (sc_.tail_bytes())
+            note({sc_.path(), sc_.pos(), sc_.tail_bytes(),
+                  "incomplete frame at end of sealed segment"});
+          target_ = std::max(target_, next_first_);
+          sc_.close();
+          continue;
+        }
+      }
+    }
+  }
+
+  const read_stats& stats() const noexcept { return stats_; }
+  //! Offset the next record will have at least.
+  offset_t position() const noexcept { return target_; }
+
+ private:
+  void note(const damage& d) {
+    ++stats_.skipped_ranges;
+    stats_.skipped_bytes += d.bytes;
+    stats_.damages.push_back(d);
+  }
+
+  bool open_next() {
+    sealed_ = false;
+    trunc_ = detail::load_truncation(dir_);
+    target_ = std::max(target_, trunc_.offset);
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      auto segs = detail::list_segments(dir_);
+      if (segs.empty()) return false;
+      // The segment holding target_, or the first one after it (earlier ones may be gone).
+      auto it = std::upper_bound(segs.begin(), segs.end(), target_,
+                                 [](offset_t v, auto& s) { return v < s.first; });
+      if (it != segs.begin()) --it;
+      for (; it != segs.end(); ++it) {
+        if (!sc_.open(it->log, it->first)) break;  // removed meanwhile: list again
+        if (sc_.header_status() != detail::header_check::ok &&
+            sc_.header_status() != detail::header_check::short_file)
+          note({it->log, 0, detail::segment_header_size, detail::to_string(sc_.header_status())});
+        target_ = std::max(target_, it->first);
+        bool last = std::next(it) == segs.end();
+        if (last) return true;
+        auto idx = detail::load_index(it->idx, it->first, sc_.file_size());
+        if (!idx) return true;
+        if (idx->records == 0 || (since_ && idx->max_ts < *since_) ||
+            (idx->records && idx->max_ts < trunc_.ts_ns) || idx->end <= target_) {
+          target_ = std::max(target_, std::next(it)->first);
+          sc_.close();
+          continue;
+        }
+        offset_t start = it->first;
+        for (auto& e : idx->entries) {
+          bool skip_ts = (since_ && e.max_ts_before < *since_) || e.max_ts_before < trunc_.ts_ns;
+          if (e.offset <= target_ || skip_ts)
+            start = std::max(start, e.offset);
+          else if (e.offset > target_)
+            break;
+        }
+        sc_.seek(sc_.pos_of(start));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::filesystem::path dir_;
+  std::optional<std::int64_t> since_;
+  offset_t target_;
+  truncation_point trunc_;
+  detail::segment_scanner sc_;
+  bool sealed_ = false;
+  offset_t next_first_ = 0;
+  read_stats stats_;
+};
+
+//! Summary of one stream as a reader sees it (truncation applied).
+struct stream_info {
+  std::string scope, name;
+  std::uint64_t segments = 0, records = 0, bytes = 0;
+  std::int64_t first_ts = 0, last_ts = 0;  //!< 0 when the stream has no visible record
+  offset_t first_offset = 0, end_offset = 0;
+  truncation_point truncation;
+  std::uint64_t damaged_ranges = 0;
+};
+
+//! Opens a store root read-only; needs no lock and never modifies anything.
+class reader {
+ public:
+  explicit reader(std::filesystem::path root) : root_(std::move(root)) {}
+
+  std::vector<std::string> scopes() const {
+    std::vector<std::string> out;
+    for (auto& s : detail::list_scopes(root_)) out.push_back(s.name);
+    return out;
+  }
+  std::vector<std::string> stream_names(std::string_view scope) const {
+    std::vector<std::string> out;
+    if (!name_problem(scope).empty()) return out;
+    for (auto& s : detail::list_streams(root_ / std::string(scope))) out.push_back(s.name);
+    return out;
+  }
+  //! Counts, bytes and time range per stream; reads sealed segments' indexes, scans the rest.
+  std::vector<stream_info> streams(std::string_view scope) const {
+    std::vector<stream_info> out;
+    for (auto& n : stream_names(scope)) out.push_back(info(scope, n));
+    return out;
+  }
+  stream_info info(std::string_view scope, std::string_view stream) const {
+    stream_info si;
+    si.scope = std::string(scope);
+    si.name = std::string(stream);
+    auto dir = root_ / std::string(scope) / std::string(stream);
+    si.truncation = detail::load_truncation(dir);
+    auto segs = detail::list_segments(dir);
+    bool any = false;
+    auto see = [&](offset_t off, std::int64_t ts, std::uint64_t size) {
+      if (!any) si.first_offset = off, si.first_ts = si.last_ts = ts;
+      any = true;
+      ++si.records;
+      si.first_ts = std::min(si.first_ts, ts);
+      si.last_ts = std::max(si.last_ts, ts);
+      si.end_offset = off + size;
+    };
+    for (std::size_t i = 0; i < segs.size(); ++i) {
+      struct stat st {};
+      if (::stat(segs[i].log.c_str(), &st) != 0) continue;
+      ++si.segments;
+      si.bytes += static_cast<std::uint64_t>(st.st_size);
+      if (i + 1 < segs.size()) {
+        auto idx =
+            detail::load_index(segs[i].idx, segs[i].first, static_cast<std::uint64_t>(st.st_size));
+        if (idx && idx->records && idx->end <= si.truncation.offset) continue;
+        if (idx && idx->records && idx->max_ts < si.truncation.ts_ns) continue;
+        if (idx && idx->records && segs[i].first >= si.truncation.offset &&
+            idx->min_ts >= si.truncation.ts_ns) {
+          if (!any)
+            si.first_offset = segs[i].first, si.first_ts = idx->min_ts, si.last_ts = idx->max_ts;
+          any = true;
+          si.records += idx->records;
+          si.first_ts = std::min(si.first_ts, idx->min_ts);
+          si.last_ts = std::max(si.last_ts, idx->max_ts);
+          si.end_offset = idx->end;
+          continue;
+        }
+      }
+      detail::segment_scanner sc;
+      if (!sc.open(segs[i].log, segs[i].first)) continue;
+      detail::scanned_frame f;
+      damage d;
+      for (;;) {
+        auto step = sc.next(f, d);
+        if (step == detail::segment_scanner::step::end) break;
+        if (step == detail::segment_scanner::step::damage) {
+          ++si.damaged_ranges;
+          continue;
+        }
+        auto off = sc.offset_of(f.pos);
+        if (!si.truncation.hides(off, f.header.ts_ns)) see(off, f.header.ts_ns, f.size());
+      }
+    }
+    if (!any && !segs.empty())
+      si.first_offset = si.end_offset = std::max(si.truncation.offset, segs.back().first);
+    return si;
+  }
+
+  //! A cursor over `stream` of `scope`; throws name_error for invalid names.
+  cursor open(std::string_view scope, std::string_view stream, cursor_options o = {}) const {
+    validate_name(scope, "scope");
+    validate_name(stream, "stream");
+    return cursor(root_ / std::string(scope) / std::string(stream), o);
+  }
+
+  std::optional<std::vector<std::byte>> get_meta(std::string_view scope, std::string_view name,
+                                                 std::string* why = nullptr) const {
+    if (!name_problem(scope).empty()) return std::nullopt;
+    return detail::read_meta(root_ / std::string(scope), name, why);
+  }
+  std::vector<std::string> meta_names(std::string_view scope) const {
+    if (!name_problem(scope).empty()) return {};
+    return detail::list_meta(root_ / std::string(scope));
+  }
+
+  //! Every file or directory in the store that is not the store's own; all are ignored.
+  std::vector<foreign_file> foreign_files() const {
+    std::vector<foreign_file> out;
+    for (auto& sc : detail::list_scopes(root_, &out)) {
+      detail::list_meta(sc.dir, &out);
+      for (auto& st : detail::list_streams(sc.dir, &out)) detail::list_segments(st.dir, &out);
+    }
+    return out;
+  }
+  const std::filesystem::path& root() const noexcept { return root_; }
+
+ private:
+  std::filesystem::path root_;
+};
+
+}  // namespace introspect::inline v1::store

@@ -1,0 +1,203 @@
+#pragma once
+// Sequential, damage-tolerant reading of one segment file. Shared by the writer's recovery, the
+// reader's cursors and verify so that all three agree on what a valid record is.
+#include <sys/stat.h>
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <introspect/store/errors.hpp>
+#include <introspect/store/frame.hpp>
+#include <introspect/store/manifest.hpp>
+
+namespace introspect::inline v1::store::detail {
+
+struct scanned_frame {
+  std::uint64_t pos = 0;  // file position of the frame header
+  frame_header header;
+  const std::byte* payload = nullptr;
+  std::uint64_t size() const noexcept { return frame_header_size + header.length; }
+};
+
+class segment_scanner {
+ public:
+  enum class step { frame, damage, end };
+  static constexpr std::size_t chunk = 1u << 20;
+
+  // False when the file cannot be opened (e.g. removed by retention meanwhile).
+  bool open(const std::filesystem::path& p, offset_t first) {
+    path_ = p;
+    first_ = first;
+    fd_ = unique_fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd_) return false;
+    refresh_size();
+    std::byte hdr[segment_header_size];
+    auto got = pread_full(fd_.get(), hdr, sizeof hdr, 0);
+    header_ = check_segment_header(hdr, got < 0 ? 0 : static_cast<std::size_t>(got), first);
+    pos_ = segment_header_size;
+    buf_len_ = 0;
+    return true;
+  }
+  bool is_open() const noexcept { return static_cast<bool>(fd_); }
+  void close() { fd_.reset(); }
+  header_check header_status() const noexcept { return header_; }
+  const std::filesystem::path& path() const noexcept { return path_; }
+  offset_t first() const noexcept { return first_; }
+  std::uint64_t pos() const noexcept { return pos_; }
+  std::uint64_t file_size() const noexcept { return size_; }
+  std::uint64_t tail_bytes() const noexcept { return size_ > pos_ ? size_ - pos_ : 0; }
+  offset_t offset_of(std::uint64_t pos) const noexcept {
+    return first_ + (pos - segment_header_size);
+  }
+  std::uint64_t pos_of(offset_t off) const noexcept { return off - first_ + segment_header_size; }
+  void seek(std::uint64_t pos) noexcept {
+    pos_ = std::max<std::uint64_t>(pos, segment_header_size);
+  }
+
+  // Returns true when the file grew since the last look.
+  bool refresh_size() noexcept {
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) return false;
+    auto s = static_cast<std::uint64_t>(st.st_size);
+    bool grew = s != size_;
+    size_ = s;
+    if (grew) buf_len_ = 0;  // bytes read near the old end may have been mid-write
+    return grew;
+  }
+
+  // Next whole, checksum-valid frame; or a damaged range that was skipped; or the end (which
+  // may be a torn or still-being-written tail: see tail_bytes()).
+  step next(scanned_frame& f, damage& d) {
+    if (size_ < segment_header_size || pos_ >= size_) return end();
+    frame_header h;
+    auto avail = size_ - pos_;
+    if (avail < frame_header_size) return end();
+    if (frame_at(pos_, h)) return emit(f, h);
+    auto why = reason_at(pos_);
+    std::uint64_t q = 0;
+    if (!resync(pos_ + 1, q)) return end();
+    // A concurrent writer may have been mid-way through the frame at pos_ when we first read
+    // it; now that later bytes exist, re-read before calling it damage.
+    buf_len_ = 0;
+    if (frame_at(pos_, h)) return emit(f, h);
+    d = damage{path_, pos_, q - pos_, why};
+    pos_ = q;
+    return step::damage;
+  }
+
+ private:
+  step end() {
+    buf_len_ = 0;
+    return step::end;
+  }
+  step emit(scanned_frame& f, const frame_header& h) {
+    f.pos = pos_;
+    f.header = h;
+    f.payload = at(pos_) + frame_header_size;
+    pos_ += frame_header_size + h.length;
+    return step::frame;
+  }
+  const std::byte* at(std::uint64_t pos) const noexcept { return buf_.data() + (pos - buf_start_); }
+
+  bool ensure(std::uint64_t pos, std::uint64_t n) {
+    if (pos + n > size_) return false;
+    if (buf_len_ && pos >= buf_start_ && pos + n <= buf_start_ + buf_len_) return true;
+    auto want = std::min<std::uint64_t>(std::max<std::uint64_t>(n, chunk), size_ - pos);
+    if (buf_.size() < want) buf_.resize(want);
+    auto got = pread_full(fd_.get(), buf_.data(), want, pos);
+    buf_start_ = pos;
+    buf_len_ = got < 0 ? 0 : static_cast<std::uint64_t>(got);
+    return buf_len_ >= n;
+  }
+
+  bool frame_at(std::uint64_t pos, frame_header& h) {
+    if (!ensure(pos, frame_header_size)) return false;
+    h = decode_frame_header(at(pos));
+    if (!plausible(h) || pos + frame_header_size + h.length > size_) return false;
+    if (!ensure(pos, frame_header_size + h.length)) return false;
+    return check_frame(at(pos), frame_header_size + h.length, h) == frame_check::ok;
+  }
+
+  std::string reason_at(std::uint64_t pos) {
+    if (!ensure(pos, frame_header_size)) return "truncated frame header";
+    auto h = decode_frame_header(at(pos));
+    if (!plausible(h)) return "implausible frame header";
+    if (pos + frame_header_size + h.length > size_) return "frame extends past end of file";
+    return "frame checksum mismatch";
+  }
+
+  bool resync(std::uint64_t from, std::uint64_t& found) {
+    frame_header h;
+    for (std::uint64_t q = from; q + frame_header_size <= size_; ++q) {
+      if (frame_at(q, h)) {
+        found = q;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::filesystem::path path_;
+  offset_t first_ = 0;
+  unique_fd fd_;
+  header_check header_ = header_check::short_file;
+  std::uint64_t size_ = 0, pos_ = 0;
+  std::vector<std::byte> buf_;
+  std::uint64_t buf_start_ = 0, buf_len_ = 0;
+};
+
+// Result of reading a whole segment (recovery of the last segment, verify, index rebuild).
+struct segment_scan {
+  segment_summary summary;
+  std::vector<damage> damages;  // header damage and skipped ranges (not the tail)
+  std::uint64_t valid_end_pos = segment_header_size;  // file position after the last valid frame
+  std::uint64_t tail_bytes = 0;   // bytes after the last valid frame that form no valid frame
+  std::uint64_t tail_frames = 0;  // partial frames in that tail (for the recovery report)
+  header_check header = header_check::ok;
+  bool opened = false;
+};
+
+inline segment_scan scan_segment(const std::filesystem::path& p, offset_t first,
+                                 std::uint64_t index_interval = 64u << 10) {
+  segment_scan r;
+  r.summary.first = r.summary.end = first;
+  segment_scanner sc;
+  if (!sc.open(p, first)) return r;
+  r.opened = true;
+  r.header = sc.header_status();
+  if (r.header != header_check::ok && r.header != header_check::short_file)
+    r.damages.push_back({p, 0, segment_header_size, to_string(r.header)});
+  scanned_frame f;
+  damage d;
+  for (;;) {
+    auto s = sc.next(f, d);
+    if (s == segment_scanner::step::frame) {
+      r.summary.add(sc.offset_of(f.pos), f.header.ts_ns, f.size(), index_interval);
+      r.valid_end_pos = f.pos + f.size();
+    } else if (s == segment_scanner::step::damage) {
+      r.damages.push_back(d);
+    } else {
+      break;
+    }
+  }
+  r.summary.file_size = sc.file_size();
+  r.valid_end_pos = std::max<std::uint64_t>(r.valid_end_pos, sc.pos());
+  if (sc.file_size() > r.valid_end_pos && sc.file_size() >= segment_header_size) {
+    r.tail_bytes = sc.file_size() - r.valid_end_pos;
+    // Walk the plausible headers in the tail only to say how many frames were torn.
+    std::uint64_t pos = r.valid_end_pos;
+    unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    while (fd && pos < sc.file_size()) {
+      ++r.tail_frames;
+      std::byte hb[frame_header_size];
+      if (pread_full(fd.get(), hb, sizeof hb, pos) != static_cast<ssize_t>(sizeof hb)) break;
+      auto h = decode_frame_header(hb);
+      if (!plausible(h)) break;
+      pos += frame_header_size + h.length;
+    }
+  }
+  return r;
+}
+
+}  // namespace introspect::inline v1::store::detail

@@ -1,0 +1,375 @@
+#pragma once
+// The single writer of a scope. Appends go to a per-stream user-space buffer; I/O errors on the
+// append path are counted in write_stats, never thrown.
+#include <cerrno>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <introspect/store/errors.hpp>
+#include <introspect/store/lock_file.hpp>
+#include <introspect/store/meta.hpp>
+#include <introspect/store/names.hpp>
+#include <introspect/store/options.hpp>
+#include <introspect/store/recovery.hpp>
+#include <introspect/store/retention.hpp>
+
+namespace introspect::inline v1::store {
+
+//! Handle of a stream opened by a writer (index into the writer's streams).
+struct stream_id {
+  std::uint32_t index = 0;
+};
+
+//! Owns `<root>/<scope>` for writing: lock, streams, retention, truncation, metadata.
+class writer {
+ public:
+  //! Creates the scope if needed and takes its lock (throws lock_error if another writer has it).
+  writer(const std::filesystem::path& root, std::string_view scope, writer_options opt = {})
+      : scope_dir_(checked_scope_dir(root, scope)), opt_(opt) {
+    if (int rc = detail::make_dirs(scope_dir_))
+      throw store_error("cannot create " + scope_dir_.string() + ": " + detail::errno_text(rc));
+    lock_.emplace(scope_dir_ / std::string(detail::lock_name));
+    auto marker = scope_dir_ / std::string(detail::scope_marker);
+    std::error_code ec;
+    if (!std::filesystem::exists(marker, ec)) {
+      if (int rc =
+              detail::atomic_write_file(marker, detail::seal_envelope(detail::scope_magic, {})))
+        throw store_error("cannot write " + marker.string() + ": " + detail::errno_text(rc));
+    }
+    detail::remove_leftovers(scope_dir_ / std::string(detail::meta_dir));
+  }
+  writer(const writer&) = delete;
+  writer& operator=(const writer&) = delete;
+  //! Writes what is buffered (and syncs unless durability is none).
+  ~writer() {
+    if (opt_.durability.syncs())
+      sync();
+    else
+      flush();
+  }
+
+  //! Opens (recovering after a crash) or creates a stream; same name → same id.
+  stream_id stream(std::string_view name, const stream_options& o = {}) {
+    validate_name(name, "stream");
+    for (std::uint32_t i = 0; i < streams_.size(); ++i)
+      if (streams_[i]->name == name) {
+        streams_[i]->opt = o;
+        return {i};
+      }
+    auto s = std::make_unique<stream_state>();
+    s->name = std::string(name);
+    s->dir = scope_dir_ / s->name;
+    s->opt = o;
+    if (int rc = detail::make_dirs(s->dir))
+      throw store_error("cannot create " + s->dir.string() + ": " + detail::errno_text(rc));
+    auto r = detail::recover_stream(s->dir, o.index_interval);
+    for (auto& e : r.events) recovered_.push_back(e);
+    for (auto& d : r.damages) damages_.push_back(d);
+    s->sealed = std::move(r.sealed);
+    s->active = std::move(r.active);
+    s->trunc = r.trunc;
+    if (r.need_new_segment) {
+      if (!open_segment(*s, s->active.first, true))
+        throw store_error("cannot create a segment in " + s->dir.string() + ": " +
+                          stats_.last_error);
+    } else {
+      s->path = r.active_path;
+      s->fd = detail::unique_fd(::open(s->path.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!s->fd)
+        throw store_error("cannot open " + s->path.string() + ": " + detail::errno_text(errno));
+    }
+    s->buf.resize(opt_.buffer_bytes);
+    streams_.push_back(std::move(s));
+    return {static_cast<std::uint32_t>(streams_.size() - 1)};
+  }
+
+  //! Appends one record; returns its offset, or nullopt when it could not be stored (counted in
+  //! stats()). With per_record durability an offset means the record is on stable storage.
+  std::optional<offset_t> append(stream_id id, std::int64_t ts_ns, std::uint8_t kind,
+                                 std::span<const std::byte> payload, std::uint8_t flags = 0) {
+    auto& s = *streams_[id.index];
+    const std::size_t frame = detail::frame_header_size + payload.size();
+    if (payload.size() > max_payload_bytes) return drop(frame, 0, "payload larger than 16 MiB");
+    if (s.active.records > 0 &&
+        (s.active.file_size + s.buf_len + frame > s.opt.segment_bytes ||
+         (s.opt.segment_age && ts_ns - s.first_ts >= s.opt.segment_age->count())))
+      roll(s);
+    if (s.buf_len + frame > s.buf.size()) {
+      flush_stream(s);
+      if (s.buf_len + frame > s.buf.size()) {
+        if (s.buf_len != 0) return drop(frame, 0, nullptr);
+        s.buf.resize(frame);  // a record larger than the buffer
+      }
+    }
+    std::byte* p = s.buf.data() + s.buf_len;
+    if (!payload.empty())
+      std::memcpy(p + detail::frame_header_size, payload.data(), payload.size());
+    detail::encode_frame(p, ts_ns, kind, flags, static_cast<std::uint32_t>(payload.size()));
+    const offset_t off = s.active.end;
+    const auto undo_records = s.active.records;
+    const auto undo_min = s.active.min_ts, undo_max = s.active.max_ts;
+    const auto undo_entries = s.active.entries.size();
+    if (s.active.records == 0) s.first_ts = ts_ns;
+    s.active.add(off, ts_ns, frame, s.opt.index_interval);
+    s.buf_len += frame;
+    ++stats_.records;
+    stats_.bytes += frame;
+    switch (opt_.durability.level) {
+      case durability_level::per_record: {
+        auto size_before = s.active.file_size;
+        if (!flush_stream(s) || !sync_stream(s)) {
+          // Not acknowledged, so not kept: the caller may retry with the same bytes.
+          if (::ftruncate(s.fd.get(), static_cast<off_t>(size_before)) == 0)
+            s.active.file_size = size_before;
+          auto n = s.buf_len;
+          s.buf_len = 0;
+          s.active.records = undo_records;
+          s.active.min_ts = undo_min;
+          s.active.max_ts = undo_max;
+          s.active.entries.resize(undo_entries);
+          s.active.end = s.active.first + (s.active.file_size - detail::segment_header_size);
+          return drop(n, 1, nullptr);
+        }
+        break;
+      }
+      case durability_level::every_n:
+        if (++s.since_sync >= opt_.durability.n && flush_stream(s)) sync_stream(s);
+        break;
+      default:
+        break;
+    }
+    return off;
+  }
+  //! Same, for text payloads.
+  std::optional<offset_t> append(stream_id id, std::int64_t ts_ns, std::uint8_t kind,
+                                 std::string_view payload, std::uint8_t flags = 0) {
+    return append(id, ts_ns, kind, std::as_bytes(std::span(payload.data(), payload.size())), flags);
+  }
+
+  //! write(2)s every buffer; false if some data is still buffered (see stats()).
+  bool flush() {
+    bool ok = true;
+    for (auto& s : streams_) ok = flush_stream(*s) && ok;
+    return ok;
+  }
+  //! flush() then fdatasync every stream.
+  bool sync() {
+    bool ok = true;
+    for (auto& s : streams_) ok = flush_stream(*s) && sync_stream(*s) && ok;
+    return ok;
+  }
+  //! What the durability level asks of a periodic tick: sync for on_tick, flush otherwise.
+  bool tick() { return opt_.durability.level == durability_level::on_tick ? sync() : flush(); }
+
+  //! Removes whole sealed segments past each stream's retention limits (and any that
+  //! truncation hid); rolls segments older than segment_age first. Metadata is never touched.
+  void apply_retention(std::int64_t now_ns) {
+    for (auto& sp : streams_) {
+      auto& s = *sp;
+      if (s.opt.segment_age && s.active.records > 0 &&
+          now_ns - s.first_ts >= s.opt.segment_age->count())
+        roll(s);
+      remove_prefix(s, detail::expired_prefix(s.sealed, s.active, s.opt, now_ns, s.trunc));
+    }
+  }
+
+  //! Durably hides every record with ts < before_ts (and any later out-of-order one).
+  void truncate(stream_id id, std::int64_t before_ts) {
+    auto& s = *streams_[id.index];
+    auto t = s.trunc;
+    t.ts_ns = std::max(t.ts_ns, before_ts);
+    for (auto& seg : s.sealed) {
+      if (seg.records > 0 && seg.max_ts >= before_ts) break;
+      t.offset = std::max(t.offset, seg.end);
+    }
+    if (s.active.records > 0 && s.active.max_ts < before_ts)
+      t.offset = std::max(t.offset, s.active.end);
+    set_truncation(s, t);
+  }
+  //! Durably hides every record with offset < `offset` (clamped to the stream's end).
+  void truncate_offset(stream_id id, offset_t offset) {
+    auto& s = *streams_[id.index];
+    auto t = s.trunc;
+    t.offset = std::max(t.offset, std::min(offset, s.active.end));
+    set_truncation(s, t);
+  }
+
+  //! Stores a named blob atomically and durably; never removed by retention or truncation.
+  void put_meta(std::string_view name, std::span<const std::byte> bytes) {
+    detail::write_meta(scope_dir_, name, bytes);
+  }
+  void put_meta(std::string_view name, std::string_view text) {
+    put_meta(name, std::as_bytes(std::span(text.data(), text.size())));
+  }
+  //! The blob, or nullopt if missing or failing its checksum.
+  std::optional<std::vector<std::byte>> get_meta(std::string_view name) const {
+    return detail::read_meta(scope_dir_, name);
+  }
+
+  const write_stats& stats() const noexcept { return stats_; }
+  //! Torn tails cut while opening streams.
+  const std::vector<recovery_event>& recovered() const noexcept { return recovered_; }
+  //! Damage found while opening streams (kept in place; readers skip it).
+  const std::vector<damage>& damages() const noexcept { return damages_; }
+  const std::filesystem::path& scope_path() const noexcept { return scope_dir_; }
+  //! Offset the next append to this stream will get.
+  offset_t end_offset(stream_id id) const { return streams_[id.index]->active.end; }
+  truncation_point truncation(stream_id id) const { return streams_[id.index]->trunc; }
+  const struct durability& durability() const noexcept { return opt_.durability; }
+
+ private:
+  struct stream_state {
+    std::string name;
+    std::filesystem::path dir, path;
+    stream_options opt;
+    std::vector<detail::segment_summary> sealed;
+    detail::segment_summary active;  // file_size = bytes in the file (not the buffer)
+    detail::unique_fd fd;
+    std::vector<std::byte> buf;
+    std::size_t buf_len = 0;
+    std::int64_t first_ts = 0;
+    std::uint32_t since_sync = 0;
+    truncation_point trunc;
+  };
+
+  static std::filesystem::path checked_scope_dir(const std::filesystem::path& root,
+                                                 std::string_view scope) {
+    validate_name(scope, "scope");
+    return root / std::string(scope);
+  }
+
+  std::nullopt_t drop(std::size_t bytes, std::uint64_t records, const char* why) {
+    stats_.dropped_records += records == 0 ? 1 : records;
+    stats_.dropped_bytes += bytes;
+    if (why) stats_.last_error = why;
+    return std::nullopt;
+  }
+  void count_error(int err, const std::string& what) {
+    if (err == ENOSPC || err == EDQUOT)
+      ++stats_.enospc;
+    else
+      ++stats_.io_error;
+    stats_.last_error = what + ": " + detail::errno_text(err);
+  }
+
+  // pwrite at the committed size so that a partial write is simply overwritten next time.
+  bool flush_stream(stream_state& s) {
+    if (s.buf_len == 0) return true;
+    std::size_t done = 0;
+    int err = 0;
+    while (done < s.buf_len) {
+      auto w = ::pwrite(s.fd.get(), s.buf.data() + done, s.buf_len - done,
+                        static_cast<off_t>(s.active.file_size + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        err = w < 0 ? errno : EIO;
+        break;
+      }
+      done += static_cast<std::size_t>(w);
+    }
+    if (err) {
+      count_error(err, "write " + s.path.string());
+      if (done) (void)::ftruncate(s.fd.get(), static_cast<off_t>(s.active.file_size));
+      return false;
+    }
+    s.active.file_size += s.buf_len;
+    s.buf_len = 0;
+    ++stats_.writes;
+    return true;
+  }
+  bool sync_stream(stream_state& s) {
+    s.since_sync = 0;
+    if (::fdatasync(s.fd.get()) != 0) {
+      count_error(errno, "fdatasync " + s.path.string());
+      return false;
+    }
+    ++stats_.syncs;
+    return true;
+  }
+
+  bool open_segment(stream_state& s, offset_t first, bool durable) {
+    auto p = s.dir / detail::segment_log_name(first);
+    detail::unique_fd fd(
+        ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, detail::file_mode));
+    if (!fd) return count_error(errno, "create " + p.string()), false;
+    ::fchmod(fd.get(), detail::file_mode);
+    std::byte hdr[detail::segment_header_size];
+    detail::encode_segment_header(hdr, first);
+    std::size_t done = 0;
+    if (int rc = detail::write_all(fd.get(), hdr, sizeof hdr, done)) {
+      ::unlink(p.c_str());
+      return count_error(rc, "write " + p.string()), false;
+    }
+    if (durable && opt_.durability.syncs()) {
+      if (::fdatasync(fd.get()) != 0 || detail::fsync_dir(s.dir) != 0) {
+        ::unlink(p.c_str());
+        return count_error(errno, "sync " + p.string()), false;
+      }
+    }
+    s.fd = std::move(fd);
+    s.path = p;
+    s.active = detail::segment_summary{};
+    s.active.first = s.active.end = first;
+    s.active.file_size = detail::segment_header_size;
+    return true;
+  }
+
+  // Seal the active segment (write its index) and continue in a new one. On failure the stream
+  // keeps appending to the current segment, which merely grows past its target size.
+  bool roll(stream_state& s) {
+    if (!flush_stream(s)) return false;
+    if (opt_.durability.syncs() && !sync_stream(s)) return false;
+    auto sealed = s.active;
+    auto idx = s.dir / detail::segment_idx_name(sealed.first);
+    if (int rc =
+            detail::atomic_write_file(idx, detail::encode_index(sealed), opt_.durability.syncs()))
+      count_error(rc, "write " + idx.string());  // not fatal: the index is rebuilt on open
+    auto old_fd = std::move(s.fd);
+    auto old_path = s.path;
+    if (!open_segment(s, sealed.end, true)) {
+      s.fd = std::move(old_fd);
+      s.path = old_path;
+      return false;
+    }
+    s.sealed.push_back(std::move(sealed));
+    ++stats_.rolls;
+    return true;
+  }
+
+  void remove_prefix(stream_state& s, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      auto& seg = s.sealed[i];
+      ::unlink((s.dir / detail::segment_log_name(seg.first)).c_str());
+      ::unlink((s.dir / detail::segment_idx_name(seg.first)).c_str());
+      ++stats_.segments_removed;
+    }
+    if (n) {
+      s.sealed.erase(s.sealed.begin(), s.sealed.begin() + static_cast<std::ptrdiff_t>(n));
+      if (opt_.durability.syncs()) (void)detail::fsync_dir(s.dir);
+    }
+  }
+
+  void set_truncation(stream_state& s, const truncation_point& t) {
+    auto p = s.dir / std::string(detail::truncation_name);
+    if (int rc = detail::atomic_write_file(p, detail::encode_truncation(t)))
+      throw store_error("cannot write " + p.string() + ": " + detail::errno_text(rc));
+    s.trunc = t;
+    if (s.active.records > 0 && s.active.end <= t.offset) roll(s);
+    remove_prefix(s, detail::expired_prefix(s.sealed, s.active, stream_options{}, 0, s.trunc));
+  }
+
+  std::filesystem::path scope_dir_;
+  writer_options opt_;
+  std::optional<lock_file> lock_;
+  std::vector<std::unique_ptr<stream_state>> streams_;
+  write_stats stats_;
+  std::vector<recovery_event> recovered_;
+  std::vector<damage> damages_;
+};
+
+}  // namespace introspect::inline v1::store

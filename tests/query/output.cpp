@@ -1,0 +1,139 @@
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include <simdjson.h>
+
+#include <introspect/query/csv.hpp>
+#include <introspect/query/jsonl_parse.hpp>
+#include <introspect/query/output.hpp>
+
+using namespace introspect;
+
+namespace {
+// Runs fn(FILE*) on a memory stream and returns what it wrote.
+template <class Fn>
+std::string capture(Fn fn) {
+  char* buf = nullptr;
+  std::size_t size = 0;
+  std::FILE* f = open_memstream(&buf, &size);
+  fn(f);
+  std::fclose(f);
+  std::string s(buf, size);
+  std::free(buf);
+  return s;
+}
+record sample() {
+  record r;
+  r.ts_ns = 1'767'225'600'000'000'001LL;
+  r.kind = record_kind::notification;
+  r.sev = severity::error;
+  r.instance = "n,1";
+  r.source = "product";
+  r.name = "say \"hi\"\nthere";
+  r.fields = {{"disk", std::string{"sdb"}}, {"pct", std::int64_t{91}}};
+  return r;
+}
+}  // namespace
+
+TEST_CASE("csv cells are quoted as RFC 4180 says", "[query][output]") {
+  std::string s;
+  append_csv_cell(s, "plain");
+  CHECK(s == "plain");
+  s.clear();
+  append_csv_cell(s, "a,b");
+  CHECK(s == "\"a,b\"");
+  s.clear();
+  append_csv_cell(s, "say \"hi\"");
+  CHECK(s == "\"say \"\"hi\"\"\"");
+  s.clear();
+  append_csv_cell(s, "two\nlines");
+  CHECK(s == "\"two\nlines\"");
+}
+
+TEST_CASE("jsonl output is valid JSON with the record's instance", "[query][output]") {
+  auto a = sample();
+  auto b = sample();
+  b.instance = "n2";
+  b.kind = record_kind::state;
+  b.fields.clear();
+  b.val = 2.5;
+  const auto out = capture([&](std::FILE* f) {
+    jsonl_record_writer w(f);
+    w.write(a);
+    w.write(b);
+    w.finish();
+  });
+  simdjson::dom::parser p;
+  simdjson::dom::document_stream docs;
+  REQUIRE_FALSE(p.parse_many(out).get(docs));
+  std::vector<std::string> instances;
+  for (auto doc : docs) {
+    REQUIRE_FALSE(doc.error());
+    std::string_view inst;
+    REQUIRE_FALSE(doc["instance"].get_string().get(inst));
+    instances.emplace_back(inst);
+    std::string_view ts;
+    REQUIRE_FALSE(doc["ts"].get_string().get(ts));
+    CHECK(ts.size() == 30);  // nanoseconds
+  }
+  CHECK(instances == std::vector<std::string>{"n,1", "n2"});
+  // And it parses back into the same record.
+  jsonl_record_parser rp;
+  record back;
+  std::string why;
+  REQUIRE(rp.parse(std::string_view(out).substr(0, out.find('\n')), back, why));
+  CHECK(back.name == a.name);
+  CHECK(back.ts_ns == a.ts_ns);
+  CHECK(back.fields.size() == 2);
+}
+
+TEST_CASE("csv output has a header and one quoted row per record", "[query][output]") {
+  const auto out = capture([&](std::FILE* f) {
+    csv_record_writer w(f);
+    w.write(sample());
+    w.finish();
+  });
+  CHECK(out ==
+        "ts,kind,instance,source,name,severity,type,value,fields,table\r\n"
+        "2026-01-01T00:00:00.000000001Z,notification,\"n,1\",product,\"say \"\"hi\"\"\nthere\","
+        "error,,,\"{\"\"disk\"\":\"\"sdb\"\",\"\"pct\"\":91}\",\r\n");
+}
+
+TEST_CASE("table output aligns columns and escapes control characters", "[query][output]") {
+  auto a = sample();
+  auto b = sample();
+  b.instance = "a-much-longer-instance";
+  const auto out = capture([&](std::FILE* f) {
+    table_record_writer w(f);
+    w.write(a);
+    w.write(b);
+    w.finish();
+  });
+  std::vector<std::string> lines;
+  std::size_t pos = 0;
+  while (pos < out.size()) {
+    auto nl = out.find('\n', pos);
+    lines.push_back(out.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].find("SOURCE") == lines[1].find("product"));
+  CHECK(lines[1].find("product") == lines[2].find("product"));
+  CHECK(lines[1].find("say \"hi\"\\nthere") != std::string::npos);
+}
+
+TEST_CASE("aggregate rows print as table, csv and jsonl", "[query][output]") {
+  agg_spec spec;
+  spec.fn = agg_fn::avg;
+  spec.by = parse_field_ref("fields.disk");
+  std::vector<agg_row> rows{{0, "sda", 1.5, 2}, {0, "sdb", std::nan(""), 1}};
+  CHECK(capture([&](std::FILE* f) { write_agg_rows(rows, spec, output_format::csv, f); }) ==
+        "fields.disk,avg\r\nsda,1.5\r\nsdb,\r\n");
+  CHECK(capture([&](std::FILE* f) { write_agg_rows(rows, spec, output_format::jsonl, f); }) ==
+        "{\"fields.disk\":\"sda\",\"avg\":1.5,\"records\":2}\n"
+        "{\"fields.disk\":\"sdb\",\"avg\":null,\"records\":1}\n");
+  CHECK(capture([&](std::FILE* f) { write_agg_rows(rows, spec, output_format::table, f); }) ==
+        "fields.disk  avg\nsda          1.5\nsdb            -\n");
+}
