@@ -13,15 +13,18 @@ namespace ix = introspect;
 TEST_CASE("an uber build with source::etcd records a consistent snapshot in its store",
           "[etcd][engine]") {
   etcd_test::server etcd;
-  for (int i = 0; i < 5; ++i) etcd.put("/config/key" + std::to_string(i), "value" + std::to_string(i));
+  for (int i = 0; i < 5; ++i)
+    etcd.put("/config/key" + std::to_string(i), "value" + std::to_string(i));
   etcd.put("/other/skip", "x");
 
   char tmpl[] = "/tmp/ix-etcd-engine-XXXXXX";
   const std::filesystem::path store = ::mkdtemp(tmpl);
-  using T = ix::introspection<ix::tier::uber, ix::cadence::on_demand,
-                              ix::sources<ix::source::etcd>>;
+  using T =
+      ix::introspection<ix::tier::uber, ix::cadence::on_demand, ix::sources<ix::source::etcd>>;
   {
-    T ins{ix::config{.store = store, .instance = "n1", .etcd_endpoint = etcd.url(),
+    T ins{ix::config{.store = store,
+                     .instance = "n1",
+                     .etcd_endpoint = etcd.url(),
                      .etcd_prefixes = {"/config/"}}};
     // The source snapshots on its own thread; collect until the snapshot's end marker arrived.
     for (int i = 0; i < 100; ++i) {

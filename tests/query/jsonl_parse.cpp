@@ -53,6 +53,7 @@ TEST_CASE("the parser reads back what the encoder writes", "[query][jsonl]") {
   s.ts_ns = 5;
   s.kind = record_kind::state;
   s.flags = flag_table;
+  s.source = "product";
   s.name = "container/3";
   s.val = "UP";
   line.clear();

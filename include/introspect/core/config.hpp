@@ -21,8 +21,9 @@ struct config {
   std::size_t buffer_bytes = 4u << 20;  //!< tiny: records buffered between flushes
   std::size_t queue_slots = 8192;       //!< stream store: events queued for the writer
   std::string proc_root = "/proc";
-  std::string kubeconfig{};     //!< kubernetes: a kubeconfig; empty: in-cluster, ~/.kube
-  std::string etcd_endpoint{};  //!< etcd: the v3 JSON gateway, e.g. http://host:2379
+  std::string kubeconfig{};  //!< kubernetes: a kubeconfig; empty: in-cluster, ~/.kube
+  std::string nats_url = "nats://127.0.0.1:4222";  //!< uber: JetStream server(s), comma-separated
+  std::string etcd_endpoint{};               //!< etcd: the v3 JSON gateway, e.g. http://host:2379
   std::vector<std::string> etcd_prefixes{};  //!< etcd: key prefixes to snapshot
                                              //!< where the process and host sources read
   clock_fn clock = nullptr;                  //!< nullptr: realtime_ns

@@ -25,9 +25,7 @@ struct source_traits;
 template <>
 struct source_traits<source::process> {
   using type = source::process_source;
-  static std::unique_ptr<type> make(const config& c) {
-    return std::make_unique<type>(c.proc_root);
-  }
+  static std::unique_ptr<type> make(const config& c) { return std::make_unique<type>(c.proc_root); }
 };
 
 template <>

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 #include <introspect/codec/binary.hpp>
 #include <introspect/core/config.hpp>
@@ -27,9 +28,17 @@
 
 namespace introspect::inline v1 {
 
+//! What runs beside the writer thread (the uber tier's JetStream forwarder); none by default.
+struct no_attachment {
+  static constexpr int threads = 0;
+  template <class Mapping, class Segment>
+  explicit no_attachment(const config&, std::type_identity<Mapping>, std::type_identity<Segment>) {}
+  void after_flush() noexcept {}
+};
+
 //! Stream-store engine; `Resolved` is the resolved policy set of an introspection type and
 //! `Writer` the store (a test substitutes one that stalls, to prove the product never waits).
-template <class Resolved, class Writer = store::writer>
+template <class Resolved, class Writer = store::writer, class Attachment = no_attachment>
 class store_engine {
   using mapping = typename Resolved::mapping;
   using router = stream_router<mapping, typename Resolved::segment>;
@@ -45,7 +54,7 @@ class store_engine {
       !Resolved::sources::empty;
 
  public:
-  static constexpr int threads = 1;
+  static constexpr int threads = 1 + Attachment::threads;
   static constexpr std::size_t slot_bytes = 384;
   using queue_type = pipeline::bounded_queue<pipeline::event_slot<slot_bytes>,
                                              typename Resolved::drop::queue_policy>;
@@ -54,6 +63,8 @@ class store_engine {
       : cfg_(detail::complete(std::move(c))),
         scope_(detail::sanitize_instance(cfg_.instance)),
         queue_(cfg_.queue_slots),
+        attachment_(cfg_, std::type_identity<mapping>{},
+                    std::type_identity<typename Resolved::segment>{}),
         thread_([this] { run(); }) {}
   store_engine(const store_engine&) = delete;
   store_engine& operator=(const store_engine&) = delete;
@@ -66,6 +77,8 @@ class store_engine {
   const config& cfg() const noexcept { return cfg_; }
   std::int64_t now() const noexcept { return cfg_.clock(); }
   metrics::registry& registry() noexcept { return registry_; }
+  //! What runs beside the writer (the JetStream forwarder of the uber tier).
+  Attachment& attachment() noexcept { return attachment_; }
 
   //! Encodes and enqueues one record; never blocks: a full queue drops the oldest, counted.
   void emit(const record_view& r) noexcept {
@@ -118,7 +131,7 @@ class store_engine {
       const bool stopping = stop_.load(std::memory_order_acquire);
       const auto flush_ticket = flush_ticket_requested();
       drain();
-      if (continuous && writer_) writer_->flush();
+      if (continuous && writer_ && writer_->flush()) attachment_.after_flush();
       const auto t = now();
       const bool collect_now = on_demand && collect_requested_.load(std::memory_order_acquire);
       if (t >= next_period || stopping || flush_ticket || collect_now) {
@@ -224,7 +237,7 @@ class store_engine {
         write_metric_snapshot(registry_, t, [&](const record_view& r) { append_record(r); });
         write_drop_counts(t);
       }
-      writer_->tick();
+      if (writer_->tick()) attachment_.after_flush();
       writer_->apply_retention(t);
       if (table_dirty_) save_state_checkpoint(*writer_, table_, registry_, t);
       table_dirty_ = false;
@@ -269,6 +282,7 @@ class store_engine {
   std::string scope_;
   queue_type queue_;
   metrics::registry registry_;
+  [[no_unique_address]] Attachment attachment_;  // destroyed after the writer thread joined
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> collect_requested_{false};

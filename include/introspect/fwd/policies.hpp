@@ -50,6 +50,9 @@ namespace sink {
 struct null;          //!< discards everything (and compiles to nothing)
 struct jsonl_file;    //!< rotating JSON-lines files
 struct stream_store;  //!< the stream-store container
+struct jetstream;     //!< NATS JetStream, fed from the local store
+template <class... Sinks>
+struct tee;  //!< tee<stream_store, jetstream>: the uber default
 }  // namespace sink
 
 namespace mapping {

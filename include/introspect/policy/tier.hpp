@@ -90,7 +90,7 @@ struct uber : detail::store_defaults {
   using kinds = introspect::kinds<kind::state, kind::notification, kind::metric, kind::insight,
                                   kind::record, kind::snapshot>;
   using cadence = introspect::cadence::continuous;
-  using sink = introspect::sink::stream_store;
+  using sink = introspect::sink::tee<introspect::sink::stream_store, introspect::sink::jetstream>;
   using mapping =
       introspect::mapping::stream_per_kind<detail::retain_state, detail::retain_metric,
                                            detail::retain_notification, detail::retain_insight,

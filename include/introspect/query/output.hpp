@@ -178,7 +178,7 @@ class jsonl_record_writer final : public record_writer {
 
  private:
   detail::out_buffer out_;
-  jsonl_encoder enc_;
+  jsonl_encoder enc_{""};  // not a null view: json_escape would memcpy from nullptr
   std::string instance_;
   std::vector<field_view> fields_;
 };
