@@ -60,7 +60,7 @@ class store_engine {
                                              typename Resolved::drop::queue_policy>;
 
   explicit store_engine(config c)
-      : cfg_(detail::complete(std::move(c))),
+      : cfg_(detail::complete(with_coarse_clock(std::move(c)))),
         scope_(detail::sanitize_instance(cfg_.instance)),
         queue_(cfg_.queue_slots),
         attachment_(cfg_, std::type_identity<mapping>{},
@@ -75,6 +75,14 @@ class store_engine {
   }
 
   const config& cfg() const noexcept { return cfg_; }
+
+  // The product's calls stamp records on the hot path: CLOCK_REALTIME_COARSE costs ~6 ns where
+  // CLOCK_REALTIME costs ~29 ns here, for a resolution of one jiffy (4 ms at HZ=250). Records
+  // keep their order within a stream by offset; a product that needs finer stamps sets a clock.
+  static config with_coarse_clock(config c) {
+    if (!c.clock) c.clock = &coarse_realtime_ns;
+    return c;
+  }
   std::int64_t now() const noexcept { return cfg_.clock(); }
   metrics::registry& registry() noexcept { return registry_; }
   //! What runs beside the writer (the JetStream forwarder of the uber tier).

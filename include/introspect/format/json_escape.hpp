@@ -78,7 +78,7 @@ inline void append_json_string(std::string& out, std::string_view s) {
       ++i;
       continue;
     }
-    out.append(s.data() + run, i - run);
+    if (i > run) out.append(s.data() + run, i - run);
     if (c >= 0x80) {
       const std::size_t n = detail::utf8_sequence_length(s, i);
       if (n) {
@@ -120,7 +120,7 @@ inline void append_json_string(std::string& out, std::string_view s) {
     }
     run = i;
   }
-  out.append(s.data() + run, s.size() - run);
+  if (s.size() > run) out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 

@@ -103,6 +103,8 @@ inline std::optional<std::int64_t> parse_rfc3339(std::string_view s) noexcept {
   const bool leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
   constexpr unsigned month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (*d > month_days[*mo - 1] + (*mo == 2 && leap)) return std::nullopt;  // e.g. 2026-02-30
+  // int64 nanoseconds span 1677-09-21 .. 2262-04-11: outside that a time cannot be represented.
+  if (*y < 1678 || *y > 2261) return std::nullopt;
   std::int64_t secs = detail::days_from_civil(*y, *mo, *d) * 86400;
   if (s.size() == 10) return secs * 1'000'000'000;
   if (s.size() < 19 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')) return std::nullopt;
