@@ -62,6 +62,7 @@ CPP
 // A minimal product: every recording call once, through the variant's type.
 #include <boost/hana/define_struct.hpp>
 #include <introspect/introspect.hpp>
+$( [[ $1 == uber ]] && echo '#include <introspect/engine/jetstream.hpp>  // the uber default: tee<stream_store, jetstream>' )
 namespace ix = introspect;
 struct disk_health {
   BOOST_HANA_DEFINE_STRUCT(disk_health, (const char*, disk), (int, health));
@@ -92,7 +93,9 @@ for v in "${variants[@]}"; do
   best=""
   for ((i = 0; i < repeat; i++)); do
     start=$(date +%s.%N)
-    if ! "$cxx" "${flags[@]}" -c "$src" -o "$obj" 2>"$work/$v.err"; then
+    cflags=()
+    [[ $v == uber ]] && read -r -a cflags <<<"$(pkg-config --cflags libnats 2>/dev/null)"
+    if ! "$cxx" "${flags[@]}" "${cflags[@]}" -c "$src" -o "$obj" 2>"$work/$v.err"; then
       why=$(grep -m1 -E 'error|static assertion' "$work/$v.err" | sed -E 's/^[^ ]+ error: //' | cut -c1-140)
       echo "| $v | \`$(type_of "$v")\` | — | — | — | skipped: does not compile yet ($why) |"
       continue 2
@@ -100,7 +103,10 @@ for v in "${variants[@]}"; do
     end=$(date +%s.%N)
     best=$(awk -v s="$start" -v e="$end" -v b="$best" 'BEGIN { t = e - s; print (b == "" || t < b) ? t : b }')
   done
-  "$cxx" "$obj" -o "$exe" "${ldlibs[@]}"
+  extra=()
+  # uber's JetStream forwarder links libnats; no other tier does.
+  [[ $v == uber ]] && read -r -a extra <<<"$(pkg-config --libs libnats 2>/dev/null)"
+  "$cxx" "$obj" -o "$exe" "${ldlibs[@]}" "${extra[@]}"
   read -r text data bss _ < <(size "$exe" | tail -1)
   label=$([[ $v == none ]] && echo "(no introspect)" || echo "\`$(type_of "$v")\`")
   printf '| %s | %s | %s | %s | %s | %.2f |\n' "$v" "$label" "$text" "$data" "$bss" "$best"

@@ -16,7 +16,8 @@ template <class Sink, class Resolved, class = void>
 struct engine_for {
   static_assert(dependent_false<Sink>,
                 "introspection<...>: this sink's engine is not included; include "
-                "<introspect/introspect.hpp> or the sink's header");
+                "<introspect/introspect.hpp> (stream_store) or <introspect/engine/jetstream.hpp> "
+                "(tee<stream_store, jetstream>, the uber default)");
 };
 
 template <class Resolved>
