@@ -51,4 +51,21 @@ struct record {
   }
 };
 
+//! A view of an owning record; `fields` holds its field views (reused across calls).
+inline record_view view_of(const record& r, std::vector<field_view>& fields) {
+  fields.clear();
+  for (const auto& f : r.fields) fields.push_back({f.key, to_view(f.val)});
+  record_view v;
+  v.ts_ns = r.ts_ns;
+  v.kind = r.kind;
+  v.sev = r.sev;
+  v.mtype = r.mtype;
+  v.flags = r.flags;
+  v.source = r.source;
+  v.name = r.name;
+  v.val = to_view(r.val);
+  v.fields = fields;
+  return v;
+}
+
 }  // namespace introspect::inline v1

@@ -15,19 +15,7 @@ namespace introspect::inline v1 {
 template <class Fn>
 void with_view(const record& r, Fn&& fn) {
   std::vector<field_view> f;
-  f.reserve(r.fields.size());
-  for (const auto& x : r.fields) f.push_back({x.key, to_view(x.val)});
-  record_view v;
-  v.ts_ns = r.ts_ns;
-  v.kind = r.kind;
-  v.sev = r.sev;
-  v.mtype = r.mtype;
-  v.flags = r.flags;
-  v.source = r.source;
-  v.name = r.name;
-  v.val = to_view(r.val);
-  v.fields = f;
-  fn(v);
+  fn(view_of(r, f));
 }
 
 //! Without the insight kind: an empty type.
