@@ -44,7 +44,9 @@ cluster::cluster() {
     s.dsk.dev = fmt::format("sd{}", static_cast<char>('a' + i));
     s.dsk.key = "disk/" + s.dsk.dev;
     s.dsk.used_metric = fmt::format("disk.{}.used_bytes", s.dsk.dev);
+    s.dsk.capacity_metric = fmt::format("disk.{}.capacity_bytes", s.dsk.dev);
     s.dsk.pct_metric = fmt::format("disk.{}.used_pct", s.dsk.dev);
+    s.heartbeat = fmt::format("segmentstore.{}.heartbeat", i);
     const auto m = [&](const char* what) { return fmt::format("segmentstore.{}.{}", i, what); };
     s.requests = m("requests");
     s.latency = m("request.latency_us");
@@ -60,7 +62,7 @@ cluster::cluster() {
     auto& k = containers[static_cast<std::size_t>(c)];
     k.id = c;
     k.store = c % store_count;
-    k.key = fmt::format("container/{}", c);
+    k.key = fmt::format("segmentstore/{}/container/{}", k.store, c);
   }
 }
 

@@ -36,7 +36,7 @@ struct container {
   std::int64_t restarts = 0;
   const char* reason = "";  //!< why the current outage or restart happened
   bool flapping = false;    //!< the current recovery was forced by container-flap
-  std::string key;          //!< "container/3"
+  std::string key;          //!< "segmentstore/0/container/3": its host and its id
 };
 
 //! One store's disk.
@@ -45,9 +45,10 @@ struct disk {
   std::int64_t used = 0;
   std::int64_t written_since_reclaim = 0;
   disk_level level = disk_level::ok;
-  std::string key;          //!< "disk/sdb"
-  std::string used_metric;  //!< "disk.sdb.used_bytes"
-  std::string pct_metric;   //!< "disk.sdb.used_pct"
+  std::string key;              //!< "disk/sdb"
+  std::string used_metric;      //!< "disk.sdb.used_bytes"
+  std::string capacity_metric;  //!< "disk.sdb.capacity_bytes": the limit used_bytes grows to
+  std::string pct_metric;       //!< "disk.sdb.used_pct"
   double used_pct() const noexcept {
     return static_cast<double>(used) * 100.0 / static_cast<double>(disk_capacity);
   }
@@ -57,14 +58,18 @@ struct disk {
 struct segment_store {
   int id = 0;
   std::string name;  //!< "segmentstore-1"
-  std::string key;   //!< "segmentstore/1": its status, reported as heartbeat
+  std::string key;   //!< "segmentstore/1": its status, repeated at each heartbeat
   disk dsk;
   std::int64_t cache_bytes = 0;
   double hit_ratio = 0.9;
   std::int64_t ledger = 0;  //!< current journal ledger id
   bool silent = false;      //!< heartbeat-loss: records nothing
   std::int64_t next_heartbeat = 0, next_gauges = 0, next_reclaim = 0;
-  std::int64_t last_append_error = -1'000'000;  //!< rate-limits "append failed" reports
+  std::int64_t beats = 0;  //!< heartbeats sent: the value of `heartbeat`, which must change
+  // The product rate-limits its repeated reports; each report counts what it stands for.
+  std::int64_t last_append_error = -1'000'000, append_errors_unreported = 0;
+  std::int64_t last_slow_report = -1'000'000, slow_unreported = 0;
+  std::string heartbeat;  //!< "segmentstore.1.heartbeat"
   std::string requests, latency, cache_hits, cache_misses, cache_bytes_metric, hit_ratio_metric,
       running_metric, append_errors;  //!< metric names "segmentstore.1.requests", ...
 };

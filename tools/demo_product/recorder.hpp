@@ -79,10 +79,11 @@ class recorder {
   void tick() noexcept { ins_.tick(); }
 
   //! The engine's period in simulated milliseconds, or 0 when the engine has no thread.
-  static constexpr std::int64_t engine_period_ms =
-      Ins::threads > 0 ? (Ins::cadence::period_ns > 0 ? Ins::cadence::period_ns : 1'000'000'000) /
-                             1'000'000
-                       : 0;
+  static constexpr std::int64_t engine_period_ms = [] {
+    if constexpr (Ins::threads == 0) return std::int64_t{0};
+    const std::int64_t ns = Ins::cadence::period_ns > 0 ? Ins::cadence::period_ns : 1'000'000'000;
+    return ns / 1'000'000;
+  }();
 
  private:
   bool begin() noexcept {

@@ -46,11 +46,15 @@ const char* scenario_help() noexcept {
          "  healthy         no fault\n"
          "  disk-fill       20%..80%: disk sdb (segmentstore-1) fills linearly to 100%, its\n"
          "                  reclamation stops; it stays full from 80% to the end\n"
-         "  container-flap  30%..60%: container 3 cycles RECOVERING/RUNNING every 80-160 ms\n"
+         "  container-flap  30%..60%: container 3 cycles RECOVERING/RUNNING about 45 times\n"
+         "                  (every 80-160 ms in a run of 20000 events, longer in longer runs)\n"
          "  latency-spike   40%..60%: journal (bookkeeper) write latency x20 on every store\n"
          "  heartbeat-loss  50%..80%: segmentstore-2 records nothing at all, then reconnects\n"
          "The fault window is printed in the summary line (fault_onset=, fault_end=).\n"
-         "Rules that look at windows of seconds need --events 60000 or more.\n";
+         "The default insight rules look at windows of minutes: docs/scenarios.md runs\n"
+         "disk-fill and healthy with --events 1800000, the others with 1200000.\n"
+         "Seeded runs of the stream-store tiers stop at each engine period of the simulated\n"
+         "clock (so metric snapshots are reproducible) and do not fsync the store.\n";
 }
 
 }  // namespace demo

@@ -7,7 +7,8 @@
 //! | healthy         | nothing                                                    | -            |
 //! | disk-fill       | sdb (segmentstore-1) used bytes rise linearly to full       | 20% .. 80%,  |
 //! |                 | (reclamation on sdb stops; full from 80% to the end)        | then full    |
-//! | container-flap  | container 3 cycles RECOVERING/RUNNING every 80-160 ms       | 30% .. 60%   |
+//! | container-flap  | container 3 cycles RECOVERING/RUNNING ~45 times: every      | 30% .. 60%   |
+//! |                 | 80-160 ms at 20 000 events, scaled with the window's length |              |
 //! | latency-spike   | journal (bookkeeper) write latency x20 on every store       | 40% .. 60%   |
 //! | heartbeat-loss  | segmentstore-2 records nothing at all (then reconnects)     | 50% .. 80%   |
 //!
@@ -15,6 +16,11 @@
 //! 2026-01-01T00:00:00Z + N*onset/100 ms; with --duration D it starts at D*onset/100 after start.
 //! A fault takes effect at the first simulation step at or after its time; a step makes at
 //! most a handful of calls, so onset and end are exact to within a few milliseconds.
+//!
+//! What the insight rules see (docs/scenarios.md): disk-fill grows disk.sdb.used_bytes towards
+//! disk.sdb.capacity_bytes; container-flap changes the state segmentstore/0/container/3;
+//! latency-spike raises the histogram bookkeeper.write.latency_us; heartbeat-loss stops the
+//! counter (tiny: state) segmentstore.2.heartbeat.
 #include <cstdint>
 #include <optional>
 #include <string_view>

@@ -8,6 +8,7 @@
 
 #include <introspect/core/kind.hpp>
 
+#include "call_kind.hpp"
 #include "cluster.hpp"
 #include "prng.hpp"
 #include "reports.hpp"
@@ -16,6 +17,14 @@
 
 namespace demo {
 
+//! Mean time between ordinary container failures across the cluster. A healthy cluster of 12
+//! containers loses one now and then, not every few seconds: at this rate a container fails
+//! about once an hour, so repeated restarts of one container mean something (container-flap).
+inline constexpr double mean_ms_between_failures = 300'000;
+//! container-flap cycles about 45 times in its window whatever the run's length: every
+//! 80-160 ms (recovering for 20-60 ms) in a window of 6 s, every 8-16 s in a window of 10 min.
+inline constexpr std::int64_t flap_reference_window_ms = 6'000;
+
 //! Drives a cluster through a recorder `Rec` (demo::recorder<Ins>) until its budget is spent.
 template <class Rec>
 class simulation {
@@ -23,7 +32,11 @@ class simulation {
 
  public:
   simulation(Rec& rec, std::uint64_t seed, fault_plan fault)
-      : rec_(rec), rng_(seed), fault_(fault) {}
+      : rec_(rec),
+        rng_(seed),
+        fault_(fault),
+        flap_scale_(std::max<std::int64_t>(
+            1, (fault.end_ms - fault.onset_ms) / flap_reference_window_ms)) {}
 
   void run() {
     startup();
@@ -71,6 +84,7 @@ class simulation {
       rec_.state(s.key, "UP");
       rec_.notify(sev::info, "segment store started", {{"store", s.name}, {"disk", s.dsk.dev}});
       rec_.state(s.dsk.key, to_string(s.dsk.level));
+      rec_.gauge(s.dsk.capacity_metric, disk_capacity);  // the limit the disk-full rule needs
     }
     const std::int64_t t = rec_.now_ms();
     for (auto& c : cl_.containers) {
@@ -80,7 +94,8 @@ class simulation {
     }
     ctl.next_status = t + 2000;
     ctl.next_leader_change = t + 1000 + static_cast<std::int64_t>(rng_.exponential(90'000));
-    cl_.next_failure = t + 1 + static_cast<std::int64_t>(rng_.exponential(20'000));
+    cl_.next_failure =
+        t + 1 + static_cast<std::int64_t>(rng_.exponential(mean_ms_between_failures));
     for (auto& s : cl_.stores) {  // staggered so that stores do not report in lockstep
       s.next_heartbeat = t + 1000 + 333 * s.id;
       s.next_gauges = t + 50 + 83 * s.id;
@@ -184,9 +199,10 @@ class simulation {
   }
 
   // A random running container goes OFFLINE (or, one time in ten, FAILED) and is restarted
-  // later by its lifecycle; about one fault every 20 s across the cluster.
+  // later by its lifecycle; see mean_ms_between_failures.
   void container_failure(std::int64_t t) {
-    cl_.next_failure = t + 1 + static_cast<std::int64_t>(rng_.exponential(20'000));
+    cl_.next_failure =
+        t + 1 + static_cast<std::int64_t>(rng_.exponential(mean_ms_between_failures));
     auto& c = cl_.containers[static_cast<std::size_t>(rng_.between(0, container_count - 1))];
     const bool hard = rng_.chance(0.1);
     auto& s = cl_.host(c);
@@ -278,7 +294,7 @@ class simulation {
       flap_next_ = never;
       return;
     }
-    flap_next_ = t + rng_.between(80, 160);
+    flap_next_ = t + rng_.between(80, 160) * flap_scale_;
     if (c.state != container_state::running) return;
     c.state = container_state::recovering;
     c.flapping = true;
@@ -286,14 +302,22 @@ class simulation {
     c.recovery_start = t;
     ++c.restarts;
     rec_.state(c.key, to_string(c.state));
-    c.due = t + rng_.between(20, 60);
+    c.due = t + rng_.between(20, 60) * flap_scale_;
   }
 
   // --- segment stores, caches, disks ------------------------------------------------------
 
+  // The status "UP" repeats, so it cannot tell a live store from a table line; the heartbeat
+  // counter changes at every beat: a counter where the tier records metrics (its periodic
+  // snapshot repeats the last count once the store is gone), a state on the tiny tier.
   void heartbeat(segment_store& s, std::int64_t t) {
     s.next_heartbeat = t + 1000;
     if (s.silent) return;
+    ++s.beats;
+    if constexpr (Rec::recorded[static_cast<std::size_t>(call_kind::metric)])
+      rec_.count(s.heartbeat);
+    else
+      rec_.state(s.heartbeat, s.beats);
     rec_.state(s.key, "UP");
     rec_.gauge(s.running_metric, cl_.running_on(s.id));
     rec_.record(DiskHealth{s.dsk.dev, s.id, s.dsk.used, disk_capacity, round2(s.dsk.used_pct()),
@@ -396,6 +420,7 @@ class simulation {
   Rec& rec_;
   prng rng_;
   fault_plan fault_;
+  std::int64_t flap_scale_;
   cluster cl_;
   bool fault_started_ = false, fault_ended_ = false;
   std::int64_t fill_from_ = 0;

@@ -15,6 +15,11 @@ namespace demo {
 
 //! Journal writes slower than this are reported ("slow journal write").
 inline constexpr double slow_journal_us = 25'000;
+//! A store reports slow journal writes at most this often (each report counts the slow writes
+//! since the previous one): a product logs a storm of slow writes as a few lines, not thousands.
+inline constexpr std::int64_t slow_report_every_ms = 5'000;
+//! A store reports failed appends at most this often, with the count of failures since.
+inline constexpr std::int64_t append_error_report_every_ms = 10'000;
 //! Factor applied to journal latency during latency-spike.
 inline constexpr double spike_factor = 20;
 
@@ -48,7 +53,7 @@ void client_request(Rec& rec, prng& rng, cluster& cl, const fault_plan& fault, s
   }
 
   // An append: journalled by the bookkeeper ensemble, then acknowledged.
-  const auto size = rng.between(16LL << 20, 112LL << 20);  // a batch of events
+  const auto size = rng.between(64LL << 10, 1LL << 20);  // a block of events, up to 1 MiB
   const auto bookie = rng.between(0, bookie_count - 1);
   double journal_us = rng.lognormal(900, 0.45);
   if (fault.active(scenario::latency_spike, t)) journal_us *= spike_factor;
@@ -56,10 +61,15 @@ void client_request(Rec& rec, prng& rng, cluster& cl, const fault_plan& fault, s
   if (rng.chance(0.002)) ++s.ledger;  // ledgers roll over now and then
   if (s.dsk.level == disk_level::full) {
     rec.count(s.append_errors);
-    if (t - s.last_append_error >= 1000) {  // the product rate-limits its own error reports
+    ++s.append_errors_unreported;
+    if (t - s.last_append_error >= append_error_report_every_ms) {
       s.last_append_error = t;
       rec.notify(introspect::severity::error, "append failed",
-                 {{"store", s.name}, {"disk", s.dsk.dev}, {"error", "no space left on device"}});
+                 {{"store", s.name},
+                  {"disk", s.dsk.dev},
+                  {"error", "no space left on device"},
+                  {"failed_appends", s.append_errors_unreported}});
+      s.append_errors_unreported = 0;
     }
     return;
   }
@@ -67,12 +77,19 @@ void client_request(Rec& rec, prng& rng, cluster& cl, const fault_plan& fault, s
   rec.observe(s.latency, static_cast<std::int64_t>(journal_us + ack_us));
   s.dsk.used = std::min(disk_capacity, s.dsk.used + size);
   s.dsk.written_since_reclaim += size;
-  if (journal_us > slow_journal_us)
-    rec.notify(introspect::severity::warning, "slow journal write",
-               {{"store", s.name},
-                {"bookie", cl.bookies[bookie]},
-                {"ledger", s.ledger},
-                {"latency_us", static_cast<std::int64_t>(journal_us)}});
+  if (journal_us > slow_journal_us) {
+    ++s.slow_unreported;
+    if (t - s.last_slow_report >= slow_report_every_ms) {
+      s.last_slow_report = t;
+      rec.notify(introspect::severity::warning, "slow journal write",
+                 {{"store", s.name},
+                  {"bookie", cl.bookies[bookie]},
+                  {"ledger", s.ledger},
+                  {"latency_us", static_cast<std::int64_t>(journal_us)},
+                  {"slow_writes", s.slow_unreported}});
+      s.slow_unreported = 0;
+    }
+  }
 }
 
 }  // namespace demo

@@ -143,7 +143,7 @@ class store_engine {
       const auto t = now();
       const bool collect_now = on_demand && collect_requested_.load(std::memory_order_acquire);
       if (t >= next_period || stopping || flush_ticket || collect_now) {
-        period_work(t);
+        period_work(t, stopping || flush_ticket);
         next_period = t + period_ns;
       }
       if (flush_ticket) finish_flush(flush_ticket);
@@ -234,7 +234,9 @@ class store_engine {
                     std::string_view{scratch_});
   }
 
-  void period_work(std::int64_t t) noexcept {
+  // `final`: the engine stops or the product asked for a flush. Without durability the state
+  // checkpoint (an fsynced metadata write) waits for those, not every period.
+  void period_work(std::int64_t t, bool final) noexcept {
     if (!writer_ && !open_store()) return;
     try {
       if constexpr (collects) {
@@ -247,8 +249,11 @@ class store_engine {
       }
       if (writer_->tick()) attachment_.after_flush();
       writer_->apply_retention(t);
-      if (table_dirty_) save_state_checkpoint(*writer_, table_, registry_, t);
-      table_dirty_ = false;
+      constexpr bool durable = store_durability<typename Resolved::durability>().syncs();
+      if (table_dirty_ && (durable || final)) {
+        save_state_checkpoint(*writer_, table_, registry_, t);
+        table_dirty_ = false;
+      }
       std::lock_guard lock(stats_mu_);
       store_stats_ = writer_->stats();
     } catch (const std::exception& e) {

@@ -36,7 +36,7 @@ inline std::string default_rules_json(const default_names& n = {}) {
       "params": {{"metric": {0}, "limit_metric": {1}, "window": "10m", "horizon": "6h",
                  "points": 30, "min_points": 10}}}},
     {{"name": "container-flapping", "type": "flapping", "severity": "error",
-      "params": {{"key": {2}, "changes": 4, "window": "5m"}}}},
+      "params": {{"key": {2}, "changes": 12, "window": "5m"}}}},
     {{"name": "journal-latency", "type": "anomaly", "severity": "warning",
       "params": {{"metric": {3}, "input": {4}, "z": 6, "clear_z": 3, "warmup": 30,
                  "min_samples": 3, "direction": "up", "min_rel_spread": 0.05}}}},
@@ -77,7 +77,7 @@ inline config<all_rules> default_config(const default_names& n = {}) {
   {
     rule_def<flapping> d{"container-flapping", severity::error, "", {}};
     d.params.key = n.container_state;
-    d.params.changes = 4;
+    d.params.changes = 12;  // a start-up (2) and a restart (4) are not flapping
     d.params.window = {300 * s};
     c.add(std::move(d));
   }

@@ -1,0 +1,10 @@
+// The medium tier's instantiations of the demo (see stream_tier.hpp).
+#include "stream_tier.hpp"
+
+#if INTROSPECT_DEMO_STREAM_TIERS
+namespace demo {
+int run_medium(const options& o) {
+  return run_stream_tier<ix::tier::medium, ix::mapping::stream_per_kind<>>(o);
+}
+}  // namespace demo
+#endif
