@@ -70,12 +70,18 @@ class store_set {
     return true;
   }
 
-  //! Every stream of every store, optionally only those whose name or scope matches `glob`.
-  std::vector<stream_in_set> streams(std::string_view glob = {}) const {
+  //! Adds a store opened elsewhere (a remote one, such as JetStream).
+  void add(std::unique_ptr<store_reader> s) { stores_.push_back(std::move(s)); }
+
+  //! Every stream of every store, optionally only those whose name or scope matches `glob`
+  //! and whose scope matches `scope_glob`.
+  std::vector<stream_in_set> streams(std::string_view glob = {},
+                                     std::string_view scope_glob = {}) const {
     std::vector<stream_in_set> out;
     for (std::size_t i = 0; i < stores_.size(); ++i)
       for (auto& d : stores_[i]->streams())
-        if (glob.empty() || glob_match(glob, d.name) || glob_match(glob, d.scope))
+        if ((glob.empty() || glob_match(glob, d.name) || glob_match(glob, d.scope)) &&
+            (scope_glob.empty() || glob_match(scope_glob, d.scope)))
           out.push_back({i, std::move(d)});
     return out;
   }

@@ -1,0 +1,169 @@
+#pragma once
+//! The stream store read back (store/reader.hpp): one logical, time-ordered view per instance
+//! (scope) whatever the mapping — a single stream "all" or a stream per kind — and several
+//! instances merged. Payloads decode with codec/binary.hpp; damaged frames are reported as
+//! `path@offset: reason`, skipped and counted.
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <introspect/codec/binary.hpp>
+#include <introspect/core/kind.hpp>
+#include <introspect/query/merge_source.hpp>
+#include <introspect/query/reorder_source.hpp>
+#include <introspect/query/store_reader.hpp>
+#include <introspect/query/tie_order_source.hpp>
+#include <introspect/store/layout.hpp>
+#include <introspect/store/reader.hpp>
+
+namespace introspect::inline v1 {
+
+//! True if `dir` is a stream-store root: it holds a scope directory (one with a `.scope`
+//! marker, see store/layout.hpp).
+inline bool is_stream_store(const std::filesystem::path& dir) {
+  return !store::detail::list_scopes(dir).empty();
+}
+
+//! True if `dir` is one scope of a stream store (it holds the `.scope` marker itself).
+inline bool is_stream_store_scope(const std::filesystem::path& dir) {
+  std::error_code ec;
+  return std::filesystem::exists(dir / std::string(store::detail::scope_marker), ec);
+}
+
+//! Whether a stream of a scope can hold records of kind `k`: the stream "all" (and any stream
+//! not named after a kind) can hold every kind; a stream named after a kind holds only it.
+inline bool stream_may_hold(std::string_view stream, const read_hint& hint) {
+  const auto k = parse_record_kind(stream);
+  return !k || hint.wants(*k);
+}
+
+//! A record_source over one stream's cursor: decodes each frame's payload into a record with
+//! ts and kind from the frame and instance = the scope. next() returns false at the current
+//! end; called again later it returns what a live writer appended meanwhile.
+class stream_cursor_source final : public record_source {
+ public:
+  stream_cursor_source(store::cursor c, std::string scope, std::string path, damage_log& log)
+      : cur_(std::move(c)), scope_(std::move(scope)), path_(std::move(path)), log_(&log) {}
+
+  bool next(record& out) override {
+    store::record_view v;
+    for (;;) {
+      const bool got = cur_.next(v);
+      report_frame_damage();
+      if (!got) return false;
+      if (!codec::decode(v.text(), out)) {
+        log_->report(path_, 0, v.offset,
+                     "record at stream offset " + std::to_string(v.offset) +
+                         ": payload does not decode (" + std::to_string(v.payload.size()) +
+                         " bytes)");
+        continue;
+      }
+      out.ts_ns = v.ts_ns;
+      out.kind = static_cast<record_kind>(v.kind);
+      out.instance = scope_;
+      return true;
+    }
+  }
+
+  //! The offset the next record will have at least.
+  store::offset_t position() const noexcept { return cur_.position(); }
+
+ private:
+  void report_frame_damage() {
+    const auto& ds = cur_.stats().damages;
+    for (; reported_ < ds.size(); ++reported_)
+      log_->report(
+          ds[reported_].path.string(), 0, ds[reported_].file_offset,
+          ds[reported_].reason + " (" + std::to_string(ds[reported_].bytes) + " bytes skipped)");
+  }
+
+  store::cursor cur_;
+  std::string scope_, path_;
+  damage_log* log_;
+  std::size_t reported_ = 0;
+};
+
+//! The view of one instance: its streams' records restored to time order (a writer stamps
+//! before it appends, so neighbours can be slightly out of order), merged, and records of one
+//! instant put in kind order so that every mapping reads the same.
+inline std::unique_ptr<record_source> instance_view(
+    std::vector<std::unique_ptr<record_source>> streams) {
+  for (auto& s : streams) s = std::make_unique<reorder_source>(std::move(s));
+  return std::make_unique<tie_order_source>(merge_all(std::move(streams)));
+}
+
+//! A stream store (its root, or one scope directory of it) as a store_reader.
+class stream_store_reader final : public store_reader {
+ public:
+  //! `dir` is the store root, or a scope directory (then only that scope is read).
+  explicit stream_store_reader(const std::filesystem::path& dir)
+      : reader_(is_stream_store_scope(dir) ? dir.parent_path() : dir) {
+    if (is_stream_store_scope(dir)) only_scope_ = dir.filename().string();
+  }
+
+  std::string_view format() const noexcept override { return "stream-store"; }
+
+  //! The scopes read (every scope of the root, or the one given).
+  std::vector<std::string> scopes() const {
+    if (only_scope_) return {*only_scope_};
+    return reader_.scopes();
+  }
+
+  std::vector<stream_desc> streams() const override {
+    std::vector<stream_desc> out;
+    for (const auto& sc : scopes())
+      for (const auto& st : reader_.stream_names(sc)) {
+        stream_desc d;
+        d.scope = sc;
+        d.name = st;
+        const auto dir = reader_.root() / sc / st;
+        d.path = dir.string();
+        std::error_code ec;
+        for (auto it = std::filesystem::directory_iterator(dir, ec);
+             !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+          if (it->is_regular_file(ec)) d.bytes += it->file_size(ec);
+        out.push_back(std::move(d));
+      }
+    return out;
+  }
+
+  std::unique_ptr<record_source> open(const std::vector<stream_desc>& selected,
+                                      const read_hint& hint, damage_log& log) const override {
+    std::map<std::string, std::vector<std::unique_ptr<record_source>>> per_scope;
+    for (const auto& d : selected) {
+      if (!stream_may_hold(d.name, hint)) continue;  // a per-kind stream of an unwanted kind
+      per_scope[d.scope].push_back(open_stream(d, hint, log));
+    }
+    std::vector<std::unique_ptr<record_source>> views;
+    for (auto& [scope, streams] : per_scope) views.push_back(instance_view(std::move(streams)));
+    if (views.empty()) return std::make_unique<vector_source>(std::vector<record>{});
+    return merge_all(std::move(views));
+  }
+
+  //! A cursor source over one stream (not reordered: tail --follow uses it directly).
+  std::unique_ptr<stream_cursor_source> open_stream(const stream_desc& d, const read_hint& hint,
+                                                    damage_log& log) const {
+    store::cursor_options o;
+    // A stream may be slightly out of order: start a little early, the query filters exactly.
+    if (hint.since_ns != std::numeric_limits<std::int64_t>::min())
+      o.since_ts = hint.since_ns > std::numeric_limits<std::int64_t>::min() + slack_ns
+                       ? hint.since_ns - slack_ns
+                       : hint.since_ns;
+    return std::make_unique<stream_cursor_source>(reader_.open(d.scope, d.name, o), d.scope, d.path,
+                                                  log);
+  }
+
+  const store::reader& raw() const noexcept { return reader_; }
+
+ private:
+  static constexpr std::int64_t slack_ns = 1'000'000'000;
+  store::reader reader_;
+  std::optional<std::string> only_scope_;
+};
+
+}  // namespace introspect::inline v1

@@ -1,0 +1,110 @@
+// introspect streams: one row per stream with counts per kind, damage, bytes and time range.
+#include <fmt/format.h>
+
+#include <introspect/core/clock.hpp>
+
+#include "common.hpp"
+
+namespace ixcli {
+
+int cmd_streams(const filter_args& fa, const std::string& fmt) {
+  const auto format = make_format(fmt);
+  auto set = open_stores(fa.stores);
+  auto log = make_damage_log();
+  ix::read_hint all;
+  constexpr int nk = 7;
+  struct row {
+    std::string scope, name, path;
+    std::uint64_t bytes = 0, records = 0, tables = 0, damaged = 0;
+    std::uint64_t per_kind[nk + 1] = {};
+    std::int64_t first = 0, last = 0;
+  };
+  std::vector<row> rows;
+  for (const auto& s : select_streams(set, fa)) {
+    row r;
+    r.scope = s.desc.scope;
+    r.name = s.desc.name;
+    r.path = s.desc.path;
+    r.bytes = s.desc.bytes;
+    const auto before = log.count();
+    auto src = set.open({s}, all, log);
+    ix::record rec;
+    bool any = false;
+    while (src->next(rec)) {
+      ++r.records;
+      if (rec.flags & ix::flag_table)
+        ++r.tables;
+      else
+        ++r.per_kind[static_cast<unsigned>(rec.kind)];
+      if (!any || rec.ts_ns < r.first) r.first = rec.ts_ns;
+      if (!any || rec.ts_ns > r.last) r.last = rec.ts_ns;
+      any = true;
+    }
+    r.damaged = log.count() - before;
+    if (!any) r.first = r.last = 0;
+    rows.push_back(std::move(r));
+  }
+  const char* kind_cols[] = {"state",  "metric",   "notification", "insight",
+                             "record", "snapshot", "meta"};
+  auto ts = [](const row& r, std::int64_t t) {
+    return r.records ? ix::format_rfc3339(t) : std::string{};
+  };
+  if (format == ix::output_format::table) {
+    std::vector<std::string> head{"SCOPE", "STREAM", "RECORDS"};
+    std::vector<bool> right{false, false, true};
+    for (auto* k : kind_cols) head.emplace_back(k), right.push_back(true);
+    for (auto* k : {"table", "damaged", "bytes"}) head.emplace_back(k), right.push_back(true);
+    head.emplace_back("FIRST");
+    head.emplace_back("LAST");
+    ix::detail::aligned_table t(stdout, head, right);
+    for (const auto& r : rows) {
+      std::vector<std::string> c{r.scope, r.name, std::to_string(r.records)};
+      for (int k = 1; k <= nk; ++k) c.push_back(std::to_string(r.per_kind[k]));
+      c.push_back(std::to_string(r.tables));
+      c.push_back(std::to_string(r.damaged));
+      c.push_back(std::to_string(r.bytes));
+      c.push_back(ts(r, r.first));
+      c.push_back(ts(r, r.last));
+      t.row(std::move(c));
+    }
+    t.finish();
+  } else if (format == ix::output_format::csv) {
+    std::string s = "scope,stream,path,records";
+    for (auto* k : kind_cols) s.append(",").append(k);
+    s.append(",table,damaged,bytes,first,last\r\n");
+    for (const auto& r : rows) {
+      ix::append_csv_cell(s, r.scope);
+      s.push_back(',');
+      ix::append_csv_cell(s, r.name);
+      s.push_back(',');
+      ix::append_csv_cell(s, r.path);
+      s.append(",").append(std::to_string(r.records));
+      for (int k = 1; k <= nk; ++k) s.append(",").append(std::to_string(r.per_kind[k]));
+      s.append(fmt::format(",{},{},{},{},{}\r\n", r.tables, r.damaged, r.bytes, ts(r, r.first),
+                           ts(r, r.last)));
+    }
+    std::fwrite(s.data(), 1, s.size(), stdout);
+  } else {
+    std::string s;
+    for (const auto& r : rows) {
+      s.append("{\"scope\":");
+      ix::append_json_string(s, r.scope);
+      s.append(",\"stream\":");
+      ix::append_json_string(s, r.name);
+      s.append(",\"path\":");
+      ix::append_json_string(s, r.path);
+      s.append(fmt::format(",\"records\":{},\"kinds\":{{", r.records));
+      for (int k = 1; k <= nk; ++k)
+        s.append(fmt::format("{}\"{}\":{}", k > 1 ? "," : "", kind_cols[k - 1], r.per_kind[k]));
+      s.append(
+          fmt::format("}},\"table\":{},\"damaged\":{},\"bytes\":{}", r.tables, r.damaged, r.bytes));
+      if (r.records)
+        s.append(fmt::format(",\"first\":\"{}\",\"last\":\"{}\"", ts(r, r.first), ts(r, r.last)));
+      s.append("}\n");
+    }
+    std::fwrite(s.data(), 1, s.size(), stdout);
+  }
+  return 0;
+}
+
+}  // namespace ixcli

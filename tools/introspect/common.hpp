@@ -1,0 +1,89 @@
+#pragma once
+// What every command of the introspect CLI shares: the usage error, the filter options, store
+// opening (tiny JSON lines, stream store, JetStream), damage reporting and the progress line.
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <introspect/query/filter.hpp>
+#include <introspect/query/output.hpp>
+#include <introspect/query/store_set.hpp>
+
+namespace ixcli {
+
+namespace ix = introspect;
+
+// A usage error: the message names the bad argument; main() prints it and exits 2.
+struct usage_error {
+  std::string message;
+};
+
+// The options that choose records: STOREs, kinds, names, streams, scopes, time, --where.
+struct filter_args {
+  std::vector<std::string> stores;
+  std::vector<std::string> kinds;
+  std::vector<std::string> names;
+  std::string stream, scope;
+  std::string since, until, where;
+  bool table = false;
+};
+
+void add_store_option(CLI::App& c, std::vector<std::string>& stores);
+void add_filter_options(CLI::App& c, filter_args& f);
+ix::record_filter make_filter(const filter_args& a, std::int64_t now);
+std::int64_t parse_time_option(const std::string& opt, const std::string& v, std::int64_t now);
+ix::output_format make_format(const std::string& s, bool allow_table = true);
+
+// Damage goes to stderr as it is found (path:line: reason or path@offset: reason).
+ix::damage_log make_damage_log();
+
+// Opens the STORE arguments: JSON-lines files and directories, stream stores (a root or one
+// scope directory) and nats:// URLs, as one set.
+ix::store_set open_stores(const std::vector<std::string>& args);
+
+// The streams of the set that --stream and --scope select (exit 2 when they select nothing).
+std::vector<ix::stream_in_set> select_streams(const ix::store_set& set, const filter_args& f);
+
+// A progress line on stderr when it is a terminal, at most twice a second; nothing otherwise.
+class progress {
+ public:
+  explicit progress(const char* what);
+  ~progress();
+  progress(const progress&) = delete;
+  progress& operator=(const progress&) = delete;
+  void tick(std::uint64_t n) {
+    if (tty_ && !(n & 0xFFFF)) show(n);
+  }
+
+ private:
+  void show(std::uint64_t n);
+  const char* what_;
+  bool tty_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+// ---- the commands (one file each) ----------------------------------------------------------
+
+struct query_args {
+  std::string format = "table";
+  std::string agg, by, every;
+};
+
+int cmd_streams(const filter_args& fa, const std::string& fmt);
+int cmd_query(const filter_args& fa, const query_args& qa);
+int cmd_export(const filter_args& fa, const std::string& fmt, const std::string& out);
+int cmd_verify(const std::vector<std::string>& stores);
+int cmd_tail(const filter_args& fa, const std::string& fmt, std::size_t n, bool follow,
+             const std::string& timeout);
+int cmd_sql(const filter_args& fa, const std::vector<std::string>& args, const std::string& fmt);
+int cmd_truncate(const std::string& store, const std::string& stream, const std::string& before,
+                 const std::string& scope);
+int cmd_insights(const filter_args& fa, const std::string& rules, const std::string& fmt);
+
+}  // namespace ixcli

@@ -1,0 +1,12 @@
+// A build without libnats: nats:// STOREs are refused with a clear message.
+#include "common.hpp"
+#include "remote.hpp"
+
+namespace ixcli {
+
+std::unique_ptr<introspect::store_reader> open_nats_store(const std::string& url) {
+  throw usage_error{"STORE \"" + url +
+                    "\": this build of introspect has no JetStream support (libnats-dev)"};
+}
+
+}  // namespace ixcli
