@@ -19,8 +19,8 @@ TEST_CASE("an uber build with source::etcd records a consistent snapshot in its 
 
   char tmpl[] = "/tmp/ix-etcd-engine-XXXXXX";
   const std::filesystem::path store = ::mkdtemp(tmpl);
-  using T =
-      ix::introspection<ix::tier::uber, ix::cadence::on_demand, ix::sources<ix::source::etcd>>;
+  using T = ix::introspection<ix::tier::uber, ix::sink::stream_store, ix::cadence::on_demand,
+                              ix::sources<ix::source::etcd>>;
   {
     T ins{ix::config{.store = store,
                      .instance = "n1",

@@ -45,7 +45,7 @@ std::vector<ix::record> mixed_scenario(std::uint64_t seed, bool faults = true) {
     recs.push_back(metric(t, "segmentstore.1.heartbeat", beats));
     recs.push_back(metric(t, "cpu", n(30, 3), "host"));
     if (!faults || i < 1500 || i >= 1600) recs.push_back(metric(t, "rss", n(1e9, 1e6), "process"));
-    if ((faults && i >= 1700 && i < 1800 && i % 8 == 0) || i % 900 == 450) {
+    if ((faults && i >= 1700 && i < 1800 && i % 4 == 0) || i % 900 == 450) {
       cont = cont == "RUNNING" ? "RECOVERING" : "RUNNING";
       recs.push_back(state(t + 1, "segmentstore/1/container/3", cont));
     }

@@ -108,6 +108,8 @@ class forwarder {
 
   //! Waits until every record visible in the store when called is acknowledged by JetStream.
   bool wait_idle(std::chrono::milliseconds timeout) {
+    rescan_.store(true);  // streams created since the last scan count too
+    wake();
     std::unique_lock lk(mu_);
     const auto target = idle_gen_ + 2;  // a full round that began after this call
     return idle_cv_.wait_for(lk, timeout, [&] { return idle_gen_ >= target; });
@@ -310,7 +312,7 @@ class forwarder {
         wait_for(opt_.poll_interval);
         continue;
       }
-      if (clock::now() >= next_scan) {
+      if (rescan_.exchange(false) || clock::now() >= next_scan) {
         scan_streams();
         next_scan = clock::now() + opt_.scan_interval;
       }
@@ -908,6 +910,7 @@ class forwarder {
   std::deque<std::unique_ptr<purge_request>> purges_;
   std::size_t inflight_ = 0;
   bool woken_ = false;
+  std::atomic<bool> rescan_{false};
   std::uint64_t idle_gen_ = 0;
   forwarder_stats stats_;
 
