@@ -17,6 +17,6 @@ build/bin/introspect query "$out/tiny" --kind notification --format table | head
 if build/bin/demo_product --tier medium --mapping per-kind --store "$out/medium" --seed 7 --events 20000; then
   echo "== introspect streams $out/medium"
   build/bin/introspect streams "$out/medium"
-  echo "== introspect query $out/medium --kind metric --name 'cache.*' --agg avg --every 1s"
-  build/bin/introspect query "$out/medium" --kind metric --name 'cache.*' --agg avg --every 1s | head -n 12
+  echo "== introspect query $out/medium --kind metric --name '*.cache.*' --agg avg --every 1s"
+  build/bin/introspect query "$out/medium" --kind metric --name '*.cache.*' --agg avg --every 1s | head -n 12
 fi
