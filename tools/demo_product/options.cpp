@@ -100,6 +100,11 @@ parse_result parse_options(int argc, char** argv) {
       ->check(CLI::Validator(
           [](std::string& s) -> std::string { return s.empty() ? "must not be empty" : ""; },
           "NAME"));
+  app.add_option("--instances", o.instances,
+                 "uber: simulate N instances (<instance>-1 .. -N), each with its own scope")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--nats", o.nats,
+                 "uber: nats://HOST:PORT of a JetStream server the instances feed (tee sink)");
   app.add_option("--scenario", scen,
                  "healthy | disk-fill | container-flap | latency-spike | "
                  "heartbeat-loss (see below)")
@@ -125,6 +130,9 @@ parse_result parse_options(int argc, char** argv) {
   o.fault = *parse_scenario(scen);  // IsMember checked the spelling
   if (mapping == "single") o.mapping = mapping_id::single;
   if (mapping == "per-kind") o.mapping = mapping_id::per_kind;
+  if (o.tier != tier_id::uber && (o.instances != 1 || !o.nats.empty()))
+    return {std::nullopt, usage_error("--instances/--nats: only the uber tier simulates several "
+                                      "instances feeding JetStream")};
   if (o.tier == tier_id::tiny && o.mapping == mapping_id::per_kind)
     return {std::nullopt, usage_error("--mapping per-kind: the tiny tier writes one JSON-lines "
                                       "file set; stream per kind needs --tier small or above")};

@@ -27,6 +27,8 @@ struct options {
   mapping_id mapping = mapping_id::tier_default;
   std::string instance = "demo";
   scenario fault = scenario::healthy;
+  int instances = 1;  //!< uber: product instances simulated one after the other
+  std::string nats;   //!< uber: JetStream server(s) the instances feed; empty: local store only
 
   //! True when records carry simulated time (no --duration).
   bool simulated() const noexcept { return !duration; }

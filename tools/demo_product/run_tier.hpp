@@ -40,4 +40,33 @@ int run_tier(const options& o) {
   return r.stats.write_errors || r.stats.dropped() ? 1 : 0;
 }
 
+//! One simulated instance through its own `Ins` object (not the process singleton), so that one
+//! process can simulate several instances; `wait(ins)` runs before the object is destroyed.
+template <class Ins, class Wait>
+int run_instance(const options& o, std::string instance, std::uint64_t seed, Wait&& wait) {
+  sim_clock::set_event(0);
+  introspect::config c{.store = o.store,
+                       .instance = std::move(instance),
+                       .clock = o.simulated() ? &sim_clock::now : nullptr};
+  if (!o.nats.empty()) c.nats_url = o.nats;
+  Ins ins{c};
+  recorder<Ins> rec(ins, o);
+  const fault_plan fault = plan_fault(o.fault, o.planned_ms());
+  simulation<recorder<Ins>> sim(rec, seed, fault);
+  sim.run();
+  ins.flush();
+  wait(ins);
+  run_report r;
+  r.calls = rec.calls();
+  r.recorded = recorder<Ins>::recorded;
+  r.events = rec.now_ms();
+  r.fault = fault;
+  r.stats = ins.stats();
+  options shown = o;
+  shown.instance = c.instance;
+  shown.seed = seed;
+  std::fprintf(stderr, "%s\n", format_summary(shown, r).c_str());
+  return r.stats.write_errors || r.stats.dropped() ? 1 : 0;
+}
+
 }  // namespace demo
