@@ -48,7 +48,6 @@ namespace introspect::inline v1::source {
 // `source::etcd` is the policy tag; the implementation lives in ::introspect::etcd.
 namespace etcd_impl = ::introspect::etcd;
 
-
 //! The etcd source: its own thread snapshots and watches; collect() hands over what it found.
 class etcd_source {
  public:
@@ -61,7 +60,7 @@ class etcd_source {
   explicit etcd_source(etcd_impl::options o)
       : opts_(std::move(o)),
         gateway_(std::make_unique<etcd_impl::gateway>(opts_.endpoint, opts_.connect_timeout,
-                                                 opts_.request_timeout)),
+                                                      opts_.request_timeout)),
         queue_(opts_.handoff_capacity),
         backoff_(opts_.backoff_initial, opts_.backoff_max),
         next_rev_(opts_.prefixes.size(), 0) {}
@@ -132,7 +131,8 @@ class etcd_source {
   collect(Emit&& emit, OnError&& on_error, clock::time_point now = clock::now()) {
     (void)now;  // the source's thread paces its retries; `now` is kept for interface parity
     collect_report report;
-    report.emitted = queue_.drain([&](const etcd_impl::event& e) { etcd_impl::deliver(e, emit, scratch_); });
+    report.emitted =
+        queue_.drain([&](const etcd_impl::event& e) { etcd_impl::deliver(e, emit, scratch_); });
     std::deque<std::pair<std::string, std::string>> errors;
     unsigned failing = 0;
     clock::time_point next = clock::time_point::max();
@@ -243,8 +243,8 @@ class etcd_source {
       std::int64_t keys = 0, bytes = 0;
       bool first = true;
       for (;;) {
-        auto res =
-            gateway_->post("/v3/kv/range", etcd_impl::range_request(from, end, opts_.page_size, rev));
+        auto res = gateway_->post("/v3/kv/range",
+                                  etcd_impl::range_request(from, end, opts_.page_size, rev));
         if (auto c = failure(res, "range")) {
           cause = *c;
           const bool compact = cause.find("compacted") != std::string::npos;
@@ -311,8 +311,8 @@ class etcd_source {
   }
 
   // One key's record: `op` is "snapshot", "put" or "delete"; `rev` the revision it describes.
-  static etcd_impl::event key_record(std::int64_t ts, const etcd_impl::key_value& kv, std::int64_t rev,
-                                std::uint64_t id, std::string_view op) {
+  static etcd_impl::event key_record(std::int64_t ts, const etcd_impl::key_value& kv,
+                                     std::int64_t rev, std::uint64_t id, std::string_view op) {
     etcd_impl::event e;
     e.kind = record_kind::snapshot;
     e.ts_ns = ts;

@@ -9,8 +9,8 @@
 //!
 //! @code
 //! namespace k8s = introspect::kubernetes;
-//! introspect::source::kubernetes_source src{[] { return introspect::kubernetes::discover(); }, {}};
-//! src.start();
+//! introspect::source::kubernetes_source src{[] { return introspect::kubernetes::discover(); },
+//! {}}; src.start();
 //! // on the collector's thread, at each cadence tick:
 //! src.collect([&](const introspect::record_view& r) { engine.emit(r); });
 //! @endcode
@@ -50,7 +50,6 @@ namespace introspect::inline v1::source {
 // `source::kubernetes` is the policy tag; the implementation lives in ::introspect::kubernetes.
 namespace k8s = ::introspect::kubernetes;
 
-
 //! The Kubernetes source: its own thread lists and watches; collect() hands over what it found.
 class kubernetes_source {
  public:
@@ -66,9 +65,8 @@ class kubernetes_source {
         queue_(opts_.handoff_capacity),
         config_backoff_(opts_.backoff_initial, opts_.backoff_max) {}
   kubernetes_source(k8s::connection c, k8s::options o)
-      : kubernetes_source(
-            [c = std::move(c)] { return k8s::loaded<k8s::connection>::ok(c); },
-            std::move(o)) {}
+      : kubernetes_source([c = std::move(c)] { return k8s::loaded<k8s::connection>::ok(c); },
+                          std::move(o)) {}
   kubernetes_source(const kubernetes_source&) = delete;
   kubernetes_source& operator=(const kubernetes_source&) = delete;
   ~kubernetes_source() { stop(); }
@@ -112,8 +110,7 @@ class kubernetes_source {
   collect(Emit&& emit, OnError&& on_error, clock::time_point now = clock::now()) {
     collect_report report;
     report_drops();
-    report.emitted =
-        queue_.drain([&](const k8s::event& e) { k8s::deliver(e, emit); });
+    report.emitted = queue_.drain([&](const k8s::event& e) { k8s::deliver(e, emit); });
     summarize(report, on_error, now);
     return report;
   }
@@ -204,9 +201,8 @@ class kubernetes_source {
 
   // Resolves the connection; a failure is recorded like any other and retried with backoff.
   std::chrono::milliseconds connect(std::vector<k8s::event>& out) {
-    auto c = provider_
-                 ? provider_()
-                 : k8s::loaded<k8s::connection>::failed("no connection provider");
+    auto c =
+        provider_ ? provider_() : k8s::loaded<k8s::connection>::failed("no connection provider");
     const auto ts = opts_.clock();
     if (c) {
       auto w = std::make_unique<k8s::watcher>(*c, opts_);
@@ -223,9 +219,9 @@ class kubernetes_source {
     const auto now = clock::now();
     std::lock_guard lock(mu_);
     config_backoff_.failed(now);
-    const auto delay = k8s::detail::jittered(
-        std::chrono::ceil<std::chrono::milliseconds>(config_backoff_.delay()), opts_.backoff_jitter,
-        rng_);
+    const auto delay =
+        k8s::detail::jittered(std::chrono::ceil<std::chrono::milliseconds>(config_backoff_.delay()),
+                              opts_.backoff_jitter, rng_);
     const auto failures = static_cast<std::int64_t>(config_backoff_.failures());
     if (failures == 1)
       k8s::detail::state(out, ts, "_source/config", "health", std::string{"failing"});
@@ -260,7 +256,7 @@ class kubernetes_source {
     e.attributes = {{"dropped_total", static_cast<std::int64_t>(d)}};
     batch.push_back(std::move(e));
     k8s::detail::state(batch, opts_.clock(), "_source/handoff", "dropped",
-                              static_cast<std::int64_t>(d));
+                       static_cast<std::int64_t>(d));
     reported_drops_ = d;
     queue_.push(batch);
   }
