@@ -159,19 +159,7 @@ class jsonl_record_writer final : public record_writer {
       instance_ = r.instance;
       enc_.set_instance(instance_);
     }
-    fields_.clear();
-    for (const auto& f : r.fields) fields_.push_back({f.key, to_view(f.val)});
-    record_view v;
-    v.ts_ns = r.ts_ns;
-    v.kind = r.kind;
-    v.sev = r.sev;
-    v.mtype = r.mtype;
-    v.flags = r.flags;
-    v.source = r.source;
-    v.name = r.name;
-    v.val = to_view(r.val);
-    v.fields = fields_;
-    enc_.encode(v, out_.str());
+    enc_.encode(view_of(r, fields_), out_.str());
     out_.maybe_flush();
   }
   void finish() override { out_.flush(); }
