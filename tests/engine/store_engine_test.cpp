@@ -13,6 +13,8 @@ namespace ix = introspect;
 namespace {
 std::atomic<std::int64_t> sim_now{1'767'225'600'000'000'000};  // 2026-01-01T00:00:00Z
 std::int64_t sim_clock() noexcept { return sim_now.fetch_add(1'000'000); }
+std::atomic<std::int64_t> fixed_now{1'767'225'600'000'000'000};
+std::int64_t fixed_clock() noexcept { return fixed_now.load(); }
 
 template <class T>
 void record_workload(T& ins) {
@@ -85,9 +87,11 @@ TEST_CASE("the same calls give the same records whatever the mapping", "[engine]
   temp_dir d;
   auto run = [&](auto tag, const char* instance) {
     using T = typename decltype(tag)::type;
-    sim_now = 1'767'225'600'000'000'000;
-    T ins{ix::config{.store = d.path, .instance = instance, .clock = sim_clock}};
+    // Only the product's calls move this clock: the writer thread's reads must not shift stamps.
+    fixed_now = 1'767'225'600'000'000'000;
+    T ins{ix::config{.store = d.path, .instance = instance, .clock = fixed_clock}};
     for (int i = 0; i < 300; ++i) {
+      fixed_now += 1'000'000;
       ins.state("k" + std::to_string(i % 7), i);
       ins.notify(ix::severity::error, "boom", {{"i", i}});
     }
