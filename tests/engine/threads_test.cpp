@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <introspect/introspect.hpp>
@@ -16,6 +17,9 @@ std::size_t thread_count() {
 
 template <class T>
 std::size_t threads_started_by() {
+  // ThreadSanitizer starts a background thread of its own at the first pthread_create: create
+  // (and join) one first so that only the engine's threads are counted.
+  std::thread([] {}).join();
   temp_dir d;
   const auto before = thread_count();
   T ins{ix::config{.store = d.path, .instance = "n"}};
