@@ -165,31 +165,8 @@ class engine<rules<R...>> {
     for (const auto& rt : routes) dispatch(rt, r, std::index_sequence_for<R...>{});
   }
 
-  //! Feeds one owning record.
-  void observe(const record& r) {
-    field_view small[16];
-    std::vector<field_view> big;
-    std::span<const field_view> fields;
-    if (r.fields.size() <= 16) {
-      for (std::size_t i = 0; i < r.fields.size(); ++i)
-        small[i] = field_view{r.fields[i].key, to_view(r.fields[i].val)};
-      fields = std::span<const field_view>(small, r.fields.size());
-    } else {
-      for (const auto& f : r.fields) big.push_back(field_view{f.key, to_view(f.val)});
-      fields = big;
-    }
-    record_view v;
-    v.ts_ns = r.ts_ns;
-    v.kind = r.kind;
-    v.sev = r.sev;
-    v.mtype = r.mtype;
-    v.flags = r.flags;
-    v.source = r.source;
-    v.name = r.name;
-    v.val = to_view(r.val);
-    v.fields = fields;
-    observe(v);
-  }
+  //! Feeds one owning record (its field views reuse one buffer: no allocation once warm).
+  void observe(const record& r) { observe(view_of(r, view_fields_)); }
 
   //! Evaluates every rule at `now` and calls emit(const record&) for each insight record that
   //! opens, updates or closes, in rule order then subject order (first seen first).
@@ -431,6 +408,7 @@ class engine<rules<R...>> {
   std::unordered_map<std::string, std::vector<key_routes>, detail::string_hash, std::equal_to<>>
       cache_;
   std::uint64_t tick_ = 0;
+  std::vector<field_view> view_fields_;  // observe(const record&) only
 };
 
 }  // namespace introspect::inline v1::insight
