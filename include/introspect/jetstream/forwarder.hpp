@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <introspect/jetstream/cursor_file.hpp>
+#include <introspect/jetstream/detail/callback_link.hpp>
 #include <introspect/jetstream/detail/nats.hpp>
 #include <introspect/jetstream/limits.hpp>
 #include <introspect/jetstream/names.hpp>
@@ -79,7 +80,10 @@ class forwarder {
   }
   forwarder(const forwarder&) = delete;
   forwarder& operator=(const forwarder&) = delete;
-  ~forwarder() { stop(); }
+  ~forwarder() {
+    stop();
+    link_->detach();
+  }
 
   //! Starts the worker thread (idempotent).
   void start() {
@@ -217,34 +221,45 @@ class forwarder {
   }
 
   // ---- libnats callbacks (library threads) -----------------------------------------------
-  static void on_disconnected(natsConnection*, void* self) {
-    auto* f = static_cast<forwarder*>(self);
-    f->connected_.store(false);
-    f->need_resync_.store(true);
-    {
-      std::lock_guard lk(f->mu_);
-      ++f->stats_.disconnects;
-    }
-    f->cv_.notify_all();
+  using link_t = detail::callback_link<forwarder>;
+  // Applies a connection event unless it is a late one of a connection already dropped.
+  template <class F>
+  static void on_event(natsConnection* nc, void* link, F f) {
+    static_cast<link_t*>(link)->with_owner([&](forwarder& o) {
+      if (nc == o.current_.load()) f(o);
+    });
   }
-  static void on_reconnected(natsConnection*, void* self) {
-    auto* f = static_cast<forwarder*>(self);
-    f->connected_.store(true);
-    f->need_resync_.store(true);
-    {
-      std::lock_guard lk(f->mu_);
-      ++f->stats_.connects;
-    }
-    f->cv_.notify_all();
+  static void on_disconnected(natsConnection* nc, void* link) {
+    on_event(nc, link, [](forwarder& f) {
+      f.connected_.store(false);
+      f.need_resync_.store(true);
+      {
+        std::lock_guard lk(f.mu_);
+        ++f.stats_.disconnects;
+      }
+      f.cv_.notify_all();
+    });
   }
-  static void on_closed(natsConnection*, void* self) {
-    auto* f = static_cast<forwarder*>(self);
-    f->connected_.store(false);
-    f->closed_.store(true);
-    f->cv_.notify_all();
+  static void on_reconnected(natsConnection* nc, void* link) {
+    on_event(nc, link, [](forwarder& f) {
+      f.connected_.store(true);
+      f.need_resync_.store(true);
+      {
+        std::lock_guard lk(f.mu_);
+        ++f.stats_.connects;
+      }
+      f.cv_.notify_all();
+    });
   }
-  static void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* self) {
-    static_cast<forwarder*>(self)->ack(msg, pa, pae);
+  static void on_closed(natsConnection* nc, void* link) {
+    on_event(nc, link, [](forwarder& f) {
+      f.connected_.store(false);
+      f.closed_.store(true);
+      f.cv_.notify_all();
+    });
+  }
+  static void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* link) {
+    static_cast<link_t*>(link)->with_owner([&](forwarder& f) { f.ack(msg, pa, pae); });
     natsMsg_Destroy(msg);
   }
 
@@ -369,7 +384,7 @@ class forwarder {
     cs.on_disconnected = &on_disconnected;
     cs.on_reconnected = &on_reconnected;
     cs.on_closed = &on_closed;
-    cs.closure = this;
+    cs.closure = link_;
     detail::nats_error err;
     closed_.store(false);
     auto c = detail::connect(cs, err);
@@ -377,13 +392,14 @@ class forwarder {
       fail(err, "connect");
       return false;
     }
+    current_.store(c.get());
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = opt_.request_timeout.count();
     // The library's own bound sits just above ours, so its stall path is never the normal one.
     jo.PublishAsync.MaxPending = static_cast<int64_t>(opt_.max_pending + 64);
     jo.PublishAsync.AckHandler = &on_ack;
-    jo.PublishAsync.AckHandlerClosure = this;
+    jo.PublishAsync.AckHandlerClosure = link_;
     jo.PublishAsync.StallWait = 50;
     jsCtx* js = nullptr;
     if (auto s = natsConnection_JetStream(&js, c.get(), &jo); s != NATS_OK) {
@@ -405,6 +421,7 @@ class forwarder {
   }
 
   void drop_connection() {
+    current_.store(nullptr);
     reclaim_pending();
     js_.reset();
     conn_.reset();
@@ -915,6 +932,8 @@ class forwarder {
   forwarder_stats stats_;
 
   std::atomic<bool> stop_{false}, connected_{false}, closed_{false}, need_resync_{false};
+  std::atomic<natsConnection*> current_{nullptr};  // whose events the callbacks still apply
+  link_t* link_ = link_t::make(this);
   // Worker thread only:
   detail::conn_ptr conn_;
   detail::js_ptr js_;
