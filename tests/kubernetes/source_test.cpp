@@ -20,6 +20,8 @@
 
 #include <httplib.h>
 
+#include <introspect/engine/kubernetes.hpp>
+#include <introspect/policy/tier.hpp>
 #include <introspect/source/kubernetes/in_cluster.hpp>
 #include <introspect/source/kubernetes/kubernetes_source.hpp>
 #include <introspect/source/kubernetes/watcher.hpp>
@@ -707,4 +709,231 @@ TEST_CASE("a collector that does not keep up loses the oldest events, counted an
   }
   CHECK(drop_note);
   CHECK(drop_state);
+}
+
+// --- snapshots (options::snapshots, the uber tier) ---
+
+namespace {
+
+std::vector<const k8s::event*> snapshots_of(const std::vector<k8s::event>& evs) {
+  std::vector<const k8s::event*> out;
+  for (const auto& e : evs)
+    if (e.kind == ix::record_kind::snapshot) out.push_back(&e);
+  return out;
+}
+
+ix::value attr(const k8s::event& e, const std::string& key) {
+  for (const auto& f : e.attributes)
+    if (f.key == key) return f.val;
+  return {};
+}
+
+std::string text(const ix::value& v) {
+  return std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : std::string{"?"};
+}
+
+// The snapshot records of one snapshot id: begin marker, objects, end marker, in that order.
+struct one_snapshot {
+  std::vector<const k8s::event*> objects;
+  const k8s::event* begin = nullptr;
+  const k8s::event* end = nullptr;
+};
+one_snapshot snapshot_with_id(const std::vector<k8s::event>& evs, std::int64_t id) {
+  one_snapshot s;
+  for (const auto* e : snapshots_of(evs)) {
+    if (attr(*e, "snapshot_id") != ix::value{id}) continue;
+    const auto op = text(attr(*e, "op"));
+    if (e->name == k8s::snapshot_marker) {
+      if (op == "begin") {
+        CHECK(!s.begin);
+        CHECK(s.objects.empty());
+        s.begin = e;
+      } else if (op == "end") {
+        CHECK(!s.end);
+        s.end = e;
+      }
+    } else if (op == "snapshot") {
+      CHECK(s.begin);
+      CHECK(!s.end);
+      s.objects.push_back(e);
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("snapshots: each list is recorded whole at its resourceVersion, then watched changes",
+          "[kubernetes][source][tls][snapshot]") {
+  fake_api api;
+  REQUIRE(api.port() > 0);
+  api.list(deploy_path, fixture("deployments_list.json"));
+  api.watch(deploy_path, {200, fixture("deployments_watch_modified.jsonl"), "1000", false});
+  api.watch(deploy_path, {200, fixture("deployments_watch_deleted.jsonl"), "1010", false});
+  api.watch(deploy_path, {200, "", "1020", true});
+  auto o = fast();
+  o.snapshots = true;
+  o.snapshot_interval = 0ms;
+  k8s::watcher w{conn_to(api), o};
+  std::vector<k8s::event> evs;
+  REQUIRE(run(w, evs, [&] { return api.pending_watch_scripts(deploy_path) == 0; }));
+  CHECK(api.rv_mismatches() == 0);
+
+  const auto s = snapshot_with_id(evs, 1);
+  REQUIRE(s.begin);
+  REQUIRE(s.end);
+  CHECK(s.begin->val == ix::value{std::string{"begin"}});
+  CHECK(attr(*s.begin, "resource") == ix::value{std::string{"deployments.apps"}});
+  CHECK(attr(*s.begin, "namespace") == ix::value{std::string{"default"}});
+  CHECK(attr(*s.begin, "resource_version") == ix::value{std::string{"1000"}});
+  CHECK(attr(*s.end, "resource_version") == ix::value{std::string{"1000"}});
+  CHECK(attr(*s.end, "objects") == ix::value{std::int64_t{2}});
+  REQUIRE(s.objects.size() == 2);
+  // Key order; every object at the list's resourceVersion, its own one kept beside it.
+  CHECK(s.objects[0]->name == "default/Deployment/api");
+  CHECK(s.objects[1]->name == "default/Deployment/web");
+  std::int64_t bytes = 0;
+  simdjson::dom::parser p;
+  for (const auto* e : s.objects) {
+    CHECK(attr(*e, "resource_version") == ix::value{std::string{"1000"}});
+    CHECK(attr(*e, "resource") == ix::value{std::string{"deployments.apps"}});
+    CHECK(attr(*e, "kind") == ix::value{std::string{"Deployment"}});
+    CHECK(attr(*e, "exists") == ix::value{true});
+    // The value is the object's JSON.
+    const auto json = text(e->val);
+    bytes += static_cast<std::int64_t>(json.size());
+    simdjson::dom::element doc;
+    REQUIRE(p.parse(json).get(doc) == simdjson::SUCCESS);
+    std::string_view name;
+    REQUIRE(doc["metadata"]["name"].get_string().get(name) == simdjson::SUCCESS);
+    CHECK(e->name.ends_with("/" + std::string{name}));
+    std::int64_t replicas = 0;
+    CHECK(doc["spec"]["replicas"].get_int64().get(replicas) == simdjson::SUCCESS);
+  }
+  CHECK(attr(*s.end, "bytes") == ix::value{bytes});
+  CHECK(attr(*s.objects[1], "object_resource_version") == ix::value{std::string{"990"}});
+  CHECK(attr(*s.objects[1], "replicas.ready") == ix::value{std::int64_t{3}});
+  CHECK(attr(*s.objects[0], "condition/Available") == ix::value{std::string{"False"}});
+
+  // Changes between snapshots: put (web modified at 1005), delete (api at 1020).
+  std::vector<const k8s::event*> puts, dels;
+  for (const auto* e : snapshots_of(evs)) {
+    const auto op = text(attr(*e, "op"));
+    if (op == "put") puts.push_back(e);
+    if (op == "delete") dels.push_back(e);
+  }
+  REQUIRE(puts.size() == 1);
+  CHECK(puts[0]->name == "default/Deployment/web");
+  CHECK(attr(*puts[0], "resource_version") == ix::value{std::string{"1005"}});
+  CHECK(attr(*puts[0], "snapshot_id") == ix::value{std::int64_t{1}});
+  CHECK(attr(*puts[0], "replicas.ready") == ix::value{std::int64_t{2}});
+  CHECK(text(puts[0]->val).find("\"readyReplicas\":2") != std::string::npos);
+  REQUIRE(dels.size() == 1);
+  CHECK(dels[0]->name == "default/Deployment/api");
+  CHECK(attr(*dels[0], "resource_version") == ix::value{std::string{"1020"}});
+  CHECK(std::holds_alternative<std::monostate>(dels[0]->val));
+
+  // The large tier's records are still there.
+  CHECK(last_state(evs, "default/Deployment/web/replicas.ready"));
+  CHECK(notes_with(evs, "Deployment default/web: replicas.ready 3 -> 2").size() == 1);
+  CHECK(w.status().at(0).snapshots == 1);
+  CHECK(w.status().at(0).lists == 1);
+}
+
+TEST_CASE("without snapshots no snapshot record is made (the large tier is unchanged)",
+          "[kubernetes][source][tls][snapshot]") {
+  fake_api api;
+  REQUIRE(api.port() > 0);
+  api.list(deploy_path, fixture("deployments_list.json"));
+  api.watch(deploy_path, {200, fixture("deployments_watch_modified.jsonl"), "1000", false});
+  api.watch(deploy_path, {200, "", "1010", true});
+  k8s::watcher w{conn_to(api), fast()};
+  std::vector<k8s::event> evs;
+  REQUIRE(run(w, evs, [&] { return api.pending_watch_scripts(deploy_path) == 0; }));
+  CHECK(snapshots_of(evs).empty());
+  CHECK(last_state(evs, "default/Deployment/web/replicas.ready"));
+  CHECK(w.status().at(0).snapshots == 0);
+}
+
+TEST_CASE("snapshot_now() breaks a held watch and records a new snapshot through collect()",
+          "[kubernetes][source][tls][snapshot][threads]") {
+  fake_api api;
+  REQUIRE(api.port() > 0);
+  api.set_idle_hold(10s);  // the watch is held open: only the demand ends it early
+  api.list(deploy_path, fixture("deployments_list.json"));
+  api.list(deploy_path, fixture("deployments_relist.json"));
+  auto o = fast();
+  o.read_timeout = 10s;
+  o.watch_window = 10s;
+  o.snapshots = true;
+  o.snapshot_interval = 0ms;
+  ix::source::kubernetes_source src{conn_to(api), o};
+  src.start();
+  std::vector<k8s::event> got;
+  auto collect_until = [&](auto done) {
+    const auto end = steady::now() + 5s;
+    while (steady::now() < end && !done()) {
+      src.collect([&](const ix::record_view& r) {
+        CHECK(r.source == "kubernetes");
+        k8s::event e;
+        e.kind = r.kind;
+        e.name = std::string{r.name};
+        e.val = ix::to_value(r.val);
+        for (const auto& f : r.fields)
+          e.attributes.push_back({std::string{f.key}, ix::to_value(f.value)});
+        got.push_back(std::move(e));
+      });
+      std::this_thread::sleep_for(10ms);
+    }
+    return done();
+  };
+  REQUIRE(collect_until([&] { return snapshot_with_id(got, 1).end != nullptr; }));
+  // Wait for the watch to be held open, then ask.
+  REQUIRE(collect_until([&] {
+    for (const auto& r : api.requests())
+      if (r.watch) return true;
+    return false;
+  }));
+  std::this_thread::sleep_for(100ms);
+  const auto t0 = steady::now();
+  src.snapshot_now();
+  REQUIRE(collect_until([&] { return snapshot_with_id(got, 2).end != nullptr; }));
+  CHECK(steady::now() - t0 < 2s);  // not the 10 s the held watch would last
+  const auto s2 = snapshot_with_id(got, 2);
+  CHECK(attr(*s2.end, "resource_version") == ix::value{std::string{"1500"}});
+  REQUIRE(s2.objects.size() == 2);
+  CHECK(s2.objects[0]->name == "default/Deployment/cache");
+  CHECK(s2.objects[1]->name == "default/Deployment/web");
+  for (const auto* e : s2.objects)
+    CHECK(attr(*e, "resource_version") == ix::value{std::string{"1500"}});
+  src.stop();
+  const auto st = src.status().at(0);
+  CHECK(st.snapshots == 2);
+  CHECK(st.failures == 0);  // the watch broken off for the snapshot is no failure
+  CHECK(st.total_failures == 0);
+}
+
+TEST_CASE("snapshots are taken again at snapshot_interval", "[kubernetes][source][tls][snapshot]") {
+  fake_api api;
+  REQUIRE(api.port() > 0);
+  api.list(deploy_path, fixture("deployments_list.json"));
+  auto o = fast();
+  o.snapshots = true;
+  o.snapshot_interval = 300ms;
+  k8s::watcher w{conn_to(api), o};
+  std::vector<k8s::event> evs;
+  const auto t0 = steady::now();
+  REQUIRE(run(w, evs, [&] { return w.status().at(0).snapshots >= 3; }));
+  CHECK(steady::now() - t0 >= 600ms);
+  CHECK(snapshot_with_id(evs, 3).end);
+  CHECK(w.status().at(0).failures == 0);
+}
+
+TEST_CASE("the uber tier's kinds turn snapshots on; the large tier's leave them off",
+          "[kubernetes][engine][snapshot]") {
+  using traits = ix::source_traits<ix::source::kubernetes>;
+  CHECK(traits::options_for<ix::tier::uber::kinds>().snapshots);
+  CHECK_FALSE(traits::options_for<ix::tier::large::kinds>().snapshots);
+  CHECK_FALSE(traits::options_for<ix::kinds<ix::kind::state, ix::kind::notification>>().snapshots);
+  CHECK(traits::options_for<ix::kinds<ix::kind::state, ix::kind::snapshot>>().snapshots);
 }

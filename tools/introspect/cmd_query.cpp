@@ -2,6 +2,7 @@
 #include <introspect/core/clock.hpp>
 #include <introspect/query/aggregate.hpp>
 #include <introspect/query/time_arg.hpp>
+#include <introspect/query/unordered_scan.hpp>
 
 #include "common.hpp"
 
@@ -48,24 +49,26 @@ int cmd_query(const filter_args& fa, const query_args& qa) {
   auto set = open_stores(fa.stores);
   const auto streams = select_streams(set, fa);
   auto log = make_damage_log();
-  auto src = set.open(streams, filter.hint(), log);
   progress prog("query");
   std::uint64_t matched = 0, seen = 0;
-  ix::record r;
+  auto names = filter.name_cache();
   if (agg_spec) {
+    // Aggregates do not depend on order: streams are scanned in place, not merged.
     ix::aggregator agg(*agg_spec);
-    while (src->next(r)) {
+    ix::for_each_unordered(set, streams, filter.hint(), log, [&](const auto& r) {
       prog.tick(++seen);
-      if (!filter.matches(r)) continue;
+      if (!filter.matches(r, names)) return;
       ++matched;
       agg.add(r);
-    }
+    });
     ix::write_agg_rows(agg.rows(), *agg_spec, format, stdout);
   } else {
+    auto src = set.open(streams, filter.hint(), log);
     auto w = ix::make_record_writer(format, stdout);
+    ix::record r;
     while (src->next(r)) {
       prog.tick(++seen);
-      if (!filter.matches(r)) continue;
+      if (!filter.matches(r, names)) continue;
       ++matched;
       w->write(r);
     }

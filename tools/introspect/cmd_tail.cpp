@@ -10,6 +10,7 @@
 
 #include "common.hpp"
 #include "follow.hpp"
+#include "remote.hpp"
 
 namespace ixcli {
 
@@ -66,6 +67,8 @@ int cmd_tail(const filter_args& fa, const std::string& fmt_name, std::size_t n, 
   for (const auto& s : set.stores()) {
     if (auto* ss = dynamic_cast<const ix::stream_store_reader*>(s.get()))
       followers.push_back(std::make_unique<stream_follower>(*ss, filter, fa, log));
+    else if (s->format() == "jetstream")
+      followers.push_back(make_nats_follower(*s, filter, fa, log));
     else if (s->format() != "jsonl")
       throw usage_error{"--follow: a " + std::string(s->format()) +
                         " store cannot be followed in this build"};

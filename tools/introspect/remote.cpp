@@ -1,6 +1,10 @@
 // The federated store (JetStream); built only when introspect::jetstream exists.
 #include "remote.hpp"
 
+#include <cstdio>
+
+#include <introspect/jetstream/live_reader.hpp>
+#include <introspect/query/glob.hpp>
 #include <introspect/query/jetstream_store.hpp>
 
 #include "common.hpp"
@@ -15,6 +19,68 @@ std::unique_ptr<introspect::store_reader> open_nats_store(const std::string& url
   } catch (const introspect::jetstream::error& e) {
     throw usage_error{"STORE \"" + url + "\": cannot read JetStream: " + e.what()};
   }
+}
+
+namespace {
+
+// The streams of a JetStream store, followed with one ordered consumer each; the same stream
+// and scope globs, kind hint and filter as the local followers.
+class nats_follower final : public follower {
+ public:
+  nats_follower(const ix::jetstream_store& s, const ix::record_filter& f, const filter_args& fa,
+                ix::damage_log& log)
+      : filter_(f), log_(log), url_(s.options().url) {
+    const auto hint = f.hint();
+    auto want = [glob = fa.stream, scope_glob = fa.scope,
+                 hint](const ix::jetstream::remote_stream& rs) {
+      if (!glob.empty() && !ix::glob_match(glob, rs.stream) && !ix::glob_match(glob, rs.scope))
+        return false;
+      if (!scope_glob.empty() && !ix::glob_match(scope_glob, rs.scope)) return false;
+      return ix::stream_may_hold(rs.stream, hint);
+    };
+    try {
+      reader_ = std::make_unique<ix::jetstream::live_reader>(s.options(), std::move(want));
+    } catch (const ix::jetstream::error& e) {
+      throw usage_error{"STORE \"" + url_ + "\": cannot follow JetStream: " + e.what()};
+    }
+  }
+  void start(std::vector<ix::record>& out) override { poll(out); }
+  void poll(std::vector<ix::record>& out) override {
+    reader_->poll([&](ix::jetstream::fetched_record& fr) {
+      if (filter_.matches(fr.rec)) out.push_back(std::move(fr.rec));
+    });
+    if (const auto bad = reader_->undecodable(); bad != reported_bad_) {
+      log_.report(url_, 0, 0,
+                  std::to_string(bad - reported_bad_) + " messages do not decode (skipped)");
+      reported_bad_ = bad;
+    }
+    // A server that went away is said once, and again when the cause changes; following
+    // resumes by itself when it is back.
+    if (reader_->last_error() != reported_error_) {
+      reported_error_ = reader_->last_error();
+      if (!reported_error_.empty())
+        std::fprintf(stderr, "introspect: tail --follow %s: %s (retrying)\n", url_.c_str(),
+                     reported_error_.c_str());
+    }
+  }
+
+ private:
+  const ix::record_filter& filter_;
+  ix::damage_log& log_;
+  std::string url_;
+  std::unique_ptr<ix::jetstream::live_reader> reader_;
+  std::uint64_t reported_bad_ = 0;
+  std::string reported_error_;
+};
+
+}  // namespace
+
+std::unique_ptr<follower> make_nats_follower(const introspect::store_reader& store,
+                                             const ix::record_filter& f, const filter_args& fa,
+                                             ix::damage_log& log) {
+  const auto* js = dynamic_cast<const introspect::jetstream_store*>(&store);
+  if (!js) throw usage_error{"--follow: not a JetStream store"};
+  return std::make_unique<nats_follower>(*js, f, fa, log);
 }
 
 }  // namespace ixcli

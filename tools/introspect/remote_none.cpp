@@ -9,4 +9,10 @@ std::unique_ptr<introspect::store_reader> open_nats_store(const std::string& url
                     "\": this build of introspect has no JetStream support (libnats-dev)"};
 }
 
+std::unique_ptr<follower> make_nats_follower(const introspect::store_reader&,
+                                             const ix::record_filter&, const filter_args&,
+                                             ix::damage_log&) {
+  throw usage_error{"--follow: this build of introspect has no JetStream support (libnats-dev)"};
+}
+
 }  // namespace ixcli

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <introspect/codec/varint.hpp>
 #include <introspect/core/record.hpp>
@@ -62,6 +63,28 @@ inline value get_value(byte_reader& in) {
   return std::monostate{};
 }
 
+// The value as a view into the payload (no copy of a string).
+inline value_view get_value_view(byte_reader& in) {
+  switch (static_cast<value_type>(in.u8())) {
+    case value_type::none:
+      return {};
+    case value_type::integer:
+      return value_view{unzigzag(in.varint())};
+    case value_type::real: {
+      auto b = in.bytes(8);
+      std::uint64_t bits = 0;
+      if (b.size() == 8) std::memcpy(&bits, b.data(), 8);  // little-endian, as the format
+      return value_view{std::bit_cast<double>(bits)};
+    }
+    case value_type::boolean:
+      return value_view{in.u8() != 0};
+    case value_type::string:
+      return value_view{in.str()};
+  }
+  in.bytes(UINT64_MAX);  // an unknown tag makes the reader fail
+  return {};
+}
+
 }  // namespace detail
 
 //! Appends the payload of `r` (everything but ts and kind) to `out`.
@@ -103,6 +126,29 @@ inline bool decode(std::string_view payload, record& r) {
     f.val = detail::get_value(in);
     r.fields.push_back(std::move(f));
   }
+  return in.ok() && in.at_end();
+}
+
+//! Decodes a payload in place: `r`'s strings and values view into `payload`, its fields into
+//! `fields` (reused across calls). Accepts exactly the payloads decode() accepts; no allocation
+//! once `fields` has grown to the largest record's field count.
+inline bool decode_view(std::string_view payload, record_view& r, std::vector<field_view>& fields) {
+  byte_reader in{payload};
+  if (in.u8() != payload_version) return false;
+  r.sev = static_cast<severity>(in.u8());
+  r.mtype = static_cast<metric_type>(in.u8());
+  r.flags = in.u8();
+  r.source = in.str();
+  r.name = in.str();
+  r.val = detail::get_value_view(in);
+  const auto n = in.varint();
+  fields.clear();
+  if (n > payload.size()) return false;  // each field takes at least 2 bytes
+  for (std::uint64_t i = 0; i < n && in.ok(); ++i) {
+    const auto key = in.str();
+    fields.push_back({key, detail::get_value_view(in)});
+  }
+  r.fields = fields;
   return in.ok() && in.at_end();
 }
 

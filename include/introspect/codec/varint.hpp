@@ -36,6 +36,9 @@ class byte_reader {
   }
 
   std::uint64_t varint() noexcept {
+    // Lengths and small numbers take one byte: the common case, without the loop.
+    if (p_ < end_ && !(static_cast<std::uint8_t>(*p_) & 0x80))
+      return static_cast<std::uint8_t>(*p_++);
     std::uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (p_ >= end_) return fail<std::uint64_t>();

@@ -77,6 +77,9 @@ inline value to_value(const value_view& v) {
   }
 }
 
+//! A view is its own view (lets code take owning and viewing records alike).
+constexpr value_view to_view(const value_view& v) noexcept { return v; }
+
 inline value_view to_view(const value& v) noexcept {
   return std::visit(
       [](const auto& x) -> value_view {

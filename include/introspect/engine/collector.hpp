@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 
 #include <introspect/core/config.hpp>
 #include <introspect/core/record.hpp>
@@ -49,18 +50,20 @@ void start_source(Impl& impl) {
   if constexpr (requires { impl.start(); }) impl.start();
 }
 
-template <class Sources>
+template <class Sources, class Kinds = void>
 class collector;
 
-//! The collector of sources<S...>; with no source it is an empty type.
-template <class... S>
-class collector<sources<S...>> {
+//! The collector of sources<S...> for a build that records `Kinds` (a kinds<...> policy; a
+//! source may adapt to it, e.g. kubernetes records snapshots where kind::snapshot is kept);
+//! with no source it is an empty type.
+template <class... S, class Kinds>
+class collector<sources<S...>, Kinds> {
  public:
   static constexpr bool empty = sizeof...(S) == 0;
 
   // Sources own threads and sockets: they are neither copied nor moved, so each lives on the
   // heap, allocated once here.
-  explicit collector(const config& c) : impls_(source_traits<S>::make(c)...) {
+  explicit collector(const config& c) : impls_(make_source<S>(c)...) {
     std::apply([](auto&... impl) { (start_source(*impl), ...); }, impls_);
   }
 
@@ -72,6 +75,14 @@ class collector<sources<S...>> {
   }
 
  private:
+  template <class Tag>
+  static auto make_source(const config& c) {
+    if constexpr (requires { source_traits<Tag>::make(c, std::type_identity<Kinds>{}); })
+      return source_traits<Tag>::make(c, std::type_identity<Kinds>{});
+    else
+      return source_traits<Tag>::make(c);
+  }
+
   template <class Impl, class Emit>
   void collect_one(std::unique_ptr<Impl>& impl, std::int64_t t, Emit& emit) {
     auto& failing = failing_[std::string{Impl::name}];

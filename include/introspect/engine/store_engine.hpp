@@ -309,7 +309,8 @@ class store_engine {
   std::optional<Writer> writer_;
   router routes_;
   state_table table_;
-  [[no_unique_address]] collector<typename Resolved::sources> collector_{cfg_};
+  [[no_unique_address]] collector<typename Resolved::sources, typename Resolved::kinds> collector_{
+      cfg_};
   [[no_unique_address]] online_insights<insights_enabled> insights_;
   std::string scratch_;
   bool reported_ = false, pending_ = false, table_dirty_ = false;

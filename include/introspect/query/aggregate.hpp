@@ -58,30 +58,32 @@ struct agg_row {
 class aggregator {
  public:
   explicit aggregator(agg_spec spec) : spec_(std::move(spec)) {}
+  aggregator(aggregator&&) = default;  // nodes of the map, and so last_group_, stay put
+  aggregator(const aggregator&) = delete;
 
-  void add(const record& r) {
+  //! Adds `r`, a record or a scanned_record; the result does not depend on the order of adds
+  //! (sums are compensated, so that any order gives the same value to the last bits or so).
+  template <class R>
+  void add(const R& r) {
     std::int64_t bucket = 0;
     if (spec_.every_ns > 0) {
       bucket = r.ts_ns / spec_.every_ns * spec_.every_ns;
       if (r.ts_ns < 0 && r.ts_ns % spec_.every_ns) bucket -= spec_.every_ns;
     }
-    key_.clear();
     if (spec_.by) key_ = field_text(r, *spec_.by);
-    auto it = groups_.find(std::pair<std::int64_t, std::string_view>{bucket, key_});
-    if (it == groups_.end())
-      it = groups_.emplace(std::pair<std::int64_t, std::string>{bucket, key_}, group{}).first;
-    group& g = it->second;
+    group& g = group_of(bucket);
     ++g.n;
+    if (spec_.fn == agg_fn::count) return;  // the only function that needs nothing more
     first_ = std::min(first_, r.ts_ns);
     last_ = std::max(last_, r.ts_ns);
     const value_view v = to_view(r.val);
     const bool numeric = v.type() == value_type::integer || v.type() == value_type::real ||
                          v.type() == value_type::boolean;
     const double x = v.as_number();
-    g.rate_sum += numeric ? x : 1.0;
+    g.rate_sum.add(numeric ? x : 1.0);
     if (!numeric) return;
     ++g.numeric;
-    g.sum += x;
+    g.sum.add(x);
     g.min = std::min(g.min, x);
     g.max = std::max(g.max, x);
     if (spec_.fn == agg_fn::p50 || spec_.fn == agg_fn::p90 || spec_.fn == agg_fn::p99)
@@ -99,9 +101,19 @@ class aggregator {
   const agg_spec& spec() const noexcept { return spec_; }
 
  private:
+  // Neumaier's compensated sum: exact enough that the order of the records does not show.
+  struct compensated {
+    double sum = 0, comp = 0;
+    void add(double x) noexcept {
+      const double t = sum + x;
+      if (std::isfinite(t)) comp += std::abs(sum) >= std::abs(x) ? (sum - t) + x : (x - t) + sum;
+      sum = t;
+    }
+    double value() const noexcept { return std::isfinite(sum) ? sum + comp : sum; }
+  };
   struct group {
     std::uint64_t n = 0, numeric = 0;
-    double sum = 0, rate_sum = 0;
+    compensated sum, rate_sum;
     double min = std::numeric_limits<double>::infinity();
     double max = -std::numeric_limits<double>::infinity();
     std::vector<double> samples;
@@ -134,13 +146,13 @@ class aggregator {
       case agg_fn::count:
         return static_cast<double>(g.n);
       case agg_fn::sum:
-        return g.numeric ? g.sum : nan;
+        return g.numeric ? g.sum.value() : nan;
       case agg_fn::min:
         return g.numeric ? g.min : nan;
       case agg_fn::max:
         return g.numeric ? g.max : nan;
       case agg_fn::avg:
-        return g.numeric ? g.sum / static_cast<double>(g.numeric) : nan;
+        return g.numeric ? g.sum.value() / static_cast<double>(g.numeric) : nan;
       case agg_fn::p50:
         return percentile(g, 50);
       case agg_fn::p90:
@@ -148,7 +160,7 @@ class aggregator {
       case agg_fn::p99:
         return percentile(g, 99);
       case agg_fn::rate:
-        return g.rate_sum / seconds();
+        return g.rate_sum.value() / seconds();
     }
     return nan;
   }
@@ -162,8 +174,22 @@ class aggregator {
     }
   };
 
+  using group_map = std::map<std::pair<std::int64_t, std::string>, group, key_less>;
+
+  // Records come in runs of one group (one bucket, one key): look the map up only on a change.
+  group& group_of(std::int64_t bucket) {
+    if (last_group_ && last_group_->first.first == bucket && last_group_->first.second == key_)
+      return last_group_->second;
+    auto it = groups_.find(std::pair<std::int64_t, std::string_view>{bucket, key_});
+    if (it == groups_.end())
+      it = groups_.emplace(std::pair<std::int64_t, std::string>{bucket, key_}, group{}).first;
+    last_group_ = &*it;
+    return it->second;
+  }
+
   agg_spec spec_;
-  std::map<std::pair<std::int64_t, std::string>, group, key_less> groups_;
+  group_map groups_;
+  group_map::value_type* last_group_ = nullptr;  // a node of groups_ (stable when moved)
   std::string key_;
   std::int64_t first_ = std::numeric_limits<std::int64_t>::max();
   std::int64_t last_ = std::numeric_limits<std::int64_t>::min();

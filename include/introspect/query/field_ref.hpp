@@ -40,8 +40,10 @@ inline std::optional<field_ref> parse_field_ref(std::string_view text) {
   return std::nullopt;
 }
 
-//! The referenced part of `r` as a value view (none if absent); views into `r`.
-inline value_view get_field(const record& r, const field_ref& f) noexcept {
+//! The referenced part of `r` (a record or a scanned_record) as a value view (none if
+//! absent); views into `r`.
+template <class R>
+value_view get_field(const R& r, const field_ref& f) noexcept {
   using P = field_ref::part;
   switch (f.which) {
     case P::ts:
@@ -65,7 +67,7 @@ inline value_view get_field(const record& r, const field_ref& f) noexcept {
     case P::table:
       return value_view{(r.flags & flag_table) != 0};
     case P::field:
-      if (const value* v = r.find_field(f.key)) return to_view(*v);
+      if (const auto* v = r.find_field(f.key)) return to_view(*v);
       return {};
   }
   return {};
@@ -92,7 +94,8 @@ inline void append_text(std::string& out, const value_view& v) {
 }
 
 //! The text of a field for grouping and display: ts is formatted as RFC 3339.
-inline std::string field_text(const record& r, const field_ref& f) {
+template <class R>
+std::string field_text(const R& r, const field_ref& f) {
   std::string s;
   if (f.which == field_ref::part::ts) return format_rfc3339(r.ts_ns);
   append_text(s, get_field(r, f));

@@ -32,10 +32,10 @@ struct record_filter {
     for (auto k : ks) kinds |= 1u << static_cast<unsigned>(k);
   }
 
-  bool matches(const record& r) const {
-    if (!(kinds & (1u << static_cast<unsigned>(r.kind)))) return false;
-    if ((r.flags & flag_table) && !tables) return false;
-    if (r.ts_ns < since_ns || r.ts_ns >= until_ns) return false;
+  //! `r` is a record or a scanned_record.
+  template <class R>
+  bool matches(const R& r) const {
+    if (!matches_but_name(r)) return false;
     if (!names.empty()) {
       bool any = false;
       for (const auto& g : names)
@@ -48,6 +48,16 @@ struct record_filter {
     return !where || where->matches(r);
   }
 
+  //! matches() with the name globs checked through `cache` (built from `names`): the filter
+  //! of long scans, where the same names come back millions of times.
+  template <class R>
+  bool matches(const R& r, glob_set_cache& cache) const {
+    return matches_but_name(r) && cache.matches(r.name) && (!where || where->matches(r));
+  }
+
+  //! A cache of the name globs' verdicts, for matches(r, cache).
+  glob_set_cache name_cache() const { return glob_set_cache(names); }
+
   //! What a source may skip for this filter.
   read_hint hint() const {
     read_hint h;
@@ -56,6 +66,14 @@ struct record_filter {
     h.until_ns = until_ns;
     h.tables = tables;
     return h;
+  }
+
+ private:
+  template <class R>
+  bool matches_but_name(const R& r) const {
+    if (!(kinds & (1u << static_cast<unsigned>(r.kind)))) return false;
+    if ((r.flags & flag_table) && !tables) return false;
+    return r.ts_ns >= since_ns && r.ts_ns < until_ns;
   }
 };
 

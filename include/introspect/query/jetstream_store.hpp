@@ -18,11 +18,13 @@ namespace introspect::inline v1 {
 class jetstream_store final : public store_reader {
  public:
   explicit jetstream_store(jetstream::fetch_options o)
-      : url_(o.url), fetcher_(std::make_unique<jetstream::fetcher>(std::move(o))) {
+      : opts_(o), url_(o.url), fetcher_(std::make_unique<jetstream::fetcher>(std::move(o))) {
     remote_ = fetcher_->streams("*");
   }
 
   std::string_view format() const noexcept override { return "jetstream"; }
+  //! Where and how it reads (for a live_reader that follows the same server).
+  const jetstream::fetch_options& options() const noexcept { return opts_; }
 
   std::vector<stream_desc> streams() const override {
     std::vector<stream_desc> out;
@@ -69,6 +71,7 @@ class jetstream_store final : public store_reader {
 
  private:
   static constexpr std::int64_t slack_ns = 1'000'000'000;
+  jetstream::fetch_options opts_;
   std::string url_;
   std::unique_ptr<jetstream::fetcher> fetcher_;  // reading is not const, the view is
   std::vector<jetstream::remote_stream> remote_;

@@ -42,6 +42,24 @@ inline bool stream_may_hold(std::string_view stream, const read_hint& hint) {
   return !k || hint.wants(*k);
 }
 
+//! Reports the ranges `c` skipped since the last call (`reported` counts those already told).
+inline void report_cursor_damage(const store::cursor& c, std::size_t& reported, damage_log& log) {
+  const auto& ds = c.stats().damages;
+  if (reported == ds.size()) [[likely]]
+    return;
+  for (; reported < ds.size(); ++reported)
+    log.report(ds[reported].path.string(), 0, ds[reported].file_offset,
+               ds[reported].reason + " (" + std::to_string(ds[reported].bytes) + " bytes skipped)");
+}
+
+//! Reports a checksum-valid frame whose payload does not decode (it is skipped).
+inline void report_undecodable(const std::string& path, const store::record_view& v,
+                               damage_log& log) {
+  log.report(path, 0, v.offset,
+             "record at stream offset " + std::to_string(v.offset) + ": payload does not decode (" +
+                 std::to_string(v.payload.size()) + " bytes)");
+}
+
 //! A record_source over one stream's cursor: decodes each frame's payload into a record with
 //! ts and kind from the frame and instance = the scope. next() returns false at the current
 //! end; called again later it returns what a live writer appended meanwhile.
@@ -54,13 +72,10 @@ class stream_cursor_source final : public record_source {
     store::record_view v;
     for (;;) {
       const bool got = cur_.next(v);
-      report_frame_damage();
+      report_cursor_damage(cur_, reported_, *log_);
       if (!got) return false;
       if (!codec::decode(v.text(), out)) {
-        log_->report(path_, 0, v.offset,
-                     "record at stream offset " + std::to_string(v.offset) +
-                         ": payload does not decode (" + std::to_string(v.payload.size()) +
-                         " bytes)");
+        report_undecodable(path_, v, *log_);
         continue;
       }
       out.ts_ns = v.ts_ns;
@@ -74,14 +89,6 @@ class stream_cursor_source final : public record_source {
   store::offset_t position() const noexcept { return cur_.position(); }
 
  private:
-  void report_frame_damage() {
-    const auto& ds = cur_.stats().damages;
-    for (; reported_ < ds.size(); ++reported_)
-      log_->report(
-          ds[reported_].path.string(), 0, ds[reported_].file_offset,
-          ds[reported_].reason + " (" + std::to_string(ds[reported_].bytes) + " bytes skipped)");
-  }
-
   store::cursor cur_;
   std::string scope_, path_;
   damage_log* log_;
@@ -148,14 +155,18 @@ class stream_store_reader final : public store_reader {
   //! A cursor source over one stream (not reordered: tail --follow uses it directly).
   std::unique_ptr<stream_cursor_source> open_stream(const stream_desc& d, const read_hint& hint,
                                                     damage_log& log) const {
+    return std::make_unique<stream_cursor_source>(open_cursor(d, hint), d.scope, d.path, log);
+  }
+
+  //! A cursor over one stream positioned for `hint`.
+  store::cursor open_cursor(const stream_desc& d, const read_hint& hint) const {
     store::cursor_options o;
     // A stream may be slightly out of order: start a little early, the query filters exactly.
     if (hint.since_ns != std::numeric_limits<std::int64_t>::min())
       o.since_ts = hint.since_ns > std::numeric_limits<std::int64_t>::min() + slack_ns
                        ? hint.since_ns - slack_ns
                        : hint.since_ns;
-    return std::make_unique<stream_cursor_source>(reader_.open(d.scope, d.name, o), d.scope, d.path,
-                                                  log);
+    return reader_.open(d.scope, d.name, o);
   }
 
   const store::reader& raw() const noexcept { return reader_; }

@@ -49,7 +49,8 @@ class where_expr {
   }
 
   //! True if `r` satisfies the expression (an empty expression matches everything).
-  bool matches(const record& r) const {
+  template <class R>
+  bool matches(const R& r) const {
     return nodes_.empty() ? true : eval(static_cast<std::size_t>(root_), r);
   }
 
@@ -103,7 +104,8 @@ class where_expr {
     return d;
   }
 
-  bool compare(const node& n, const record& r) const {
+  template <class R>
+  bool compare(const node& n, const R& r) const {
     const value_view v = get_field(r, n.field);
     if (v.type() == value_type::none) return false;
     if (n.cmp == op::glob || n.cmp == op::not_glob) {
@@ -130,7 +132,8 @@ class where_expr {
     return apply(n.cmp, cmp3(v.as_number(), n.lit.num));
   }
 
-  bool eval(std::size_t i, const record& r) const {
+  template <class R>
+  bool eval(std::size_t i, const R& r) const {
     const node& n = nodes_[i];
     switch (n.kind) {
       case node_kind::and_:

@@ -54,7 +54,7 @@ class cursor {
     for (;;) {
       if (!sc_.is_open() && !open_next()) return false;
       detail::scanned_frame f;
-      damage d;
+      damage& d = scratch_damage_;  // reused: a path and a string per call cost more than a frame
       switch (sc_.next(f, d)) {
         case detail::segment_scanner::step::frame: {
           auto off = sc_.offset_of(f.pos);
@@ -159,6 +159,7 @@ class cursor {
   bool sealed_ = false;
   offset_t next_first_ = 0;
   read_stats stats_;
+  damage scratch_damage_;
 };
 
 //! Summary of one stream as a reader sees it (truncation applied).

@@ -46,7 +46,7 @@ using opts_ptr = std::unique_ptr<natsOptions, opts_deleter>;
 using js_ptr = std::unique_ptr<jsCtx, js_deleter>;
 using msg_ptr = std::unique_ptr<natsMsg, msg_deleter>;
 using sub_ptr = std::unique_ptr<natsSubscription, sub_deleter>;
-using si_ptr = std::unique_ptr<jsStreamInfo, si_deleter>;
+using stream_info_ptr = std::unique_ptr<jsStreamInfo, si_deleter>;
 using meta_ptr = std::unique_ptr<jsMsgMetaData, meta_deleter>;
 
 //! A failed libnats call: status, JetStream error code (0 if none) and the library's text.
@@ -231,7 +231,7 @@ inline std::optional<T> number_of(std::string_view s) {
 }
 
 //! Stream info, or nullptr with `err` set (js_code JSStreamNotFoundErr when absent).
-inline si_ptr stream_info(jsCtx* js, const std::string& name, nats_error& err) {
+inline stream_info_ptr stream_info(jsCtx* js, const std::string& name, nats_error& err) {
   jsStreamInfo* si = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   auto s = js_GetStreamInfo(&si, js, name.c_str(), nullptr, &code);
@@ -240,7 +240,7 @@ inline si_ptr stream_info(jsCtx* js, const std::string& name, nats_error& err) {
     if (s == NATS_NOT_FOUND) err.js_code = JSStreamNotFoundErr;
     return nullptr;
   }
-  return si_ptr(si);
+  return stream_info_ptr(si);
 }
 
 //! Reads messages [from_seq, to_seq] of a stream in order with an ordered consumer, calling

@@ -20,12 +20,12 @@ inline constexpr std::string_view source_name = "kubernetes";
 
 //! One state change or notification, owned so that it can wait in the hand-off queue.
 struct event {
-  record_kind kind = record_kind::state;  // state or notification
+  record_kind kind = record_kind::state;  // state, notification, or snapshot (options::snapshots)
   std::int64_t ts_ns = 0;                 // when the source saw it
   severity sev = severity::info;          // notifications only
-  std::string name;                       // the state's key, or the notification's message
-  value val;                              // states only
-  std::vector<field> attributes;          // notifications only
+  std::string name;                       // the state's key, the object's key, or the message
+  value val;                              // states and snapshots
+  std::vector<field> attributes;          // notifications and snapshots
 };
 
 //! The callback interface an engine is wired through when it does not take record_view.
@@ -58,13 +58,15 @@ void deliver(const event& e, Emit& emit) {
   emit(static_cast<const record_view&>(r));
 }
 
-//! Hands `e` to the matching callback (a missing callback drops the event).
+//! Hands `e` to the matching callback (a missing callback, or a snapshot event, drops it).
 inline void deliver(const event& e, const callbacks& cb) {
   if (e.kind == record_kind::state) {
     if (cb.emit_state) cb.emit_state(source_name, e.name, to_view(e.val), e.ts_ns);
     return;
   }
-  if (!cb.emit_notification) return;
+  // Snapshot records (options::snapshots) are whole records: only the record_view interface
+  // carries them.
+  if (e.kind != record_kind::notification || !cb.emit_notification) return;
   std::vector<field_view> fields;
   fields.reserve(e.attributes.size());
   for (const auto& a : e.attributes) fields.push_back({a.key, to_view(a.val)});

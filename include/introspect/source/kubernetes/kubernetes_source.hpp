@@ -1,7 +1,9 @@
 #pragma once
 //! The Kubernetes source: lists and watches Deployments, StatefulSets, Pods and configured
 //! custom resources on its own thread, and hands the resulting state records and
-//! notifications to the collector's thread through a bounded queue.
+//! notifications to the collector's thread through a bounded queue. With options::snapshots
+//! (the uber tier) every list is also recorded whole as `snapshot` records, periodically and on
+//! demand (snapshot_now()), and the watch's changes as `put` / `delete` snapshot records.
 //!
 //! The collector (the engine's writer thread) must never wait on the network, and
 //! cpp-httplib's requests block, so the source owns one thread (started only when the
@@ -95,6 +97,18 @@ class kubernetes_source {
     if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
   }
 
+  //! With options::snapshots: asks for a new snapshot of every collection now (it starts after
+  //! this call; a watch held open is broken off). The records arrive through collect(). Before
+  //! the first connection it does nothing: the first lists are a snapshot anyway. Any thread.
+  void snapshot_now() noexcept {
+    {
+      std::lock_guard lock(mu_);
+      if (watcher_) watcher_->snapshot_now();
+      woken_ = true;
+    }
+    cv_.notify_all();
+  }
+
   //! Hands every queued event to `emit(const record_view&)` (source "kubernetes") on the
   //! caller's thread, without waiting for the network.
   template <class Emit>
@@ -155,7 +169,8 @@ class kubernetes_source {
       }
       if (wait.count() > 0) {
         std::unique_lock lock(mu_);
-        cv_.wait_for(lock, wait, [&] { return stopping_; });
+        cv_.wait_for(lock, wait, [&] { return stopping_ || woken_; });
+        woken_ = false;
       }
     }
   }
@@ -269,6 +284,7 @@ class kubernetes_source {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool woken_ = false;  // snapshot_now() cuts the wait between two steps short
   std::unique_ptr<k8s::watcher> watcher_;
   std::string config_error_;
   // The collector's side only: what was already reported.

@@ -42,6 +42,15 @@ struct options {
   //! Events held between the source's thread and the collector; the oldest are dropped
   //! (and counted) beyond this.
   std::size_t handoff_capacity = 4096;
+
+  //! Also record every listed object as a `snapshot` record at the list's resourceVersion, and
+  //! each change the watch sees as a `put` or `delete` snapshot record (the uber tier's way,
+  //! the same shape as the etcd source's; docs/kubernetes.md). The state records and
+  //! notifications are recorded either way.
+  bool snapshots = false;
+  //! With `snapshots`: every collection is listed again (a new snapshot) this long after the
+  //! last snapshot; zero = only the first list, re-lists after 410 Gone, and snapshot_now().
+  std::chrono::milliseconds snapshot_interval{60000};
   //! The time stamped on records.
   clock_fn clock = realtime_ns;
 };

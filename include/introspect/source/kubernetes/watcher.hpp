@@ -7,6 +7,8 @@
 //! -> on a dropped or ended watch, watch again from the last resourceVersion seen (events and
 //! bookmarks advance it) -> on `410 Gone` (HTTP status or an ERROR event with code 410), list
 //! again and diff against what was known, so deletions missed meanwhile are still reported.
+//! With options::snapshots every successful list is also recorded whole as a snapshot (at its
+//! resourceVersion), and a due or demanded snapshot lists every collection again.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -28,6 +30,7 @@
 #include <introspect/source/kubernetes/event.hpp>
 #include <introspect/source/kubernetes/object_state.hpp>
 #include <introspect/source/kubernetes/options.hpp>
+#include <introspect/source/kubernetes/snapshot.hpp>
 
 namespace introspect::inline v1::kubernetes {
 
@@ -46,6 +49,8 @@ struct resource_status {
   std::uint64_t watches = 0;                             // watch requests that got a 200
   std::uint64_t events = 0;                              // watch events read (bookmarks included)
   std::uint64_t total_failures = 0;
+  std::uint64_t snapshots = 0;    // snapshots recorded (options::snapshots)
+  std::uint64_t snapshot_id = 0;  // id of the last one (0 = none)
 };
 
 namespace detail {
@@ -96,6 +101,7 @@ class watcher {
       t.st.name = display_name(r);
       t.due = clock::now();
     }
+    last_snapshot_ = clock::now();  // the first lists are the first snapshot
     publish_all();
   }
   watcher(const watcher&) = delete;
@@ -107,6 +113,7 @@ class watcher {
   std::chrono::milliseconds step(std::vector<event>& out) noexcept {
     if (tracked_.empty() || interrupted()) return std::chrono::milliseconds{1000};
     try {
+      schedule_snapshot();
       auto it = std::min_element(tracked_.begin(), tracked_.end(),
                                  [](const tracked& a, const tracked& b) { return a.due < b.due; });
       if (it->due <= clock::now()) {
@@ -143,6 +150,16 @@ class watcher {
   }
   bool interrupted() const noexcept { return interrupted_.load(std::memory_order_acquire); }
 
+  //! With options::snapshots: asks for a new snapshot of every collection (a list each) at the
+  //! next step; a watch held open is broken off so that it starts promptly. Any thread.
+  void snapshot_now() noexcept {
+    if (!opts_.snapshots) return;
+    std::lock_guard lock(demand_mu_);
+    demand_.store(true, std::memory_order_release);
+    // Only a watch is broken off: a list cut short would be a failure.
+    if (watching_) client_.interrupt();
+  }
+
   //! Receives the events of a watch as they arrive (the batch is emptied), so that a long
   //! watch slice does not hold them back until the step ends. Without it they wait in `out`.
   void on_events(std::function<void(std::vector<event>&)> f) { flush_ = std::move(f); }
@@ -169,6 +186,7 @@ class watcher {
     std::string rv;
     std::map<std::string, object_state> objects;  // by "<ns>/<name>"
     resource_status st;
+    std::uint64_t snapshot_id = 0;  // the last snapshot of this collection
   };
 
   std::int64_t now_ns() const noexcept { return opts_.clock(); }
@@ -250,6 +268,7 @@ class watcher {
 
   void list(tracked& t, std::vector<event>& out) {
     std::map<std::string, object_state> fresh;
+    std::map<std::string, std::string> json;  // options::snapshots: each object's JSON
     std::string rv, cont, body;
     bool restarted = false;
     do {
@@ -268,6 +287,7 @@ class watcher {
         // The continue token expired between pages: start the list over, once.
         restarted = true;
         fresh.clear();
+        json.clear();
         cont.clear();
         continue;
       }
@@ -289,7 +309,10 @@ class watcher {
       if (doc["items"].get_array().get(items) == simdjson::SUCCESS) {
         for (auto item : items) {
           object_state o;
-          if (read_object(item, t.res, kind, o)) fresh[o.ns + "/" + o.name] = std::move(o);
+          if (!read_object(item, t.res, kind, o)) continue;
+          auto key = o.ns + "/" + o.name;
+          if (opts_.snapshots) json[key] = object_json(item);
+          fresh[std::move(key)] = std::move(o);
         }
       }
     } while (!cont.empty());
@@ -304,6 +327,7 @@ class watcher {
     }
     for (const auto& [key, o] : t.objects)
       if (!fresh.count(key)) deleted(o, ts, out);
+    if (opts_.snapshots) record_snapshot(t, fresh, json, rv, ts, out);
     t.objects = std::move(fresh);
     t.rv = std::move(rv);
     t.listed = true;
@@ -323,6 +347,11 @@ class watcher {
     std::string buf, error_body, bad_event;
     bool expired = false;
     int status = 0;
+    {
+      std::lock_guard lock(demand_mu_);
+      if (demanded()) return;  // the next step lists (a snapshot) first
+      watching_ = true;
+    }
     auto handle_line = [&](std::string_view line) {
       while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
       if (line.empty()) return true;
@@ -347,10 +376,19 @@ class watcher {
           }
           buf.erase(0, from);
           if (flush_ && !out.empty()) flush_(out);
-          return !interrupted() && clock::now() < deadline;
+          return !interrupted() && !demanded() && clock::now() < deadline;
         },
         [&](int s) { status = s; });
+    {
+      std::lock_guard lock(demand_mu_);
+      watching_ = false;
+    }
     if (interrupted()) return;
+    if (demanded() && (r.aborted || !r.error.empty())) {
+      // Broken off for a snapshot: not a failure; what was read is kept (t.rv moved with it).
+      t.due = clock::now();
+      return;
+    }
     if (!r.responded) return fail(t, "watch: " + r.error, out);
     if (r.status == 410) return gone(t, "HTTP 410", out);
     if (r.status != 200)
@@ -415,8 +453,13 @@ class watcher {
     if (type == "DELETED") {
       deleted(it != t.objects.end() ? it->second : o, ts, out);
       if (it != t.objects.end()) t.objects.erase(it);
+      if (opts_.snapshots)
+        snapshot_object(out, ts, o, {}, "delete", t.snapshot_id, o.resource_version, t.st.name);
     } else if (type == "ADDED" || type == "MODIFIED") {
       diff(it == t.objects.end() ? nullptr : &it->second, o, true, ts, out);
+      if (opts_.snapshots)
+        snapshot_object(out, ts, o, object_json(obj), "put", t.snapshot_id, o.resource_version,
+                        t.st.name);
       t.objects[key] = o;
     } else {
       bad = "unknown event type " + std::string{type};
@@ -424,6 +467,42 @@ class watcher {
     }
     if (!o.resource_version.empty()) t.rv = o.resource_version;
     return true;
+  }
+
+  // A due periodic snapshot, or one asked for, lists every collection again; a collection
+  // waiting out a backoff keeps its wait (its next list is the snapshot).
+  void schedule_snapshot() {
+    if (!opts_.snapshots) return;
+    const auto now = clock::now();
+    const bool periodic =
+        opts_.snapshot_interval.count() > 0 && now >= last_snapshot_ + opts_.snapshot_interval;
+    if (!demand_.exchange(false, std::memory_order_acq_rel) && !periodic) return;
+    last_snapshot_ = now;
+    for (auto& t : tracked_) {
+      t.listed = false;
+      if (t.st.failures == 0) t.due = now;
+    }
+  }
+
+  bool demanded() const noexcept { return demand_.load(std::memory_order_acquire); }
+
+  // The list just read, whole, at its resourceVersion: begin marker, objects in key order, end.
+  void record_snapshot(tracked& t, const std::map<std::string, object_state>& objects,
+                       std::map<std::string, std::string>& json, const std::string& rv,
+                       std::int64_t ts, std::vector<event>& out) {
+    const auto id = ++snapshot_seq_;
+    t.snapshot_id = id;
+    snapshot_marker_event(out, ts, "begin", id, rv, t.st.name, ns_, 0, 0);
+    std::int64_t bytes = 0;
+    for (const auto& [key, o] : objects) {
+      auto& j = json[key];
+      bytes += static_cast<std::int64_t>(j.size());
+      snapshot_object(out, ts, o, std::move(j), "snapshot", id, rv, t.st.name);
+    }
+    snapshot_marker_event(out, ts, "end", id, rv, t.st.name, ns_,
+                          static_cast<std::int64_t>(objects.size()), bytes);
+    ++t.st.snapshots;
+    t.st.snapshot_id = id;
   }
 
   void publish(tracked& t) {
@@ -446,6 +525,13 @@ class watcher {
   std::vector<tracked> tracked_;
   simdjson::dom::parser parser_;
   std::atomic<bool> interrupted_{false};
+  // Snapshots (options::snapshots): demand_ is set by any thread; the rest is the stepping
+  // thread's, except watching_, which snapshot_now() reads under demand_mu_.
+  std::atomic<bool> demand_{false};
+  std::mutex demand_mu_;
+  bool watching_ = false;
+  clock::time_point last_snapshot_{};
+  std::uint64_t snapshot_seq_ = 0;
   std::function<void(std::vector<event>&)> flush_;
   detail::jitter_rng rng_{reinterpret_cast<std::uintptr_t>(this)};  // differs per instance
   mutable std::mutex status_mu_;
