@@ -14,6 +14,8 @@
 #   CPU=0          the core every timed command is pinned to (taskset), so it is one core each
 #   WORK=dir       scratch directory (default: a new /tmp/introspect-qbench.XXXXXX)
 #   KEEP=1         keep WORK afterwards (default: removed)
+#   REUSE=1        with WORK=dir of a kept earlier run of the same N: skip the setup (the
+#                  store, JSON lines and database are already there) and only time
 #
 # Exit status: 0 when the three answers agree (whether or not the speed goals are met), 1 when
 # they disagree or a step fails. The goals' verdicts are printed, not enforced: the machine is
@@ -31,6 +33,7 @@ REPS=${REPS:-3}
 JQ_REPS=${JQ_REPS:-1}
 CPU=${CPU:-0}
 KEEP=${KEEP:-0}
+REUSE=${REUSE:-0}
 
 ix=$BUILD/bin/introspect
 demo=$BUILD/bin/demo_product
@@ -130,6 +133,10 @@ compare() {
 echo "== query benchmark: N=$N events, tier=$TIER${MAPPING:+ mapping=$MAPPING}, glob '$GLOB'"
 echo "   build=$BUILD work=$WORK cpu=$CPU ($(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "== setup (not timed in the table)"
+if [[ $REUSE == 1 && -d $store && -s $jsonl && -s $db ]]; then
+  echo "  reusing $store, $jsonl and $db"
+  sqlite_how=$(cat "$WORK/sqlite_how" 2>/dev/null || echo "introspect export --format sqlite")
+else
 mapping_args=()
 [[ -n $MAPPING ]] && mapping_args=(--mapping "$MAPPING")
 step "demo_product --tier $TIER" "$demo" --tier "$TIER" --store "$store" --seed 7 --events "$N" \
@@ -156,6 +163,8 @@ else
 fi
 step "sqlite3 index metric(name, ts_ns)" sqlite3 -batch "$db" \
   "CREATE INDEX IF NOT EXISTS metric_name_ts ON metric(name, ts_ns); ANALYZE;"
+echo "$sqlite_how" >"$WORK/sqlite_how"
+fi
 
 seg_bytes=$(find "$store" -name 'segment-*.log' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
 store_bytes=$(du -sb "$store" | cut -f1)
