@@ -53,30 +53,35 @@ struct fetched_record {
   std::uint64_t seq = 0;     //!< JetStream sequence
 };
 
+//! Opens a reading connection and its JetStream context for `o` (named `name`, reconnecting or
+//! not); throws jetstream::error with the reason when either fails.
+inline void connect_reader(const fetch_options& o, const char* name, bool reconnect,
+                           detail::conn_ptr& conn, detail::js_ptr& js_out) {
+  detail::connect_settings cs;
+  cs.url = o.url;
+  cs.user = o.user;
+  cs.password = o.password;
+  cs.name = name;
+  cs.timeout = o.timeout;
+  cs.reconnect = reconnect;
+  detail::nats_error err;
+  conn = detail::connect(cs, err);
+  if (!conn) throw error(detail::classify(err.status, err.js_code, err.text), err.text);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = o.timeout.count();
+  jsCtx* js = nullptr;
+  if (auto s = natsConnection_JetStream(&js, conn.get(), &jo); s != NATS_OK)
+    throw error(error_cause::no_jetstream, "JetStream context: " + detail::last_error(s).text);
+  js_out.reset(js);
+}
+
 //! Reads forwarded records from a JetStream server (or cluster).
 class fetcher {
  public:
   //! Connects; throws jetstream::error with a clear message when it cannot.
   explicit fetcher(fetch_options o) : opt_(std::move(o)) {
-    detail::connect_settings cs;
-    cs.url = opt_.url;
-    cs.user = opt_.user;
-    cs.password = opt_.password;
-    cs.name = "introspect-fetch";
-    cs.timeout = opt_.timeout;
-    cs.reconnect = false;
-    detail::nats_error err;
-    conn_ = detail::connect(cs, err);
-    if (!conn_) throw error(detail::classify(err.status, err.js_code, err.text), err.text);
-    jsOptions jo;
-    jsOptions_Init(&jo);
-    jo.Wait = opt_.timeout.count();
-    jsCtx* js = nullptr;
-    if (auto s = natsConnection_JetStream(&js, conn_.get(), &jo); s != NATS_OK) {
-      auto e = detail::last_error(s);
-      throw error(error_cause::no_jetstream, "JetStream context: " + e.text);
-    }
-    js_.reset(js);
+    connect_reader(opt_, "introspect-fetch", false, conn_, js_);
   }
 
   //! Every forwarded stream whose scope matches `scope_glob`, sorted by scope then stream.

@@ -42,23 +42,7 @@ class live_reader {
   live_reader(fetch_options o, selector want,
               std::chrono::milliseconds rescan = std::chrono::milliseconds{500})
       : opt_(std::move(o)), want_(std::move(want)), rescan_(rescan) {
-    detail::connect_settings cs;
-    cs.url = opt_.url;
-    cs.user = opt_.user;
-    cs.password = opt_.password;
-    cs.name = "introspect-follow";
-    cs.timeout = opt_.timeout;
-    cs.reconnect = true;
-    detail::nats_error err;
-    conn_ = detail::connect(cs, err);
-    if (!conn_) throw error(detail::classify(err.status, err.js_code, err.text), err.text);
-    jsOptions jo;
-    jsOptions_Init(&jo);
-    jo.Wait = opt_.timeout.count();
-    jsCtx* js = nullptr;
-    if (auto s = natsConnection_JetStream(&js, conn_.get(), &jo); s != NATS_OK)
-      throw error(error_cause::no_jetstream, "JetStream context: " + detail::last_error(s).text);
-    js_.reset(js);
+    connect_reader(opt_, "introspect-follow", true, conn_, js_);
   }
   live_reader(const live_reader&) = delete;
   live_reader& operator=(const live_reader&) = delete;
