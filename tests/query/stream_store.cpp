@@ -14,20 +14,14 @@
 #include <introspect/query/tie_order_source.hpp>
 #include <introspect/store/writer.hpp>
 
+#include "store_support.hpp"
+
 using namespace introspect;
 namespace fs = std::filesystem;
+using query_test::temp_dir;
+using query_test::write;
 
 namespace {
-
-struct temp_dir {
-  fs::path path;
-  explicit temp_dir(const std::string& tag)
-      : path(fs::temp_directory_path() / ("ix-q-" + tag + "-" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
 
 record make(std::int64_t ts, record_kind k, std::string name, std::int64_t v) {
   record r;
@@ -38,21 +32,6 @@ record make(std::int64_t ts, record_kind k, std::string name, std::int64_t v) {
   r.val = v;
   if (k == record_kind::notification) r.fields.push_back({"v", value{v}});
   return r;
-}
-
-// Writes `recs` (in write order) into scope `scope`: one stream "all", or one per kind.
-void write(const fs::path& root, const std::string& scope, const std::vector<record>& recs,
-           bool per_kind) {
-  store::writer w(root, scope);
-  std::string payload;
-  std::vector<field_view> fv;
-  for (const auto& r : recs) {
-    payload.clear();
-    codec::encode(view_of(r, fv), payload);
-    const auto id = w.stream(per_kind ? to_string(r.kind) : std::string_view{"all"});
-    REQUIRE(w.append(id, r.ts_ns, static_cast<std::uint8_t>(r.kind), payload));
-  }
-  w.flush();
 }
 
 std::vector<std::string> read_all(const store_reader& s, const read_hint& h, damage_log& log) {

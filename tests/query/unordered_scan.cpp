@@ -17,20 +17,14 @@
 #include <introspect/query/unordered_scan.hpp>
 #include <introspect/store/writer.hpp>
 
+#include "store_support.hpp"
+
 using namespace introspect;
 namespace fs = std::filesystem;
+using query_test::temp_dir;
+using query_test::write;
 
 namespace {
-
-struct temp_dir {
-  fs::path path;
-  explicit temp_dir(const std::string& tag)
-      : path(fs::temp_directory_path() / ("ix-u-" + tag + "-" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
 
 // Records of every value type, some with fields, in slightly shuffled time order.
 std::vector<record> sample(std::size_t n, unsigned seed) {
@@ -61,19 +55,6 @@ std::vector<record> sample(std::size_t n, unsigned seed) {
     v.push_back(std::move(r));
   }
   return v;
-}
-
-void write(const fs::path& root, const std::vector<record>& recs, bool per_kind) {
-  store::writer w(root, "n1");
-  std::string payload;
-  std::vector<field_view> fv;
-  for (const auto& r : recs) {
-    payload.clear();
-    codec::encode(view_of(r, fv), payload);
-    const auto id = w.stream(per_kind ? to_string(r.kind) : std::string_view{"all"});
-    REQUIRE(w.append(id, r.ts_ns, static_cast<std::uint8_t>(r.kind), payload));
-  }
-  w.flush();
 }
 
 std::vector<agg_row> merged(const store_set& set, const record_filter& f, const agg_spec& spec) {
@@ -165,8 +146,8 @@ TEST_CASE("glob shortcuts and the verdict cache agree with the general matcher",
 TEST_CASE("aggregates over the in-place scan equal those over the merged view", "[query][store]") {
   temp_dir d("agg");
   const auto recs = sample(3000, 11);
-  write(d.path / "single", recs, false);
-  write(d.path / "per", recs, true);
+  write(d.path / "single", "n1", recs, false);
+  write(d.path / "per", "n1", recs, true);
   for (const char* which : {"single", "per"}) {
     INFO(which);
     store_set set;
@@ -198,7 +179,7 @@ TEST_CASE("aggregates over the in-place scan equal those over the merged view", 
 TEST_CASE("the in-place scan reports a damaged frame and counts the rest", "[query][store]") {
   temp_dir d("dmg");
   const auto recs = sample(2000, 5);
-  write(d.path, recs, false);
+  write(d.path, "n1", recs, false);
   fs::path seg;
   for (auto& e : fs::directory_iterator(d.path / "n1" / "all"))
     if (e.path().extension() == ".log") seg = e.path();

@@ -90,13 +90,19 @@ class store_set {
   std::unique_ptr<record_source> open(const std::vector<stream_in_set>& selected,
                                       const read_hint& hint, damage_log& log) const {
     std::vector<std::unique_ptr<record_source>> inputs;
-    for (std::size_t i = 0; i < stores_.size(); ++i) {
-      std::vector<stream_desc> mine;
-      for (const auto& s : selected)
-        if (s.store == i) mine.push_back(s.desc);
-      if (!mine.empty()) inputs.push_back(stores_[i]->open(mine, hint, log));
-    }
+    for (std::size_t i = 0; i < stores_.size(); ++i)
+      if (auto mine = of_store(i, selected); !mine.empty())
+        inputs.push_back(stores_[i]->open(mine, hint, log));
     return merge_all(std::move(inputs));
+  }
+
+  //! The streams of `selected` that belong to store `i`.
+  static std::vector<stream_desc> of_store(std::size_t i,
+                                           const std::vector<stream_in_set>& selected) {
+    std::vector<stream_desc> mine;
+    for (const auto& s : selected)
+      if (s.store == i) mine.push_back(s.desc);
+    return mine;
   }
 
   const std::vector<std::unique_ptr<store_reader>>& stores() const noexcept { return stores_; }

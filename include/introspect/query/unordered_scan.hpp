@@ -51,9 +51,7 @@ void for_each_unordered(const store_set& set, const std::vector<stream_in_set>& 
                         const read_hint& hint, damage_log& log, F&& visit) {
   const auto& stores = set.stores();
   for (std::size_t i = 0; i < stores.size(); ++i) {
-    std::vector<stream_desc> mine;
-    for (const auto& s : selected)
-      if (s.store == i) mine.push_back(s.desc);
+    const auto mine = store_set::of_store(i, selected);
     if (mine.empty()) continue;
     if (const auto* ss = dynamic_cast<const stream_store_reader*>(stores[i].get())) {
       for (const auto& d : mine) detail::scan_stream(*ss, d, hint, log, visit);

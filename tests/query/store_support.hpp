@@ -1,0 +1,46 @@
+// Helpers of the stream-store query tests: a temporary directory and a store written from
+// records (one stream "all", or one stream per kind).
+#pragma once
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <introspect/codec/binary.hpp>
+#include <introspect/store/writer.hpp>
+
+namespace query_test {
+
+namespace fs = std::filesystem;
+
+struct temp_dir {
+  fs::path path;
+  explicit temp_dir(const std::string& tag)
+      : path(fs::temp_directory_path() / ("ix-q-" + tag + "-" + std::to_string(::getpid()))) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+};
+
+// Writes `recs` (in write order) into scope `scope`: one stream "all", or one per kind.
+inline void write(const fs::path& root, const std::string& scope,
+                  const std::vector<introspect::record>& recs, bool per_kind) {
+  namespace ix = introspect;
+  ix::store::writer w(root, scope);
+  std::string payload;
+  std::vector<ix::field_view> fv;
+  for (const auto& r : recs) {
+    payload.clear();
+    ix::codec::encode(ix::view_of(r, fv), payload);
+    const auto id = w.stream(per_kind ? ix::to_string(r.kind) : std::string_view{"all"});
+    REQUIRE(w.append(id, r.ts_ns, static_cast<std::uint8_t>(r.kind), payload));
+  }
+  w.flush();
+}
+
+}  // namespace query_test
