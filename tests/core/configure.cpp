@@ -47,7 +47,10 @@ TEST_CASE("an unconfigured instance takes $INTROSPECT_STORE and the host name",
   CHECK(c.clock != nullptr);
   ::unsetenv("INTROSPECT_STORE");
   CHECK(ix::detail::complete({}).store == "introspection");
-  CHECK(ix::detail::sanitize_instance("../etc/passwd") == ".._etc_passwd");
+  // No ".." survives (it would be a path step in the store), and the name stays usable.
+  CHECK(ix::detail::sanitize_instance("../etc/passwd") == "_._etc_passwd");
+  CHECK(ix::detail::sanitize_instance("nœud-1 ü/../x").find("..") == std::string::npos);
+  CHECK(ix::detail::sanitize_instance("node.tmp") == "node.tm_");
   CHECK(ix::detail::sanitize_instance("..") == "instance");
   CHECK(ix::detail::sanitize_instance("") == "instance");
 }

@@ -1,10 +1,13 @@
 // introspect verify: every record of every stream checked; exit 1 when anything is damaged.
 // A stream store is checked frame by frame with store::verify (checksums, indexes, metadata,
 // truncation points) and each payload is then decoded; a JSON-lines store line by line.
+#include <introspect/format/terminal_text.hpp>
 #include <introspect/query/stream_store.hpp>
 #include <introspect/store/verify.hpp>
 
 #include "common.hpp"
+
+#include <cstring>
 
 namespace ixcli {
 
@@ -17,17 +20,25 @@ struct totals {
 // store::verify's report on stderr, then a decode pass over every record it found whole.
 void verify_stream_store(const ix::stream_store_reader& s, ix::damage_log& log, totals& t,
                          progress& prog) {
+  // File names come from the store directory, which anyone may have written to: every one is
+  // printed through terminal_safe() so that a crafted name cannot drive the terminal.
+  using introspect::terminal_safe;
   const auto rep = introspect::store::verify(s.raw().root());
   for (const auto& d : rep.damages)
     log.report(d.path.string(), 0, d.file_offset,
                d.reason + " (" + std::to_string(d.bytes) + " bytes)");
+  // What could not be read is not known to be intact: damage, with the errno's text.
+  for (const auto& e : rep.errors)
+    log.report(e.path.string(), 0, 0, "cannot " + e.action + ": " + std::strerror(e.err));
   // A torn tail is what a live or killed writer leaves; the next writer cuts it. Not damage.
   for (const auto& d : rep.torn_tails)
     std::fprintf(stderr, "%s@%llu: note: %s (%llu bytes; a writer cuts it when it reopens)\n",
-                 d.path.c_str(), static_cast<unsigned long long>(d.file_offset), d.reason.c_str(),
+                 terminal_safe(d.path.string()).c_str(),
+                 static_cast<unsigned long long>(d.file_offset), d.reason.c_str(),
                  static_cast<unsigned long long>(d.bytes));
   for (const auto& f : rep.foreign)
-    std::fprintf(stderr, "%s: foreign: %s (ignored)\n", f.path.c_str(), f.reason.c_str());
+    std::fprintf(stderr, "%s: foreign: %s (ignored)\n", terminal_safe(f.path.string()).c_str(),
+                 f.reason.c_str());
   t.bytes += rep.bytes;
   // Frame damage was reported above: the decode pass reports only payloads that do not decode.
   ix::damage_log decode_log{[&](const ix::damage& d) {
@@ -45,7 +56,14 @@ void verify_stream_store(const ix::stream_store_reader& s, ix::damage_log& log, 
 
 int cmd_verify(const std::vector<std::string>& stores) {
   auto set = open_stores(stores);
-  auto log = make_damage_log();
+  auto raw_log = make_damage_log();
+  // Every path and reason reaches the terminal escaped, whichever store kind reported it.
+  ix::damage_log log{[&](const ix::damage& d) {
+    auto safe = d;
+    safe.path = introspect::terminal_safe(d.path);
+    safe.reason = introspect::terminal_safe(d.reason);
+    raw_log.report(std::move(safe));
+  }};
   progress prog("verify");
   totals t;
   const auto all = set.streams();

@@ -51,18 +51,23 @@ inline config complete(config c) {
   return c;
 }
 
-// Instance names end up in file and scope names: keep them portable and traversal-free.
+// Instance names end up in file and scope names: keep them portable and traversal-free. The
+// result is always a name the store accepts (store::name_problem): no leading '.', no "..", no
+// ".tmp" suffix, at most 128 bytes; a name that cannot be used is never the reason nothing is
+// recorded. The original name is kept next to the data (identity.json; each tiny-tier record).
 inline std::string sanitize_instance(std::string_view s) {
   std::string out;
   for (char ch : s) {
     const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
                     (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
-    out.push_back(ok ? ch : '_');
+    // A dot that would start the name or follow another dot becomes '_' (".." is traversal).
+    const bool bad_dot = ch == '.' && (out.empty() || out.back() == '.');
+    out.push_back(ok && !bad_dot ? ch : '_');
   }
-  if (out.empty() || out == "." || out == "..") out = "instance";
   if (out.size() > 128) out.resize(128);
+  if (out.find_first_not_of("._") == std::string::npos) out = "instance";
+  if (out.ends_with(".tmp")) out.back() = '_';
   return out;
 }
-
 }  // namespace detail
 }  // namespace introspect::inline v1

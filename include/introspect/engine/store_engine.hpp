@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -126,7 +127,8 @@ class store_engine {
     s.dropped_buffer_full = queue_.drops().get(pipeline::drop_cause::queue_full);
     s.dropped_oversize = queue_.drops().get(pipeline::drop_cause::oversize);
     std::lock_guard lock(stats_mu_);
-    s.lost_write_error = store_stats_.dropped_records;
+    s.lost_write_error =
+        store_stats_.dropped_records + lost_unopened_.load(std::memory_order_relaxed);
     s.write_errors = store_stats_.enospc + store_stats_.io_error + open_failures_;
     s.flushes = store_stats_.writes;
     return s;
@@ -143,13 +145,28 @@ class store_engine {
       const auto t = now();
       const bool collect_now = on_demand && collect_requested_.load(std::memory_order_acquire);
       if (t >= next_period || stopping || flush_ticket || collect_now) {
-        period_work(t, stopping || flush_ticket);
+        period_work(t, stopping || flush_ticket, t >= next_period);
         next_period = t + period_ns;
       }
       if (flush_ticket) finish_flush(flush_ticket);
       if (stopping) break;
       queue_.wait(std::chrono::milliseconds(continuous ? 20 : 100));
     }
+    // What never reached the disk is counted: buffered records the writer cannot write, and
+    // records still queued for a store that never opened (read-only mount, unusable path).
+    if (writer_) {
+      if constexpr (requires { writer_->close(); }) writer_->close();
+      snapshot_stats();
+    } else {
+      std::uint64_t n = 0;
+      queue_.drain([&](pipeline::event_slot<slot_bytes>&) { ++n; });
+      lost_unopened_.fetch_add(n, std::memory_order_relaxed);
+    }
+  }
+
+  void snapshot_stats() {
+    std::lock_guard lock(stats_mu_);
+    store_stats_ = writer_->stats();
   }
 
   std::uint64_t flush_ticket_requested() {
@@ -191,6 +208,7 @@ class store_engine {
       return;
     }
     queue_.drain([&](pipeline::event_slot<slot_bytes>& s) { store_slot(s); });
+    snapshot_stats();  // drops by the writer show in stats() at once, not only each period
   }
 
   void store_slot(const pipeline::event_slot<slot_bytes>& s) {
@@ -236,14 +254,21 @@ class store_engine {
 
   // `final`: the engine stops or the product asked for a flush. Without durability the state
   // checkpoint (an fsynced metadata write) waits for those, not every period.
-  void period_work(std::int64_t t, bool final) noexcept {
+  void period_work(std::int64_t t, bool final, bool by_clock) noexcept {
     if (!writer_ && !open_store()) return;
+    // A flush() that lands on the instant of a period the thread already did (it saw the clock
+    // reach the period before it saw the flush request) must not write that period's sources
+    // and metric snapshot twice: with a simulated clock (demo_product --seed) that race made
+    // 1 run in 6 differ.
+    const bool repeat = !by_clock && t == last_clock_period_t_;
+    last_clock_period_t_ = by_clock ? t : std::numeric_limits<std::int64_t>::min();
     try {
       if constexpr (collects) {
-        if (!on_demand || collect_requested_.exchange(false, std::memory_order_acq_rel))
+        if (!repeat &&
+            (!on_demand || collect_requested_.exchange(false, std::memory_order_acq_rel)))
           collector_.collect(t, [&](const record_view& r) { append_record(r); });
       }
-      if (Resolved::kinds::has(record_kind::metric)) {
+      if (Resolved::kinds::has(record_kind::metric) && !repeat) {
         write_metric_snapshot(registry_, t, [&](const record_view& r) { append_record(r); });
         write_drop_counts(t);
       }
@@ -254,11 +279,11 @@ class store_engine {
         save_state_checkpoint(*writer_, table_, registry_, t);
         table_dirty_ = false;
       }
-      std::lock_guard lock(stats_mu_);
-      store_stats_ = writer_->stats();
     } catch (const std::exception& e) {
       report(e.what());
     }
+    // Outside the try: a checkpoint that throws every tick (full disk) must not freeze stats().
+    snapshot_stats();
   }
 
   // Every drop, by cause, is itself recorded: a silent drop is the peers' worst habit.
@@ -303,6 +328,7 @@ class store_engine {
   std::condition_variable flush_cv_;
   std::uint64_t flush_requested_ = 0, flush_done_ = 0;
   std::atomic<std::uint64_t> open_failures_{0};
+  std::atomic<std::uint64_t> lost_unopened_{0};  // queued records lost: the store never opened
   mutable std::mutex stats_mu_;
   store::write_stats store_stats_{};
   // Owned by the writer thread only:
@@ -314,6 +340,7 @@ class store_engine {
   [[no_unique_address]] online_insights<insights_enabled> insights_;
   std::string scratch_;
   bool reported_ = false, pending_ = false, table_dirty_ = false;
+  std::int64_t last_clock_period_t_ = std::numeric_limits<std::int64_t>::min();
   std::thread thread_;  // last: starts after every member above is constructed
 };
 

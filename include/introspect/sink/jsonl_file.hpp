@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <introspect/store/detail/io.hpp>
+
 namespace introspect::inline v1 {
 
 //! Rotating JSON-lines files. Writes only whole lines; every file starts with a preamble the
@@ -94,8 +96,8 @@ class jsonl_file_writer {
   template <class Preamble>
   int rotate(Preamble&& preamble) {
     std::error_code ec;
-    std::filesystem::create_directories(dir_, ec);
-    if (ec) return ec.value();
+    // 0750 like the stream store's directories (the umask may make it stricter).
+    if (int rc = store::detail::make_dirs(dir_)) return rc;
     auto files = existing();
     const std::uint64_t next = std::max<std::uint64_t>(
         seq_ + (fd_ >= 0 ? 1 : 0),
@@ -104,7 +106,10 @@ class jsonl_file_writer {
     auto n =
         std::snprintf(name, sizeof name, "-%08llu.jsonl", static_cast<unsigned long long>(next));
     auto path = dir_ / (instance_ + std::string(name, static_cast<std::size_t>(n)));
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    // A new file every time: O_EXCL | O_NOFOLLOW so that a symlink or file planted at the next
+    // name is never written through (the open fails; the next rotation picks a later number).
+    int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
     if (fd < 0) return errno;
     if (fd_ >= 0) ::close(fd_);
     fd_ = fd;

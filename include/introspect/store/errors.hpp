@@ -3,6 +3,7 @@
 // replace them on the append path.
 #include <sys/types.h>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -38,6 +39,18 @@ struct damage {
   std::uint64_t file_offset = 0;  //!< byte position in the file (not a record offset)
   std::uint64_t bytes = 0;        //!< length of the skipped range
   std::string reason;
+};
+
+//! A file or directory that could not be read (open, read or listing failed): readers skip it,
+//! report it here and go on; `verify` counts it as damage. Never taken for "empty".
+struct read_error {
+  std::filesystem::path path;
+  int err = 0;         //!< the errno
+  std::string action;  //!< "open", "read" or "list"
+  //! "cannot open PATH: Permission denied" (the path is raw: escape it for a terminal).
+  std::string message() const {
+    return "cannot " + action + " " + path.string() + ": " + std::strerror(err);
+  }
 };
 
 //! A file or directory the store does not own; reported, then ignored.

@@ -3,6 +3,7 @@
 // OFD locks (unlike classic fcntl locks) also exclude a second writer in the same process, and
 // the kernel drops them when the holder dies, so a crash never leaves a stale lock.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <chrono>
 #include <filesystem>
@@ -18,9 +19,15 @@ namespace introspect::inline v1::store {
 class lock_file {
  public:
   explicit lock_file(const std::filesystem::path& p) : path_(p) {
-    fd_ = detail::unique_fd(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, detail::file_mode));
+    // O_NOFOLLOW: a symlink planted as .lock must not make us truncate its target.
+    fd_ = detail::unique_fd(
+        detail::sys::open(p.c_str(), O_RDWR | O_CREAT | detail::no_follow, detail::file_mode));
     if (!fd_)
       throw store_error("cannot open lock file " + p.string() + ": " + detail::errno_text(errno));
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)
+      throw store_error("cannot use lock file " + p.string() +
+                        ": not a plain file of its own (a link was planted?)");
     struct flock fl {};
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
@@ -33,7 +40,6 @@ class lock_file {
                            " is locked by another writer (pid " + std::to_string(holder) + ")",
                        holder);
     }
-    ::fchmod(fd_.get(), detail::file_mode);
     auto pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(fd_.get(), 0) == 0) {
       std::size_t done = 0;

@@ -1,6 +1,8 @@
 #pragma once
 // Small control files (segment index, truncation point, metadata blobs, scope marker) share
 // one checksummed envelope and are always replaced atomically (temp + fsync + rename + fsync dir).
+#include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -30,6 +32,7 @@ inline constexpr char index_magic[8] = {'I', 'X', 'S', 'T', 'I', 'D', 'X', '\0'}
 inline constexpr char trunc_magic[8] = {'I', 'X', 'S', 'T', 'T', 'R', 'N', '\0'};
 inline constexpr char meta_magic[8] = {'I', 'X', 'S', 'T', 'M', 'E', 'T', '\0'};
 inline constexpr char scope_magic[8] = {'I', 'X', 'S', 'T', 'S', 'C', 'O', '\0'};
+inline constexpr char active_magic[8] = {'I', 'X', 'S', 'T', 'A', 'C', 'T', '\0'};
 
 inline std::vector<std::byte> seal_envelope(const char (&magic)[8],
                                             std::span<const std::byte> payload) {
@@ -79,6 +82,9 @@ struct segment_summary {
   std::int64_t min_ts = std::numeric_limits<std::int64_t>::max();
   std::int64_t max_ts = std::numeric_limits<std::int64_t>::min();
   std::vector<index_entry> entries;
+  // Not stored: false when the segment could not be read (its content is unknown, never empty;
+  // retention must not take it for an empty segment).
+  bool readable = true;
 
   void add(offset_t off, std::int64_t ts, std::uint64_t frame_bytes, std::uint64_t interval) {
     if (entries.empty() || off - entries.back().offset >= interval)
@@ -135,14 +141,27 @@ inline std::optional<segment_summary> decode_index(std::span<const std::byte> fi
   return s;
 }
 
+// Reads `<segment>.idx` (nullopt when missing or damaged; `why` says which).
+inline std::optional<segment_summary> read_index(const std::filesystem::path& idx, offset_t first,
+                                                 std::string* why = nullptr) {
+  std::vector<std::byte> buf;
+  int err = 0;
+  if (!read_file(idx, buf, &err)) {
+    if (why) *why = err == ENOENT ? "" : std::string("cannot read: ") + std::strerror(err);
+    return std::nullopt;
+  }
+  std::string w;
+  auto s = decode_index(buf, w);
+  if (s && s->first != first) w = "index names another segment", s.reset();
+  if (!s && why) *why = w;
+  return s;
+}
+
 // Reads and validates `<segment>.idx` against the log it describes.
 inline std::optional<segment_summary> load_index(const std::filesystem::path& idx, offset_t first,
                                                  std::uint64_t log_size) {
-  std::vector<std::byte> buf;
-  if (!read_file(idx, buf)) return std::nullopt;
-  std::string why;
-  auto s = decode_index(buf, why);
-  if (!s || s->first != first || s->file_size != log_size) return std::nullopt;
+  auto s = read_index(idx, first);
+  if (!s || s->file_size != log_size) return std::nullopt;
   return s;
 }
 
@@ -153,18 +172,97 @@ inline std::vector<std::byte> encode_truncation(const truncation_point& t) {
   return seal_envelope(trunc_magic, pl);
 }
 
-// A missing file means "never truncated"; an unreadable one is reported by `why`.
+// What a stream's two truncation files say. `unknown`: neither copy is readable although one
+// exists, so the truncation point is lost; readers then refuse the stream (fail closed) rather
+// than show records a user truncated away.
+struct truncation_state {
+  truncation_point point;
+  bool unknown = false;
+  std::string problem;  // damage to report (one copy bad while the other is good counts too)
+};
+
+inline truncation_state load_truncation_state(const std::filesystem::path& stream_dir) {
+  truncation_state st;
+  bool any_valid = false, any_present = false;
+  for (auto name : {truncation_name, truncation_copy_name}) {
+    auto p = stream_dir / name;
+    std::vector<std::byte> buf;
+    int err = 0;
+    std::string w;
+    if (!read_file(p, buf, &err)) {
+      if (err == ENOENT) {
+        // An old store has no copy; a missing first file next to a copy is damage.
+        if (name == truncation_name)
+          w = "missing while its copy exists";
+        else
+          continue;
+      } else {
+        w = std::string("cannot read: ") + std::strerror(err);
+      }
+      any_present = any_present || err != ENOENT;
+    } else {
+      any_present = true;
+      auto pl = open_envelope(trunc_magic, buf, w);
+      if (pl && pl->size() == 16) {
+        truncation_point t{load<std::uint64_t>(pl->data()), load<std::int64_t>(pl->data() + 8)};
+        st.point.offset = any_valid ? std::max(st.point.offset, t.offset) : t.offset;
+        st.point.ts_ns = any_valid ? std::max(st.point.ts_ns, t.ts_ns) : t.ts_ns;
+        any_valid = true;
+        continue;
+      }
+      if (w.empty()) w = "bad truncation payload";
+    }
+    if (!st.problem.empty()) st.problem += "; ";
+    st.problem += std::string(name) + ": " + w;
+  }
+  if (!any_present) st.problem.clear();  // never truncated
+  if (any_present && !any_valid) st.unknown = true;
+  return st;
+}
+
+// Legacy form: the point, failing closed (everything hidden) when it is unknown.
 inline truncation_point load_truncation(const std::filesystem::path& stream_dir,
                                         std::string* why = nullptr) {
+  auto st = load_truncation_state(stream_dir);
+  if (why) *why = st.problem;
+  if (st.unknown)
+    return {std::numeric_limits<offset_t>::max(), std::numeric_limits<std::int64_t>::max()};
+  return st.point;
+}
+
+// The active segment as the writer last left it (at a roll or a clean close): recovery and
+// verify compare it with the file, so an emptied or deleted active segment is seen.
+struct active_record {
+  offset_t first = 0;
+  std::uint64_t file_size = 0;
+  std::uint64_t records = 0;
+};
+
+inline std::vector<std::byte> encode_active(const active_record& a) {
+  std::byte pl[24];
+  store_le<std::uint64_t>(pl, a.first);
+  store_le<std::uint64_t>(pl + 8, a.file_size);
+  store_le<std::uint64_t>(pl + 16, a.records);
+  return seal_envelope(active_magic, pl);
+}
+
+// nullopt when missing (old store, or never written); `why` set when damaged.
+inline std::optional<active_record> load_active(const std::filesystem::path& stream_dir,
+                                                std::string* why = nullptr) {
   std::vector<std::byte> buf;
-  if (!read_file(stream_dir / truncation_name, buf)) return {};
-  std::string w;
-  auto pl = open_envelope(trunc_magic, buf, w);
-  if (!pl || pl->size() != 16) {
-    if (why) *why = w.empty() ? "bad truncation payload" : w;
-    return {};
+  int err = 0;
+  if (!read_file(stream_dir / active_name, buf, &err)) {
+    if (err != ENOENT && why) *why = std::string("cannot read: ") + std::strerror(err);
+    return std::nullopt;
   }
-  return {load<std::uint64_t>(pl->data()), load<std::int64_t>(pl->data() + 8)};
+  std::string w;
+  auto pl = open_envelope(active_magic, buf, w);
+  if (!pl || pl->size() != 24) {
+    if (why) *why = w.empty() ? "bad payload" : w;
+    return std::nullopt;
+  }
+  return active_record{load<std::uint64_t>(pl->data()), load<std::uint64_t>(pl->data() + 8),
+                       load<std::uint64_t>(pl->data() + 16)};
 }
 
 }  // namespace detail

@@ -1,6 +1,8 @@
 #pragma once
 // Named metadata blobs per scope (<scope>/.meta/<name>): schemas, instance identity, the latest
 // state table. They live outside every stream so retention and truncation can never drop them.
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -19,8 +21,11 @@ inline std::optional<std::vector<std::byte>> read_meta(const std::filesystem::pa
                                                        std::string* why = nullptr) {
   if (!name_problem(name).empty()) return std::nullopt;
   std::vector<std::byte> buf;
-  if (!read_file(scope_dir / meta_dir / std::string(name), buf)) {
-    if (why) *why = "missing";
+  int err = 0;
+  if (!read_file(scope_dir / meta_dir / std::string(name), buf, &err)) {
+    if (why)
+      *why = err == ENOENT ? std::string("missing")
+                           : std::string("cannot read: ") + std::strerror(err);
     return std::nullopt;
   }
   std::string w;
@@ -37,8 +42,8 @@ inline void write_meta(const std::filesystem::path& scope_dir, std::string_view 
                        std::span<const std::byte> bytes) {
   validate_name(name, "metadata");
   auto dir = scope_dir / meta_dir;
-  if (int rc = make_dirs(dir))
-    throw store_error("cannot create " + dir.string() + ": " + errno_text(rc));
+  if (int rc = make_own_dir(dir))
+    throw store_error("cannot use " + dir.string() + ": " + dir_problem_text(rc));
   auto file = seal_envelope(meta_magic, bytes);
   if (int rc = atomic_write_file(dir / std::string(name), file))
     throw store_error("cannot write metadata " + std::string(name) + ": " + errno_text(rc));

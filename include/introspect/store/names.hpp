@@ -22,6 +22,8 @@ inline std::string name_problem(std::string_view name) {
   // rules out "." and "..".
   if (name.front() == '.') return "starts with '.'";
   if (name.find("..") != std::string_view::npos) return "contains \"..\"";
+  // Temp files of atomic replacement end so and are removed as leftovers when a writer opens.
+  if (name.ends_with(".tmp")) return "ends with \".tmp\" (reserved for temporary files)";
   for (unsigned char c : name) {
     if (c == '/' || c == '\\') return "contains a path separator";
     if (c < 0x20 || c == 0x7F) return "contains a control character";
@@ -80,6 +82,10 @@ inline constexpr std::string_view scope_marker = ".scope";
 inline constexpr std::string_view lock_name = ".lock";
 inline constexpr std::string_view meta_dir = ".meta";
 inline constexpr std::string_view truncation_name = ".truncation";
+// A second copy, so that one damaged file never brings truncated records back.
+inline constexpr std::string_view truncation_copy_name = ".truncation.copy";
+// The active segment's state at the last roll or clean close, for recovery and verify.
+inline constexpr std::string_view active_name = ".active";
 inline constexpr std::string_view tmp_suffix = ".tmp";
 
 }  // namespace detail

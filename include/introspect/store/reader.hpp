@@ -2,6 +2,7 @@
 // Read-only access to a store while a writer may be appending: no lock, only whole,
 // checksum-valid records, damage skipped and counted, truncation honoured.
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -40,6 +41,9 @@ struct read_stats {
   std::uint64_t skipped_ranges = 0;
   std::uint64_t skipped_bytes = 0;
   std::vector<damage> damages;  //!< path + file offset of each skipped range
+  //! Files skipped because they could not be read (path + errno), each once; the cursor goes
+  //! on with the next segment. A stream whose truncation point is unreadable is refused here.
+  std::vector<read_error> errors;
 };
 
 //! Sequential reader of one stream; next() returns false at the current end and may be called
@@ -75,8 +79,19 @@ class cursor {
             retried = true;
             continue;
           }
+          if (sc_.error()) {
+            // A read failed: the rest of this segment is unknown. Report it, go on after it.
+            note_error({sc_.path(), sc_.error(), "read"});
+            auto segs = list_reporting();
+            auto it = std::upper_bound(segs.begin(), segs.end(), sc_.first(),
+                                       [](offset_t v, auto& s) { return v < s.first; });
+            if (it == segs.end()) return false;
+            target_ = std::max(target_, it->first);
+            sc_.close();
+            continue;
+          }
           if (!sealed_) {
-            auto segs = detail::list_segments(dir_);
+            auto segs = list_reporting();
             auto it = std::upper_bound(segs.begin(), segs.end(), sc_.first(),
                                        [](offset_t v, auto& s) { return v < s.first; });
             if (it == segs.end()) return false;  // live tail: maybe more later
@@ -108,20 +123,46 @@ class cursor {
     stats_.skipped_bytes += d.bytes;
     stats_.damages.push_back(d);
   }
+  std::vector<detail::segment_file> list_reporting() {
+    std::vector<read_error> errs;
+    auto segs = detail::list_segments(dir_, nullptr, &errs);
+    for (auto& e : errs) note_error(e);
+    return segs;
+  }
+  void note_error(read_error e) {
+    for (auto& x : stats_.errors)
+      if (x.path == e.path && x.err == e.err) return;
+    stats_.errors.push_back(std::move(e));
+  }
 
   bool open_next() {
     sealed_ = false;
-    trunc_ = detail::load_truncation(dir_);
+    auto ts = detail::load_truncation_state(dir_);
+    if (ts.unknown) {
+      // Fail closed: without its truncation point the stream would show truncated records.
+      note_error({dir_ / detail::truncation_name, EBADMSG, "read"});
+      return false;
+    }
+    trunc_ = ts.point;
     target_ = std::max(target_, trunc_.offset);
     for (int attempt = 0; attempt < 4; ++attempt) {
-      auto segs = detail::list_segments(dir_);
+      std::vector<read_error> errs;
+      auto segs = detail::list_segments(dir_, nullptr, &errs);
+      for (auto& e : errs) note_error(e);
       if (segs.empty()) return false;
       // The segment holding target_, or the first one after it (earlier ones may be gone).
       auto it = std::upper_bound(segs.begin(), segs.end(), target_,
                                  [](offset_t v, auto& s) { return v < s.first; });
       if (it != segs.begin()) --it;
       for (; it != segs.end(); ++it) {
-        if (!sc_.open(it->log, it->first)) break;  // removed meanwhile: list again
+        if (!sc_.open(it->log, it->first)) {
+          if (sc_.error() == ENOENT) break;  // removed meanwhile (retention): list again
+          // Exists but cannot be read: report it and go on with the next segment.
+          note_error({it->log, sc_.error(), "open"});
+          if (std::next(it) == segs.end()) return false;
+          target_ = std::max(target_, std::next(it)->first);
+          continue;
+        }
         if (sc_.header_status() != detail::header_check::ok &&
             sc_.header_status() != detail::header_check::short_file)
           note({it->log, 0, detail::segment_header_size, detail::to_string(sc_.header_status())});
@@ -170,6 +211,8 @@ struct stream_info {
   offset_t first_offset = 0, end_offset = 0;
   truncation_point truncation;
   std::uint64_t damaged_ranges = 0;
+  //! Files that could not be read (their records are not counted above).
+  std::vector<read_error> errors;
 };
 
 //! Opens a store root read-only; needs no lock and never modifies anything.
@@ -199,8 +242,13 @@ class reader {
     si.scope = std::string(scope);
     si.name = std::string(stream);
     auto dir = root_ / std::string(scope) / std::string(stream);
-    si.truncation = detail::load_truncation(dir);
-    auto segs = detail::list_segments(dir);
+    auto ts = detail::load_truncation_state(dir);
+    if (ts.unknown) {
+      si.errors.push_back({dir / detail::truncation_name, EBADMSG, "read"});
+      return si;
+    }
+    si.truncation = ts.point;
+    auto segs = detail::list_segments(dir, nullptr, &si.errors);
     bool any = false;
     auto see = [&](offset_t off, std::int64_t ts, std::uint64_t size) {
       if (!any) si.first_offset = off, si.first_ts = si.last_ts = ts;
@@ -212,7 +260,10 @@ class reader {
     };
     for (std::size_t i = 0; i < segs.size(); ++i) {
       struct stat st {};
-      if (::stat(segs[i].log.c_str(), &st) != 0) continue;
+      if (::lstat(segs[i].log.c_str(), &st) != 0) {
+        if (errno != ENOENT) si.errors.push_back({segs[i].log, errno, "open"});
+        continue;
+      }
       ++si.segments;
       si.bytes += static_cast<std::uint64_t>(st.st_size);
       if (i + 1 < segs.size()) {
@@ -222,6 +273,13 @@ class reader {
         if (idx && idx->records && idx->max_ts < si.truncation.ts_ns) continue;
         if (idx && idx->records && segs[i].first >= si.truncation.offset &&
             idx->min_ts >= si.truncation.ts_ns) {
+          // Counted from its index, but only if a reader can open it too.
+          detail::unique_fd probe(
+              detail::sys::open(segs[i].log.c_str(), O_RDONLY | detail::no_follow));
+          if (!probe) {
+            if (errno != ENOENT) si.errors.push_back({segs[i].log, errno, "open"});
+            continue;
+          }
           if (!any)
             si.first_offset = segs[i].first, si.first_ts = idx->min_ts, si.last_ts = idx->max_ts;
           any = true;
@@ -233,12 +291,18 @@ class reader {
         }
       }
       detail::segment_scanner sc;
-      if (!sc.open(segs[i].log, segs[i].first)) continue;
+      if (!sc.open(segs[i].log, segs[i].first)) {
+        if (sc.error() != ENOENT) si.errors.push_back({segs[i].log, sc.error(), "open"});
+        continue;
+      }
       detail::scanned_frame f;
       damage d;
       for (;;) {
         auto step = sc.next(f, d);
-        if (step == detail::segment_scanner::step::end) break;
+        if (step == detail::segment_scanner::step::end) {
+          if (sc.error()) si.errors.push_back({segs[i].log, sc.error(), "read"});
+          break;
+        }
         if (step == detail::segment_scanner::step::damage) {
           ++si.damaged_ranges;
           continue;
@@ -267,6 +331,16 @@ class reader {
   std::vector<std::string> meta_names(std::string_view scope) const {
     if (!name_problem(scope).empty()) return {};
     return detail::list_meta(root_ / std::string(scope));
+  }
+
+  //! Directories of the store that could not be listed (root, scopes, streams), with errno:
+  //! scopes(), stream_names() and streams() leave out what is listed here.
+  std::vector<read_error> listing_errors() const {
+    std::vector<read_error> out;
+    for (auto& sc : detail::list_scopes(root_, nullptr, &out))
+      for (auto& st : detail::list_streams(sc.dir, nullptr, &out))
+        (void)detail::list_segments(st.dir, nullptr, &out);
+    return out;
   }
 
   //! Every file or directory in the store that is not the store's own; all are ignored.

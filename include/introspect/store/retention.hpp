@@ -23,6 +23,9 @@ inline std::size_t expired_prefix(const std::vector<segment_summary>& sealed,
   std::size_t n = 0;
   for (; n < sealed.size(); ++n) {
     auto& s = sealed[n];
+    // A segment that could not be read has unknown content, never "no records": it stays
+    // (and so does everything after it) until it can be read again.
+    if (!s.readable) break;
     bool hidden =
         s.end <= trunc.offset || (s.records > 0 && s.max_ts < trunc.ts_ns) || s.records == 0;
     bool too_old = o.keep_for && s.records > 0 && s.max_ts < now_ns - o.keep_for->count();

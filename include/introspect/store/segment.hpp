@@ -25,15 +25,22 @@ class segment_scanner {
   enum class step { frame, damage, end };
   static constexpr std::size_t chunk = 1u << 20;
 
-  // False when the file cannot be opened (e.g. removed by retention meanwhile).
+  // False when the file cannot be opened; error() then holds the errno (ENOENT: removed by
+  // retention meanwhile; anything else is a file that exists but cannot be read).
   bool open(const std::filesystem::path& p, offset_t first) {
     path_ = p;
     first_ = first;
-    fd_ = unique_fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd_) return false;
+    err_ = 0;
+    size_ = 0;
+    fd_ = unique_fd(sys::open(p.c_str(), O_RDONLY | no_follow));
+    if (!fd_) {
+      err_ = errno;
+      return false;
+    }
     refresh_size();
     std::byte hdr[segment_header_size];
     auto got = pread_full(fd_.get(), hdr, sizeof hdr, 0);
+    if (got < 0) err_ = errno;
     header_ = check_segment_header(hdr, got < 0 ? 0 : static_cast<std::size_t>(got), first);
     pos_ = segment_header_size;
     buf_len_ = 0;
@@ -42,6 +49,10 @@ class segment_scanner {
   bool is_open() const noexcept { return static_cast<bool>(fd_); }
   void close() { fd_.reset(); }
   header_check header_status() const noexcept { return header_; }
+  //! Bytes checksummed so far (the work bound in docs/format.md is stated on this).
+  std::uint64_t checked_bytes() const noexcept { return checked_; }
+  //! errno of the last failed open or read (0 if none): the rest of the file is unknown.
+  int error() const noexcept { return err_; }
   const std::filesystem::path& path() const noexcept { return path_; }
   offset_t first() const noexcept { return first_; }
   std::uint64_t pos() const noexcept { return pos_; }
@@ -69,11 +80,12 @@ class segment_scanner {
   // Next whole, checksum-valid frame; or a damaged range that was skipped; or the end (which
   // may be a torn or still-being-written tail: see tail_bytes()).
   step next(scanned_frame& f, damage& d) {
-    if (size_ < segment_header_size || pos_ >= size_) return end();
+    if (err_ || size_ < segment_header_size || pos_ >= size_) return end();
     frame_header h;
     auto avail = size_ - pos_;
     if (avail < frame_header_size) return end();
     if (frame_at(pos_, h)) return emit(f, h);
+    if (err_) return end();
     auto why = reason_at(pos_);
     std::uint64_t q = 0;
     if (!resync(pos_ + 1, q)) return end();
@@ -96,6 +108,7 @@ class segment_scanner {
     f.header = h;
     f.payload = at(pos_) + frame_header_size;
     pos_ += frame_header_size + h.length;
+    earn(frame_header_size + h.length);
     return step::frame;
   }
   const std::byte* at(std::uint64_t pos) const noexcept { return buf_.data() + (pos - buf_start_); }
@@ -106,15 +119,29 @@ class segment_scanner {
     auto want = std::min<std::uint64_t>(std::max<std::uint64_t>(n, chunk), size_ - pos);
     if (buf_.size() < want) buf_.resize(want);
     auto got = pread_full(fd_.get(), buf_.data(), want, pos);
+    if (got < 0) err_ = errno;
     buf_start_ = pos;
     buf_len_ = got < 0 ? 0 : static_cast<std::uint64_t>(got);
     return buf_len_ >= n;
   }
 
+  // Work bound (docs/format.md, "Resynchronisation"): a crafted segment with a plausible header
+  // every few bytes would make each candidate cost a read and a checksum of up to 16 MiB, so
+  // quadratic time. Checksumming is paid from a budget that starts at twice the largest frame
+  // and earns budget_per_byte for every byte the scanner moves past; a candidate the budget
+  // cannot pay for is not a frame (its bytes are reported as damage). Valid frames earn more than
+  // they cost, so only adversarial input ever runs the budget out.
+  static constexpr std::uint64_t budget_per_byte = 64;
+  void earn(std::uint64_t bytes) noexcept { budget_ += budget_per_byte * bytes; }
+
   bool frame_at(std::uint64_t pos, frame_header& h) {
     if (!ensure(pos, frame_header_size)) return false;
     h = decode_frame_header(at(pos));
     if (!plausible(h) || pos + frame_header_size + h.length > size_) return false;
+    const std::uint64_t cost = frame_header_size + h.length;
+    if (cost > budget_) return false;
+    budget_ -= cost;
+    checked_ += cost;
     if (!ensure(pos, frame_header_size + h.length)) return false;
     return check_frame(at(pos), frame_header_size + h.length, h) == frame_check::ok;
   }
@@ -130,6 +157,7 @@ class segment_scanner {
   bool resync(std::uint64_t from, std::uint64_t& found) {
     frame_header h;
     for (std::uint64_t q = from; q + frame_header_size <= size_; ++q) {
+      earn(1);
       if (frame_at(q, h)) {
         found = q;
         return true;
@@ -145,7 +173,39 @@ class segment_scanner {
   std::uint64_t size_ = 0, pos_ = 0;
   std::vector<std::byte> buf_;
   std::uint64_t buf_start_ = 0, buf_len_ = 0;
+  std::uint64_t budget_ = 2 * (frame_header_size + std::uint64_t{max_payload_bytes});
+  int err_ = 0;
+  std::uint64_t checked_ = 0;
 };
+
+// Creates a segment file with its header (synced, with its directory, when `sync`); returns 0
+// or the errno, with `what` naming the step that failed. Only an incomplete segment (a crash
+// while creating it) is ever in the way; O_EXCL after removing it means a planted symlink is
+// never written through, and a segment holding data is never replaced.
+inline int create_segment(const std::filesystem::path& p, offset_t first, bool sync, unique_fd& out,
+                          std::string& what) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) == 0) {
+    if (S_ISREG(st.st_mode) && st.st_size > static_cast<off_t>(segment_header_size))
+      return what = "create (a segment with data is there)", EEXIST;
+    (void)::unlink(p.c_str());
+  }
+  unique_fd fd(sys::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | no_follow, file_mode));
+  if (!fd) return what = "create", errno;
+  std::byte hdr[segment_header_size];
+  encode_segment_header(hdr, first);
+  std::size_t done = 0;
+  int rc = write_all(fd.get(), hdr, sizeof hdr, done);
+  if (rc) what = "write";
+  if (!rc && sync && (sys::fdatasync(fd.get()) != 0 || fsync_dir(p.parent_path()) != 0))
+    rc = errno, what = "sync";
+  if (rc) {
+    ::unlink(p.c_str());
+    return rc;
+  }
+  out = std::move(fd);
+  return 0;
+}
 
 // Result of reading a whole segment (recovery of the last segment, verify, index rebuild).
 struct segment_scan {
@@ -156,6 +216,8 @@ struct segment_scan {
   std::uint64_t tail_frames = 0;  // partial frames in that tail (for the recovery report)
   header_check header = header_check::ok;
   bool opened = false;
+  int error = 0;  // errno of a failed open or read: the summary is then incomplete, not empty
+  std::int64_t first_ts = 0;  // ts of the first valid frame
 };
 
 inline segment_scan scan_segment(const std::filesystem::path& p, offset_t first,
@@ -163,7 +225,11 @@ inline segment_scan scan_segment(const std::filesystem::path& p, offset_t first,
   segment_scan r;
   r.summary.first = r.summary.end = first;
   segment_scanner sc;
-  if (!sc.open(p, first)) return r;
+  if (!sc.open(p, first)) {
+    r.error = sc.error();
+    r.summary.readable = false;
+    return r;
+  }
   r.opened = true;
   r.header = sc.header_status();
   if (r.header != header_check::ok && r.header != header_check::short_file)
@@ -173,6 +239,7 @@ inline segment_scan scan_segment(const std::filesystem::path& p, offset_t first,
   for (;;) {
     auto s = sc.next(f, d);
     if (s == segment_scanner::step::frame) {
+      if (r.summary.records == 0) r.first_ts = f.header.ts_ns;
       r.summary.add(sc.offset_of(f.pos), f.header.ts_ns, f.size(), index_interval);
       r.valid_end_pos = f.pos + f.size();
     } else if (s == segment_scanner::step::damage) {
@@ -182,12 +249,17 @@ inline segment_scan scan_segment(const std::filesystem::path& p, offset_t first,
     }
   }
   r.summary.file_size = sc.file_size();
+  if (sc.error()) {
+    r.error = sc.error();
+    r.summary.readable = false;
+    return r;
+  }
   r.valid_end_pos = std::max<std::uint64_t>(r.valid_end_pos, sc.pos());
   if (sc.file_size() > r.valid_end_pos && sc.file_size() >= segment_header_size) {
     r.tail_bytes = sc.file_size() - r.valid_end_pos;
     // Walk the plausible headers in the tail only to say how many frames were torn.
     std::uint64_t pos = r.valid_end_pos;
-    unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    unique_fd fd(sys::open(p.c_str(), O_RDONLY | no_follow));
     while (fd && pos < sc.file_size()) {
       ++r.tail_frames;
       std::byte hb[frame_header_size];

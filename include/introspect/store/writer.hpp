@@ -31,12 +31,12 @@ class writer {
   //! Creates the scope if needed and takes its lock (throws lock_error if another writer has it).
   writer(const std::filesystem::path& root, std::string_view scope, writer_options opt = {})
       : scope_dir_(checked_scope_dir(root, scope)), opt_(opt) {
-    if (int rc = detail::make_dirs(scope_dir_))
-      throw store_error("cannot create " + scope_dir_.string() + ": " + detail::errno_text(rc));
+    if (int rc = detail::make_own_dir(scope_dir_))
+      throw store_error("cannot use " + scope_dir_.string() + ": " + detail::dir_problem_text(rc));
     lock_.emplace(scope_dir_ / std::string(detail::lock_name));
     auto marker = scope_dir_ / std::string(detail::scope_marker);
-    std::error_code ec;
-    if (!std::filesystem::exists(marker, ec)) {
+    struct stat st {};
+    if (::lstat(marker.c_str(), &st) != 0) {
       if (int rc =
               detail::atomic_write_file(marker, detail::seal_envelope(detail::scope_magic, {})))
         throw store_error("cannot write " + marker.string() + ": " + detail::errno_text(rc));
@@ -46,11 +46,27 @@ class writer {
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
   //! Writes what is buffered (and syncs unless durability is none).
-  ~writer() {
+  ~writer() { close(); }
+
+  //! Writes what is buffered (and syncs unless durability is none); what cannot be written is
+  //! counted in stats().dropped_records. Later appends are still possible.
+  void close() {
     if (opt_.durability.syncs())
       sync();
     else
       flush();
+    for (auto& s : streams_) {
+      if (s->buf_len == 0) {
+        // Record each active segment as left, so that a later emptied or deleted one is seen.
+        write_active(*s);
+        continue;
+      }
+      stats_.dropped_records += s->buf_records;
+      stats_.dropped_bytes += s->buf_len;
+      s->buf_len = 0;
+      s->buf_records = 0;
+      undo_unflushed(*s);
+    }
   }
 
   //! Opens (recovering after a crash) or creates a stream; same name → same id.
@@ -65,21 +81,23 @@ class writer {
     s->name = std::string(name);
     s->dir = scope_dir_ / s->name;
     s->opt = o;
-    if (int rc = detail::make_dirs(s->dir))
-      throw store_error("cannot create " + s->dir.string() + ": " + detail::errno_text(rc));
+    if (int rc = detail::make_own_dir(s->dir))
+      throw store_error("cannot use " + s->dir.string() + ": " + detail::dir_problem_text(rc));
     auto r = detail::recover_stream(s->dir, o.index_interval);
     for (auto& e : r.events) recovered_.push_back(e);
     for (auto& d : r.damages) damages_.push_back(d);
+    for (auto& e : r.errors) errors_.push_back(e);
     s->sealed = std::move(r.sealed);
     s->active = std::move(r.active);
     s->trunc = r.trunc;
+    s->first_ts = r.active_first_ts;  // else every reopen would roll at once (segment_age)
     if (r.need_new_segment) {
       if (!open_segment(*s, s->active.first, true))
         throw store_error("cannot create a segment in " + s->dir.string() + ": " +
                           stats_.last_error);
     } else {
       s->path = r.active_path;
-      s->fd = detail::unique_fd(::open(s->path.c_str(), O_WRONLY | O_CLOEXEC));
+      s->fd = detail::unique_fd(detail::sys::open(s->path.c_str(), O_WRONLY | detail::no_follow));
       if (!s->fd)
         throw store_error("cannot open " + s->path.string() + ": " + detail::errno_text(errno));
     }
@@ -117,6 +135,7 @@ class writer {
     if (s.active.records == 0) s.first_ts = ts_ns;
     s.active.add(off, ts_ns, frame, s.opt.index_interval);
     s.buf_len += frame;
+    ++s.buf_records;
     ++stats_.records;
     stats_.bytes += frame;
     switch (opt_.durability.level) {
@@ -124,10 +143,11 @@ class writer {
         auto size_before = s.active.file_size;
         if (!flush_stream(s) || !sync_stream(s)) {
           // Not acknowledged, so not kept: the caller may retry with the same bytes.
-          if (::ftruncate(s.fd.get(), static_cast<off_t>(size_before)) == 0)
+          if (detail::sys::ftruncate(s.fd.get(), static_cast<off_t>(size_before)) == 0)
             s.active.file_size = size_before;
           auto n = s.buf_len;
           s.buf_len = 0;
+          s.buf_records = 0;
           s.active.records = undo_records;
           s.active.min_ts = undo_min;
           s.active.max_ts = undo_max;
@@ -174,6 +194,8 @@ class writer {
       if (s.opt.segment_age && s.active.records > 0 &&
           now_ns - s.first_ts >= s.opt.segment_age->count())
         roll(s);
+      retry_unreadable(s);
+      write_truncation_copy(s);
       remove_prefix(s, detail::expired_prefix(s.sealed, s.active, s.opt, now_ns, s.trunc));
     }
   }
@@ -216,6 +238,8 @@ class writer {
   const std::vector<recovery_event>& recovered() const noexcept { return recovered_; }
   //! Damage found while opening streams (kept in place; readers skip it).
   const std::vector<damage>& damages() const noexcept { return damages_; }
+  //! Files that could not be read while opening streams; kept, never taken for empty.
+  const std::vector<read_error>& read_errors() const noexcept { return errors_; }
   const std::filesystem::path& scope_path() const noexcept { return scope_dir_; }
   //! Offset the next append to this stream will get.
   offset_t end_offset(stream_id id) const { return streams_[id.index]->active.end; }
@@ -232,9 +256,11 @@ class writer {
     detail::unique_fd fd;
     std::vector<std::byte> buf;
     std::size_t buf_len = 0;
+    std::uint64_t buf_records = 0;  // records in buf: counted as dropped if never written
     std::int64_t first_ts = 0;
     std::uint32_t since_sync = 0;
     truncation_point trunc;
+    bool trunc_copy_pending = false;
   };
 
   static std::filesystem::path checked_scope_dir(const std::filesystem::path& root,
@@ -263,8 +289,8 @@ class writer {
     std::size_t done = 0;
     int err = 0;
     while (done < s.buf_len) {
-      auto w = ::pwrite(s.fd.get(), s.buf.data() + done, s.buf_len - done,
-                        static_cast<off_t>(s.active.file_size + done));
+      auto w = detail::sys::pwrite(s.fd.get(), s.buf.data() + done, s.buf_len - done,
+                                   static_cast<off_t>(s.active.file_size + done));
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) {
         err = w < 0 ? errno : EIO;
@@ -274,17 +300,18 @@ class writer {
     }
     if (err) {
       count_error(err, "write " + s.path.string());
-      if (done) (void)::ftruncate(s.fd.get(), static_cast<off_t>(s.active.file_size));
+      if (done) (void)detail::sys::ftruncate(s.fd.get(), static_cast<off_t>(s.active.file_size));
       return false;
     }
     s.active.file_size += s.buf_len;
     s.buf_len = 0;
+    s.buf_records = 0;
     ++stats_.writes;
     return true;
   }
   bool sync_stream(stream_state& s) {
     s.since_sync = 0;
-    if (::fdatasync(s.fd.get()) != 0) {
+    if (detail::sys::fdatasync(s.fd.get()) != 0) {
       count_error(errno, "fdatasync " + s.path.string());
       return false;
     }
@@ -294,29 +321,45 @@ class writer {
 
   bool open_segment(stream_state& s, offset_t first, bool durable) {
     auto p = s.dir / detail::segment_log_name(first);
-    detail::unique_fd fd(
-        ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, detail::file_mode));
-    if (!fd) return count_error(errno, "create " + p.string()), false;
-    ::fchmod(fd.get(), detail::file_mode);
-    std::byte hdr[detail::segment_header_size];
-    detail::encode_segment_header(hdr, first);
-    std::size_t done = 0;
-    if (int rc = detail::write_all(fd.get(), hdr, sizeof hdr, done)) {
-      ::unlink(p.c_str());
-      return count_error(rc, "write " + p.string()), false;
-    }
-    if (durable && opt_.durability.syncs()) {
-      if (::fdatasync(fd.get()) != 0 || detail::fsync_dir(s.dir) != 0) {
-        ::unlink(p.c_str());
-        return count_error(errno, "sync " + p.string()), false;
-      }
-    }
+    detail::unique_fd fd;
+    std::string what;
+    if (int rc = detail::create_segment(p, first, durable && opt_.durability.syncs(), fd, what))
+      return count_error(rc, what + " " + p.string()), false;
     s.fd = std::move(fd);
     s.path = p;
     s.active = detail::segment_summary{};
     s.active.first = s.active.end = first;
     s.active.file_size = detail::segment_header_size;
+    write_active(s);
     return true;
+  }
+
+  // After buffered records were given up: the summary describes the file again (by rescanning
+  // it; this is the rare failure path).
+  void undo_unflushed(stream_state& s) {
+    auto scan = detail::scan_segment(s.path, s.active.first, s.opt.index_interval);
+    if (scan.error) return;
+    s.active = std::move(scan.summary);
+    s.active.file_size = scan.valid_end_pos;
+    s.active.end = s.active.first + (scan.valid_end_pos - detail::segment_header_size);
+  }
+
+  void write_active(stream_state& s) {
+    auto p = s.dir / std::string(detail::active_name);
+    auto bytes = detail::encode_active({s.active.first, s.active.file_size, s.active.records});
+    if (int rc = detail::atomic_write_file(p, bytes, opt_.durability.syncs()))
+      count_error(rc, "write " + p.string());  // not fatal: only a check for verify is lost
+  }
+
+  // A sealed segment that could not be read at open: look again (the cause may have passed).
+  void retry_unreadable(stream_state& s) {
+    for (auto& seg : s.sealed) {
+      if (seg.readable) continue;
+      auto scan = detail::scan_segment(s.dir / detail::segment_log_name(seg.first), seg.first,
+                                       s.opt.index_interval);
+      if (scan.error) break;
+      seg = std::move(scan.summary);
+    }
   }
 
   // Seal the active segment (write its index) and continue in a new one. On failure the stream
@@ -344,8 +387,13 @@ class writer {
   void remove_prefix(stream_state& s, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
       auto& seg = s.sealed[i];
-      ::unlink((s.dir / detail::segment_log_name(seg.first)).c_str());
-      ::unlink((s.dir / detail::segment_idx_name(seg.first)).c_str());
+      auto log = s.dir / detail::segment_log_name(seg.first);
+      if (detail::sys::unlink(log.c_str()) != 0 && errno != ENOENT) {
+        count_error(errno, "remove " + log.string());
+        n = i;  // keep it and everything after it: the prefix stays contiguous
+        break;
+      }
+      (void)detail::sys::unlink((s.dir / detail::segment_idx_name(seg.first)).c_str());
       ++stats_.segments_removed;
     }
     if (n) {
@@ -361,6 +409,19 @@ class writer {
     s.trunc = t;
     if (s.active.records > 0 && s.active.end <= t.offset) roll(s);
     remove_prefix(s, detail::expired_prefix(s.sealed, s.active, stream_options{}, 0, s.trunc));
+    // The second copy after the removal: on a full disk, that is what makes room for it.
+    s.trunc_copy_pending = true;
+    write_truncation_copy(s);
+  }
+
+  // Two copies: one damaged file must never bring truncated records back. The first is written
+  // (or the truncation fails); the copy is retried by apply_retention until it is written.
+  void write_truncation_copy(stream_state& s) {
+    if (!s.trunc_copy_pending) return;
+    auto p = s.dir / std::string(detail::truncation_copy_name);
+    if (int rc = detail::atomic_write_file(p, detail::encode_truncation(s.trunc)))
+      return count_error(rc, "write " + p.string());
+    s.trunc_copy_pending = false;
   }
 
   std::filesystem::path scope_dir_;
@@ -370,6 +431,7 @@ class writer {
   write_stats stats_;
   std::vector<recovery_event> recovered_;
   std::vector<damage> damages_;
+  std::vector<read_error> errors_;
 };
 
 }  // namespace introspect::inline v1::store

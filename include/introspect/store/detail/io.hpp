@@ -14,10 +14,15 @@
 #include <utility>
 #include <vector>
 
+#include <introspect/store/detail/sys.hpp>
+
 namespace introspect::inline v1::store::detail {
 
+// Creation modes; the process umask still applies (a stricter umask is the operator's choice).
 inline constexpr mode_t file_mode = 0640;
 inline constexpr mode_t dir_mode = 0750;
+// Never follow a symlink planted in a store directory: the writer must not write outside it.
+inline constexpr int no_follow = O_NOFOLLOW | O_CLOEXEC;
 
 class unique_fd {
  public:
@@ -52,7 +57,7 @@ inline int write_all(int fd, const void* data, std::size_t n, std::size_t& done)
   auto* p = static_cast<const char*>(data);
   done = 0;
   while (done < n) {
-    ssize_t w = ::write(fd, p + done, n - done);
+    ssize_t w = sys::write(fd, p + done, n - done);
     if (w < 0) {
       if (errno == EINTR) continue;
       return errno;
@@ -68,7 +73,7 @@ inline ssize_t pread_full(int fd, void* data, std::size_t n, std::uint64_t off) 
   auto* p = static_cast<char*>(data);
   std::size_t got = 0;
   while (got < n) {
-    ssize_t r = ::pread(fd, p + got, n - got, static_cast<off_t>(off + got));
+    ssize_t r = sys::pread(fd, p + got, n - got, static_cast<off_t>(off + got));
     if (r < 0) {
       if (errno == EINTR) continue;
       return -1;
@@ -80,11 +85,28 @@ inline ssize_t pread_full(int fd, void* data, std::size_t n, std::uint64_t off) 
 }
 
 inline int fsync_dir(const std::filesystem::path& dir) noexcept {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = sys::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno;
-  int rc = ::fsync(fd) == 0 ? 0 : errno;
+  int rc = sys::fsync(fd) == 0 ? 0 : errno;
   ::close(fd);
   return rc;
+}
+
+// A directory the store already finds in place must be a real directory (not a symlink that
+// would redirect writes elsewhere), owned by us and not writable by others. Returns errno-like
+// codes: ENOTDIR for a symlink or file, EPERM for a foreign owner or a world-writable mode.
+inline int check_own_dir(const std::filesystem::path& dir) noexcept {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) return errno;
+  if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+  if (st.st_uid != ::geteuid() || (st.st_mode & S_IWOTH)) return EPERM;
+  return 0;
+}
+
+inline std::string dir_problem_text(int rc) {
+  if (rc == ENOTDIR) return "not a directory (a symlink or a file is in its place)";
+  if (rc == EPERM) return "owned by another user or writable by others";
+  return std::strerror(rc);
 }
 
 // mkdir -p with 0750 for the directories it creates; returns errno.
@@ -94,19 +116,32 @@ inline int make_dirs(const std::filesystem::path& dir) noexcept {
   if (dir.has_parent_path() && dir.parent_path() != dir) {
     if (int rc = make_dirs(dir.parent_path())) return rc;
   }
-  if (::mkdir(dir.c_str(), dir_mode) != 0 && errno != EEXIST) return errno;
+  if (sys::mkdir(dir.c_str(), dir_mode) != 0 && errno != EEXIST) return errno;
   return 0;
 }
 
-// Whole small file into memory; false when it cannot be read.
-inline bool read_file(const std::filesystem::path& p, std::vector<std::byte>& out) {
-  unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return false;
+// A directory of the store's own (scope, stream, .meta): created if missing, then checked.
+inline int make_own_dir(const std::filesystem::path& dir) noexcept {
+  if (int rc = make_dirs(dir)) return rc;
+  return check_own_dir(dir);
+}
+
+// Whole small file into memory; false when it cannot be read, with the errno in *err.
+inline bool read_file(const std::filesystem::path& p, std::vector<std::byte>& out,
+                      int* err = nullptr) {
+  unique_fd fd(sys::open(p.c_str(), O_RDONLY | no_follow));
+  auto fail = [&] {
+    if (err) *err = errno;
+    return false;
+  };
+  if (!fd) return fail();
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return false;
+  if (::fstat(fd.get(), &st) != 0) return fail();
+  // Control files are small; a huge one is foreign and must not exhaust memory.
+  if (st.st_size > (64 << 20)) return errno = EFBIG, fail();
   out.resize(static_cast<std::size_t>(st.st_size));
   ssize_t r = pread_full(fd.get(), out.data(), out.size(), 0);
-  if (r < 0) return false;
+  if (r < 0) return fail();
   out.resize(static_cast<std::size_t>(r));
   return true;
 }
@@ -118,21 +153,23 @@ inline int atomic_write_file(const std::filesystem::path& p, std::span<const std
                              bool durable = true) noexcept {
   auto tmp = p;
   tmp += ".tmp";
-  unique_fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, file_mode));
+  // O_EXCL: a planted file or symlink at the temp name is removed (unlink never follows a
+  // link), never written through.
+  (void)::unlink(tmp.c_str());
+  unique_fd fd(sys::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | no_follow, file_mode));
   if (!fd) return errno;
-  ::fchmod(fd.get(), file_mode);
   std::size_t done = 0;
   if (int rc = write_all(fd.get(), bytes.data(), bytes.size(), done)) {
     ::unlink(tmp.c_str());
     return rc;
   }
-  if (durable && ::fsync(fd.get()) != 0) {
+  if (durable && sys::fsync(fd.get()) != 0) {
     int rc = errno;
     ::unlink(tmp.c_str());
     return rc;
   }
   fd.reset();
-  if (::rename(tmp.c_str(), p.c_str()) != 0) {
+  if (sys::rename(tmp.c_str(), p.c_str()) != 0) {
     int rc = errno;
     ::unlink(tmp.c_str());
     return rc;
