@@ -1,5 +1,9 @@
 // The etcd source's wire format without a server: base64, UTF-8 checks, prefix ranges, request
 // bodies and the gateway's responses (as etcd 3.4 writes them).
+#include <cstdint>
+#include <limits>
+#include <string>
+
 #include <catch2/catch.hpp>
 
 #include <introspect/source/etcd/detail/base64.hpp>
@@ -120,4 +124,29 @@ TEST_CASE("watch messages: created, events with deletes, compaction", "[etcd]") 
   const auto err = p.watch(R"({"error":{"grpc_code":16,"message":"invalid auth token"}})", m);
   REQUIRE(err.has_value());
   CHECK(*err == "invalid auth token");
+}
+
+TEST_CASE("integers out of int64's range or malformed read as 0, never overflow", "[etcd]") {
+  etcd::response_parser p;
+  etcd::range_page page;
+  const auto with_count = [&](const std::string& count) {
+    page = {};
+    const auto err = p.range(R"({"header":{"revision":"5"},"count":")" + count + R"("})", page);
+    REQUIRE_FALSE(err.has_value());
+    CHECK(page.revision == 5);
+    return page.count;
+  };
+  // The limits themselves are read exactly.
+  CHECK(with_count(std::to_string(std::numeric_limits<std::int64_t>::max())) ==
+        std::numeric_limits<std::int64_t>::max());
+  CHECK(with_count(std::to_string(std::numeric_limits<std::int64_t>::min())) ==
+        std::numeric_limits<std::int64_t>::min());
+  CHECK(with_count("42") == 42);
+  // One past them, 20 digits (the old digit loop overflowed: undefined behaviour), junk.
+  CHECK(with_count("9223372036854775808") == 0);
+  CHECK(with_count("-9223372036854775809") == 0);
+  CHECK(with_count("99999999999999999999") == 0);
+  CHECK(with_count("12abc") == 0);
+  CHECK(with_count("") == 0);
+  CHECK(with_count("-") == 0);
 }

@@ -492,10 +492,24 @@ TEST_CASE("authentication: a wrong password is a counted auth error, the right o
     CHECK(src.status().last_error_part == "snapshot");
     CHECK(src.status().last_error.find("user name is empty") != std::string::npos);
   }
+  SECTION("a password is not sent over plain http unless allowed") {
+    auto o = fast_options(s, {"/sec/"});
+    o.username = "root";
+    o.password = "pw-that-must-stay-home";
+    ix::source::etcd_source src(o);
+    src.start();
+    collected c;
+    REQUIRE(pump(src, c, [&] { return src.status().errors >= 1; }));
+    INFO(src.status().last_error);
+    CHECK(src.status().last_error_part == "config");
+    CHECK(src.status().last_error.find("plain http") != std::string::npos);
+    CHECK(src.status().snapshots == 0);
+  }
   SECTION("wrong password") {
     auto o = fast_options(s, {"/sec/"});
     o.username = "root";
     o.password = "wrong";
+    o.allow_password_over_http = true;  // a test cluster on loopback
     ix::source::etcd_source src(o);
     src.start();
     collected c;
@@ -509,6 +523,7 @@ TEST_CASE("authentication: a wrong password is a counted auth error, the right o
     auto o = fast_options(s, {"/sec/"});
     o.username = "root";
     o.password = "pw";
+    o.allow_password_over_http = true;  // a test cluster on loopback
     ix::source::etcd_source src(o);
     src.start();
     collected c;

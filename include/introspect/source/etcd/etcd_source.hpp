@@ -33,6 +33,7 @@
 
 #include <introspect/source/backoff.hpp>
 #include <introspect/source/collect_report.hpp>
+#include <introspect/detail/sigpipe.hpp>
 #include <introspect/source/etcd/detail/base64.hpp>
 #include <introspect/source/etcd/detail/jitter.hpp>
 #include <introspect/source/etcd/detail/utf8.hpp>
@@ -59,8 +60,9 @@ class etcd_source {
 
   explicit etcd_source(etcd_impl::options o)
       : opts_(std::move(o)),
-        gateway_(std::make_unique<etcd_impl::gateway>(opts_.endpoint, opts_.connect_timeout,
-                                                      opts_.request_timeout)),
+        gateway_(std::make_unique<etcd_impl::gateway>(
+            opts_.endpoint, opts_.connect_timeout, opts_.request_timeout,
+            etcd_impl::tls_files{opts_.ca_file, opts_.cert_file, opts_.key_file})),
         queue_(opts_.handoff_capacity),
         backoff_(opts_.backoff_initial, opts_.backoff_max),
         next_rev_(opts_.prefixes.size(), 0) {}
@@ -163,6 +165,8 @@ class etcd_source {
   enum class outcome { ok, failed, compacted, stopped };
 
   void run() noexcept {
+    // Every socket write of this thread is ours; a guard per request covers the rest.
+    introspect::detail::block_sigpipe_in_this_thread();
     while (!stopping()) {
       std::chrono::milliseconds wait{0};
       try {
@@ -185,6 +189,10 @@ class etcd_source {
     const auto now = clock::now();
     if (!gateway_->setup_error().empty()) return fail("config", gateway_->setup_error());
     if (opts_.prefixes.empty()) return fail("config", "no key prefixes configured");
+    if (!opts_.username.empty() && !gateway_->tls() && !opts_.allow_password_over_http)
+      return fail("config", "refusing to send the etcd password over plain http to " +
+                                opts_.endpoint +
+                                ": use an https:// endpoint or set allow_password_over_http");
     if (!opts_.username.empty() && gateway_->token().empty()) {
       if (auto cause = authenticate()) return fail("auth", *cause);
     }

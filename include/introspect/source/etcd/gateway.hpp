@@ -1,14 +1,19 @@
 #pragma once
 //! POST requests to etcd's v3 JSON gateway through cpp-httplib: bounded timeouts, an optional
 //! auth token, streamed bodies for watches, and an interrupt that is safe from another thread.
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include <httplib.h>
+
+#include <introspect/detail/sigpipe.hpp>
 
 namespace introspect::inline v1::etcd {
 
@@ -22,6 +27,13 @@ struct http_result {
   std::string error;     // the transport error ("Connection", "Read", ...) or empty
 };
 
+//! TLS material for an https endpoint (PEM file paths; empty = not used).
+struct tls_files {
+  std::string ca_file;    // the only CA trusted when given; else the system's
+  std::string cert_file;  // client certificate
+  std::string key_file;   // its private key
+};
+
 //! One connection to an etcd member's gateway, used by one thread (interrupt() excepted).
 class gateway {
  public:
@@ -29,7 +41,7 @@ class gateway {
   using receiver = std::function<bool(std::string_view)>;
 
   gateway(const std::string& endpoint, std::chrono::milliseconds connect_timeout,
-          std::chrono::milliseconds read_timeout)
+          std::chrono::milliseconds read_timeout, const tls_files& tls_opts = {})
       : endpoint_(endpoint) {
     std::string rest = endpoint;
     bool tls = false;
@@ -64,7 +76,7 @@ class gateway {
     }
     if (tls) {
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-      client_ = std::make_unique<httplib::SSLClient>(host, port);
+      if (!make_tls_client(host, port, tls_opts)) return;
 #else
       setup_error_ = "https needs cpp-httplib built with CPPHTTPLIB_OPENSSL_SUPPORT";
       return;
@@ -80,6 +92,14 @@ class gateway {
   }
   gateway(const gateway&) = delete;
   gateway& operator=(const gateway&) = delete;
+  // Closing a TLS connection writes a close_notify alert: SIGPIPE if the server is gone.
+  ~gateway() {
+    introspect::detail::sigpipe_guard no_sigpipe;
+    client_.reset();
+  }
+
+  //! Whether requests go over TLS.
+  bool tls() const noexcept { return tls_; }
 
   //! Empty when the gateway is usable; otherwise why not (a malformed endpoint).
   const std::string& setup_error() const noexcept { return setup_error_; }
@@ -103,6 +123,7 @@ class gateway {
       out.error = setup_error_;
       return out;
     }
+    introspect::detail::sigpipe_guard no_sigpipe;  // writes to a server that left
     try {
       httplib::Request req;
       req.method = "POST";
@@ -136,12 +157,49 @@ class gateway {
     return out;
   }
 
-  //! Breaks off the request in flight (from any thread): its socket is shut down.
+  //! Breaks off the request in flight (from any thread): its socket is shut down. Without a
+  //! request in flight the idle connection is closed on the caller's thread (a TLS alert may be
+  //! written): SIGPIPE is kept from the caller too.
   void interrupt() noexcept {
+    introspect::detail::sigpipe_guard no_sigpipe;
     if (client_) client_->stop();
   }
 
  private:
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+  bool make_tls_client(const std::string& host, int port, const tls_files& t) {
+    tls_ = true;
+    if (t.cert_file.empty() != t.key_file.empty()) {
+      setup_error_ = "etcd endpoint '" + endpoint_ + "': a client certificate needs its key";
+      return false;
+    }
+    std::unique_ptr<httplib::SSLClient> c;
+    if (!t.cert_file.empty())
+      c = std::make_unique<httplib::SSLClient>(host, port, t.cert_file, t.key_file);
+    else
+      c = std::make_unique<httplib::SSLClient>(host, port);
+    if (!c->is_valid()) {
+      setup_error_ = "etcd endpoint '" + endpoint_ + "': cannot load the client certificate '" +
+                     t.cert_file + "' or key '" + t.key_file + "'";
+      return false;
+    }
+    // A named CA file is loaded instead of the system's default paths (httplib's rule).
+    if (!t.ca_file.empty()) {
+      if (std::FILE* f = std::fopen(t.ca_file.c_str(), "r"))
+        std::fclose(f);
+      else {
+        setup_error_ = "etcd CA file '" + t.ca_file + "': " + std::string{std::strerror(errno)};
+        return false;
+      }
+      c->set_ca_cert_path(t.ca_file.c_str());
+    }
+    c->enable_server_certificate_verification(true);
+    client_ = std::move(c);
+    return true;
+  }
+#endif
+
+  bool tls_ = false;
   std::string endpoint_;
   std::string prefix_;
   std::string setup_error_;

@@ -11,9 +11,15 @@ namespace introspect::inline v1::etcd {
 
 //! Options of the etcd source; the defaults suit one local etcd member.
 struct options {
-  //! The JSON gateway's base URL: "http://host:port" (an optional path prefix is kept;
-  //! "https://" needs cpp-httplib built with OpenSSL and verifies against the system CAs).
+  //! The JSON gateway's base URL: "http://host:port" or "https://host:port" (an optional
+  //! path prefix is kept; https needs cpp-httplib built with OpenSSL).
   std::string endpoint = "http://127.0.0.1:2379";
+  //! https: the PEM file of the CA that signs the members' certificates; when given it is the
+  //! only one trusted (etcdctl's --cacert). Empty: the system's CAs.
+  std::string ca_file;
+  //! https: a client certificate and its key (PEM files), for etcd's --client-cert-auth.
+  std::string cert_file;
+  std::string key_file;
   //! The key prefixes to snapshot and watch; "" is the whole keyspace. Every prefix of one
   //! snapshot is read at the same revision.
   std::vector<std::string> prefixes;
@@ -37,6 +43,9 @@ struct options {
   //! /v3/auth/authenticate and fetched again when the server rejects it.
   std::string username;
   std::string password;
+  //! A password is never sent over plain http unless this is set (it would cross the network
+  //! in clear): with an http:// endpoint the source reports a configuration error instead.
+  bool allow_password_over_http = false;
 
   //! Backoff after a failure: initial x 2^(failures - 1), capped, with +-jitter.
   std::chrono::milliseconds backoff_initial{500};

@@ -1,6 +1,7 @@
 #pragma once
 //! The v3 JSON gateway's messages the etcd source uses: range, watch and authenticate requests
 //! (keys and values in base64, 64-bit integers as JSON strings) and their parsed responses.
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -78,18 +79,18 @@ inline void json_string_literal(std::string& out, std::string_view s) {
 
 using simdjson::dom::element;
 
-// The gateway writes int64 as strings ("revision":"5"); numbers are accepted too.
+// The gateway writes int64 as strings ("revision":"5"); numbers are accepted too. Anything
+// else (not a whole decimal, or outside int64: a server's bytes are untrusted) reads as 0,
+// like a missing field; a digit loop would overflow (undefined behaviour) on 20 digits.
 inline std::int64_t json_int(simdjson::simdjson_result<element> e) {
   std::int64_t i = 0;
   if (e.get_int64().get(i) == simdjson::SUCCESS) return i;
   std::string_view s;
   if (e.get_string().get(s) != simdjson::SUCCESS) return 0;
   std::int64_t v = 0;
-  bool neg = false;
-  std::size_t k = 0;
-  if (!s.empty() && s[0] == '-') neg = true, k = 1;
-  for (; k < s.size() && s[k] >= '0' && s[k] <= '9'; ++k) v = v * 10 + (s[k] - '0');
-  return neg ? -v : v;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return 0;
+  return v;
 }
 
 inline bool json_bool(simdjson::simdjson_result<element> e) {

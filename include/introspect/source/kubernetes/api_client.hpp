@@ -10,6 +10,7 @@
 
 #include <httplib.h>
 
+#include <introspect/detail/sigpipe.hpp>
 #include <introspect/source/kubernetes/connection.hpp>
 #include <introspect/source/kubernetes/detail/read_file.hpp>
 #include <introspect/source/kubernetes/options.hpp>
@@ -58,6 +59,12 @@ class api_client {
       setup_error_ = "invalid server URL '" + c.server + "'";
       return;
     }
+    if (!tls && (!c.token.empty() || !c.token_file.empty()) && !o.allow_token_over_http) {
+      // A bearer token sent in clear is a credential handed to anyone on the path.
+      setup_error_ = "refusing to send a bearer token over plain http to '" + c.server +
+                     "': use https, or set options::allow_token_over_http";
+      return;
+    }
     if (tls) {
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
       if (!make_tls_client(host, port)) return;
@@ -77,6 +84,11 @@ class api_client {
   }
   api_client(const api_client&) = delete;
   api_client& operator=(const api_client&) = delete;
+  // Closing a TLS connection writes a close_notify alert: SIGPIPE if the server is gone.
+  ~api_client() {
+    introspect::detail::sigpipe_guard no_sigpipe;
+    client_.reset();
+  }
 
   //! Empty when the client is usable; otherwise why not (bad URL, unreadable CA...).
   const std::string& setup_error() const noexcept { return setup_error_; }
@@ -90,6 +102,7 @@ class api_client {
       out.error = setup_error_;
       return out;
     }
+    introspect::detail::sigpipe_guard no_sigpipe;  // writes to a server that left
     try {
       httplib::Headers headers{{"Accept", "application/json"}};
       std::string token = conn_.token;
@@ -125,8 +138,11 @@ class api_client {
     return out;
   }
 
-  //! Breaks off the request in flight (from any thread): its socket is shut down.
+  //! Breaks off the request in flight (from any thread): its socket is shut down. Without a
+  //! request in flight the idle connection is closed here, on the caller's thread, which may
+  //! write a TLS alert: SIGPIPE is kept from the caller (the product's thread) too.
   void interrupt() noexcept {
+    introspect::detail::sigpipe_guard no_sigpipe;
     if (client_) client_->stop();
   }
 
@@ -200,6 +216,13 @@ class api_client {
       return false;
     }
     if (conn_.insecure_skip_tls_verify) {
+      // kubectl's rule: a CA and the insecure flag together are a configuration error.
+      if (!conn_.ca_pem.empty() || !conn_.ca_file.empty()) {
+        setup_error_ =
+            "a certificate authority and insecure-skip-tls-verify are given together: "
+            "remove one (kubectl refuses this too)";
+        return false;
+      }
       tls_->enable_server_certificate_verification(false);
     } else if (!conn_.ca_pem.empty()) {
       X509_STORE* store = pem_store(conn_.ca_pem);
@@ -208,11 +231,19 @@ class api_client {
         return false;
       }
       tls_->set_ca_cert_store(store);  // the SSL context takes ownership
+      // Only the named CA is trusted, as kubectl does. Without a CA path httplib would add the
+      // system's default verify paths (and $SSL_CERT_FILE) to this store when it connects; a
+      // CA "directory" that can never hold a file keeps them out (and saves loading them).
+      tls_->set_ca_cert_path(std::string{}, no_ca_directory);
     } else if (!conn_.ca_file.empty()) {
-      tls_->set_ca_cert_path(conn_.ca_file.string());
+      tls_->set_ca_cert_path(conn_.ca_file.string());  // loaded instead of the system's CAs
     }
     return true;
   }
+
+  // A path under /dev/null: no file can ever exist there, so OpenSSL's hash-directory lookup
+  // finds nothing.
+  static constexpr const char* no_ca_directory = "/dev/null/introspect-named-ca-only";
 
   httplib::SSLClient* tls_ = nullptr;  // client_ when the connection is TLS
 #endif

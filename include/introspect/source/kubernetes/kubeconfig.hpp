@@ -98,6 +98,10 @@ inline loaded<connection> load_kubeconfig(const std::filesystem::path& path,
   c.insecure_skip_tls_verify = cluster->str("insecure-skip-tls-verify") == "true";
   if (!detail::inline_or_file(*cluster, "certificate-authority", base, c.ca_pem, error))
     return result::failed(where + "cluster '" + cluster_name + "': " + error);
+  if (c.insecure_skip_tls_verify && !c.ca_pem.empty())  // kubectl refuses it too
+    return result::failed(where + "cluster '" + cluster_name +
+                          "': certificate-authority and insecure-skip-tls-verify are given "
+                          "together: remove one");
 
   if (user_name.empty()) return result::ok(std::move(c));  // anonymous access
   const auto* user = detail::named_entry(root, "users", user_name, "user");

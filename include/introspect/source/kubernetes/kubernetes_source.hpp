@@ -30,6 +30,7 @@
 
 #include <introspect/source/backoff.hpp>
 #include <introspect/source/collect_report.hpp>
+#include <introspect/detail/sigpipe.hpp>
 #include <introspect/source/kubernetes/changes.hpp>
 #include <introspect/source/kubernetes/connection.hpp>
 #include <introspect/source/kubernetes/detail/jitter.hpp>
@@ -154,6 +155,8 @@ class kubernetes_source {
 
  private:
   void run() noexcept {
+    // Every socket write of this thread is ours; a guard per request covers the rest.
+    introspect::detail::block_sigpipe_in_this_thread();
     std::vector<k8s::event> batch;
     while (!stopping()) {
       std::chrono::milliseconds wait{0};
@@ -222,6 +225,17 @@ class kubernetes_source {
     if (c) {
       auto w = std::make_unique<k8s::watcher>(*c, opts_);
       w->on_events([this](std::vector<k8s::event>& batch) { queue_.push(batch); });
+      if (c->insecure_skip_tls_verify) {
+        // Each connection made without verifying the server is on the record.
+        k8s::event e;
+        e.kind = record_kind::notification;
+        e.ts_ns = ts;
+        e.sev = severity::warning;
+        e.name = "kubernetes: TLS verification is off (insecure-skip-tls-verify) for " + c->server +
+                 ": the API server is not authenticated";
+        e.attributes = {{"resource", std::string{"config"}}, {"server", c->server}};
+        out.push_back(std::move(e));
+      }
       std::lock_guard lock(mu_);
       if (config_backoff_.failures() > 0)
         k8s::detail::state(out, ts, "_source/config", "health", std::string{"ok"});

@@ -51,6 +51,14 @@ struct options {
   //! With `snapshots`: every collection is listed again (a new snapshot) this long after the
   //! last snapshot; zero = only the first list, re-lists after 410 Gone, and snapshot_now().
   std::chrono::milliseconds snapshot_interval{60000};
+  //! Whether a bearer token may be sent to an http:// server (in clear). Off: such a
+  //! connection is a configuration error (a test server on loopback may turn it on).
+  bool allow_token_over_http = false;
+  //! Whether snapshot records are redacted (detail/redact.hpp): Secret data and stringData,
+  //! container env values whose names look like secrets, and the
+  //! kubectl.kubernetes.io/last-applied-configuration annotation become "<redacted>".
+  bool redact_snapshots = true;
+
   //! The time stamped on records.
   clock_fn clock = realtime_ns;
 };

@@ -11,6 +11,7 @@
 
 #include <simdjson.h>
 
+#include <introspect/source/kubernetes/detail/redact.hpp>
 #include <introspect/source/kubernetes/event.hpp>
 #include <introspect/source/kubernetes/object_state.hpp>
 
@@ -19,58 +20,50 @@ namespace introspect::inline v1::kubernetes {
 //! The name of the records that open and close one collection's snapshot.
 inline constexpr std::string_view snapshot_marker = "kubernetes.snapshot";
 
-namespace detail {
-
-inline void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      out += "\\u00";
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  out.push_back('"');
-}
-
-}  // namespace detail
-
 //! The object's JSON, minified, without `metadata.managedFields` (server-side apply
-//! bookkeeping that is often larger than the object and says nothing about its state).
-inline std::string object_json(simdjson::dom::element obj) {
+//! bookkeeping that is often larger than the object and says nothing about its state). With
+//! `redact` (options::redact_snapshots, the default) credentials are replaced by "<redacted>"
+//! (detail/redact.hpp); `kind` is the object's kind ("Secret": every data value goes).
+inline std::string object_json(simdjson::dom::element obj, bool redact = true,
+                               std::string_view kind = {}) {
+  std::string out;
   simdjson::dom::object top;
-  if (obj.get_object().get(top) != simdjson::SUCCESS) return simdjson::to_string(obj);
-  std::string out = "{";
-  bool first = true;
-  for (auto [key, val] : top) {
-    if (!first) out.push_back(',');
-    first = false;
-    detail::append_json_string(out, key);
-    out.push_back(':');
-    simdjson::dom::object meta;
-    if (key != "metadata" || val.get_object().get(meta) != simdjson::SUCCESS) {
-      out += simdjson::to_string(val);
-      continue;
-    }
-    out.push_back('{');
-    bool first_meta = true;
-    for (auto [mkey, mval] : meta) {
-      if (mkey == "managedFields") continue;
-      if (!first_meta) out.push_back(',');
-      first_meta = false;
-      detail::append_json_string(out, mkey);
+  if (obj.get_object().get(top) != simdjson::SUCCESS) {
+    detail::append_redacted(out, obj, false);
+    return out;
+  }
+  std::string_view own_kind;
+  if (obj["kind"].get_string().get(own_kind) != simdjson::SUCCESS) own_kind = kind;
+  if (!redact) {
+    // Only managedFields is left out.
+    out = "{";
+    bool first = true;
+    for (auto [key, val] : top) {
+      if (!first) out.push_back(',');
+      first = false;
+      detail::append_json_string(out, key);
       out.push_back(':');
-      out += simdjson::to_string(mval);
+      simdjson::dom::object meta;
+      if (key != "metadata" || val.get_object().get(meta) != simdjson::SUCCESS) {
+        out += simdjson::to_string(val);
+        continue;
+      }
+      out.push_back('{');
+      bool first_meta = true;
+      for (auto [mkey, mval] : meta) {
+        if (mkey == "managedFields") continue;
+        if (!first_meta) out.push_back(',');
+        first_meta = false;
+        detail::append_json_string(out, mkey);
+        out.push_back(':');
+        out += simdjson::to_string(mval);
+      }
+      out.push_back('}');
     }
     out.push_back('}');
+    return out;
   }
-  out.push_back('}');
+  detail::append_redacted(out, obj, own_kind == "Secret" || kind == "Secret");
   return out;
 }
 

@@ -311,7 +311,7 @@ class watcher {
           object_state o;
           if (!read_object(item, t.res, kind, o)) continue;
           auto key = o.ns + "/" + o.name;
-          if (opts_.snapshots) json[key] = object_json(item);
+          if (opts_.snapshots) json[key] = object_json(item, opts_.redact_snapshots, o.kind);
           fresh[std::move(key)] = std::move(o);
         }
       }
@@ -458,8 +458,8 @@ class watcher {
     } else if (type == "ADDED" || type == "MODIFIED") {
       diff(it == t.objects.end() ? nullptr : &it->second, o, true, ts, out);
       if (opts_.snapshots)
-        snapshot_object(out, ts, o, object_json(obj), "put", t.snapshot_id, o.resource_version,
-                        t.st.name);
+        snapshot_object(out, ts, o, object_json(obj, opts_.redact_snapshots, o.kind), "put",
+                        t.snapshot_id, o.resource_version, t.st.name);
       t.objects[key] = o;
     } else {
       bad = "unknown event type " + std::string{type};

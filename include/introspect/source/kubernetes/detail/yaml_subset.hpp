@@ -38,10 +38,14 @@ struct yaml_node {
 
 class yaml_subset_parser {
  public:
+  //! How deeply blocks may nest before the text is refused.
+  static constexpr std::size_t max_depth = 64;
+
   //! Parses `text`; on failure returns false and `error` says what and where.
   bool parse(std::string_view text, yaml_node& out, std::string& error) {
     lines_.clear();
     i_ = 0;
+    depth_ = 0;
     error_.clear();
     if (!split(text)) {
       error = error_;
@@ -225,10 +229,22 @@ class yaml_subset_parser {
 
   bool parse_block(std::size_t indent, yaml_node& out) {
     const line& l = lines_[i_];
-    if (is_dash(l.text)) return parse_seq(indent, out);
-    if (key_end(l.text) != std::string_view::npos) return parse_map(indent, out);
-    ++i_;
-    return scalar_value(l, l.text, out);
+    // Blocks nest by recursion: bounded, so a hostile file ("- - - - ..." on one long line)
+    // cannot exhaust the stack. A kubeconfig is 4 or 5 levels deep.
+    if (depth_ >= max_depth)
+      return fail(l, "nested deeper than " + std::to_string(max_depth) + " levels");
+    ++depth_;
+    bool ok;
+    if (is_dash(l.text))
+      ok = parse_seq(indent, out);
+    else if (key_end(l.text) != std::string_view::npos)
+      ok = parse_map(indent, out);
+    else {
+      ++i_;
+      ok = scalar_value(l, l.text, out);
+    }
+    --depth_;
+    return ok;
   }
 
   bool parse_seq(std::size_t indent, yaml_node& out) {
@@ -285,6 +301,7 @@ class yaml_subset_parser {
 
   std::vector<line> lines_;
   std::size_t i_ = 0;
+  std::size_t depth_ = 0;
   std::string error_;
 };
 

@@ -1,0 +1,136 @@
+#pragma once
+//! Redaction of Kubernetes objects before they are recorded as snapshots: a store or a
+//! support bundle must not carry the cluster's credentials. On by default
+//! (options::redact_snapshots); what is redacted is listed in docs/kubernetes.md.
+#include <array>
+#include <cctype>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <simdjson.h>
+
+namespace introspect::inline v1::kubernetes::detail {
+
+//! The text that replaces a redacted value.
+inline constexpr std::string_view redacted_text = "<redacted>";
+//! Objects nested deeper than this are recorded as a redacted placeholder: the walk recurses,
+//! and no real object comes near (simdjson itself refuses documents deeper than 1024).
+inline constexpr std::size_t max_redact_depth = 128;
+//! The annotation where `kubectl apply` keeps the whole last-applied object (Secrets included).
+inline constexpr std::string_view last_applied_annotation =
+    "kubectl.kubernetes.io/last-applied-configuration";
+
+//! Whether an environment variable's name suggests that its value is a credential.
+inline bool secret_like_name(std::string_view name) noexcept {
+  static constexpr std::array<std::string_view, 12> words = {
+      "pass", "pwd",    "secret",  "token",   "key",  "credential",
+      "auth", "cookie", "session", "private", "cert", "dsn"};
+  std::string lower;
+  lower.reserve(name.size());
+  for (unsigned char c : name) lower.push_back(static_cast<char>(std::tolower(c)));
+  for (auto w : words)
+    if (lower.find(w) != std::string::npos) return true;
+  return false;
+}
+
+//! Whether a value is a URL with user information ("postgres://user:pw@db/x").
+inline bool url_with_credentials(std::string_view v) noexcept {
+  const auto scheme = v.find("://");
+  if (scheme == std::string_view::npos) return false;
+  const auto rest = v.substr(scheme + 3);
+  const auto at = rest.find('@');
+  return at != std::string_view::npos && rest.substr(0, at).find('/') == std::string_view::npos;
+}
+
+inline void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  out.push_back('"');
+}
+
+// The object of one `env` entry: its value goes when the name or the value looks secret.
+inline bool env_value_is_secret(simdjson::dom::object entry) {
+  std::string_view name, value;
+  if (entry["value"].get_string().get(value) != simdjson::SUCCESS) return false;
+  if (entry["name"].get_string().get(name) != simdjson::SUCCESS) return true;
+  return secret_like_name(name) || url_with_credentials(value);
+}
+
+//! Appends `e` as minified JSON with credentials redacted: `env[].value` whose name looks
+//! secret (or whose value is a URL with a password), the last-applied-configuration
+//! annotation, and, in a Secret (`secret` at the top), every value of `data` / `stringData`.
+//! `metadata.managedFields` is left out at the top (server-side apply bookkeeping).
+inline void append_redacted(std::string& out, simdjson::dom::element e, bool secret,
+                            std::size_t depth = 0, std::string_view key = {}) {
+  if (depth > max_redact_depth) {
+    append_json_string(out, "<redacted: nested too deep>");
+    return;
+  }
+  simdjson::dom::object obj;
+  simdjson::dom::array arr;
+  if (e.get_array().get(arr) == simdjson::SUCCESS) {
+    out.push_back('[');
+    bool first = true;
+    for (auto item : arr) {
+      if (!first) out.push_back(',');
+      first = false;
+      simdjson::dom::object entry;
+      if (key == "env" && item.get_object().get(entry) == simdjson::SUCCESS &&
+          env_value_is_secret(entry)) {
+        out.push_back('{');
+        bool first_field = true;
+        for (auto [k, v] : entry) {
+          if (!first_field) out.push_back(',');
+          first_field = false;
+          append_json_string(out, k);
+          out.push_back(':');
+          if (k == "value")
+            append_json_string(out, redacted_text);
+          else
+            append_redacted(out, v, false, depth + 2, k);
+        }
+        out.push_back('}');
+        continue;
+      }
+      append_redacted(out, item, false, depth + 1);
+    }
+    out.push_back(']');
+    return;
+  }
+  if (e.get_object().get(obj) != simdjson::SUCCESS) {
+    out += simdjson::to_string(e);
+    return;
+  }
+  // What this object's values are: all secret (a Secret's data), or one annotation.
+  const bool all_values = secret && depth == 1 && (key == "data" || key == "stringData");
+  const bool annotations = key == "annotations";
+  out.push_back('{');
+  bool first = true;
+  for (auto [k, v] : obj) {
+    if (depth == 1 && key == "metadata" && k == "managedFields") continue;
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, k);
+    out.push_back(':');
+    if (all_values || (annotations && k == last_applied_annotation))
+      append_json_string(out, redacted_text);
+    else
+      append_redacted(out, v, secret, depth + 1, k);
+  }
+  out.push_back('}');
+}
+
+}  // namespace introspect::inline v1::kubernetes::detail

@@ -1,0 +1,253 @@
+// A fake kube-apiserver (and HTTPS JSON server) for tests that must run the server in ANOTHER
+// process: a library under test must not rely on the test process's signal disposition, and a
+// server thread in the test process would hide exactly the SIGPIPE that kills a product.
+//
+//   fake_apiserver --cert-out FILE [--key-out FILE] [--fixtures DIR] [--stream-ms N] [--plain]
+//
+// It makes a self-signed certificate for 127.0.0.1 (written to --cert-out so the client can
+// trust it), listens on 127.0.0.1 at a random port, prints the port on stdout, and serves each
+// connection in a forked child (which dies with the server: PR_SET_PDEATHSIG). A GET without
+// `watch=` answers a list: DIR/<last path segment>.json when it exists, else an empty list. A
+// watch (or etcd's /v3/watch) answers 200 and then a BOOKMARK every --stream-ms (0: holds the
+// stream idle) until the client goes away. Every request line is appended to DIR/requests.log when
+// --fixtures is given, with its Authorization header, so tests can see what a client sent.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace {
+
+struct config {
+  std::string cert_out, key_out, fixtures;
+  int stream_ms = 0;
+  bool plain = false;
+};
+
+[[noreturn]] void die(const char* what) {
+  std::fprintf(stderr, "fake_apiserver: %s\n", what);
+  ERR_print_errors_fp(stderr);
+  std::exit(2);
+}
+
+// A P-256 key and a certificate for IP 127.0.0.1 signed by itself.
+void make_identity(EVP_PKEY*& key, X509*& cert) {
+  key = EVP_EC_gen("P-256");
+  if (!key) die("cannot make a key");
+  cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), static_cast<long>(::getpid()));
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  // A subject of its own: OpenSSL finds issuers by subject name, so two servers' certificates
+  // with the same subject would shadow each other in a trust store.
+  const std::string org = "fake_apiserver " + std::to_string(::getpid());
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(org.c_str()), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509V3_CTX v3;
+  X509V3_set_ctx_nodb(&v3);
+  X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
+                            std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value);
+    if (!ext) die("cannot make an extension");
+    X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  if (X509_sign(cert, key, EVP_sha256()) == 0) die("cannot sign");
+}
+
+void write_pem(const std::string& path, X509* cert, EVP_PKEY* key) {
+  FILE* f = std::fopen((path + ".tmp").c_str(), "w");
+  if (!f) die("cannot write the certificate");
+  if (cert) PEM_write_X509(f, cert);
+  if (key) PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(f);
+  std::rename((path + ".tmp").c_str(), path.c_str());  // whole, so a reader never sees half
+}
+
+// One connection: plain or TLS, the same calls.
+struct conn {
+  int fd = -1;
+  SSL* ssl = nullptr;
+  int read(char* p, int n) { return ssl ? SSL_read(ssl, p, n) : int(::read(fd, p, n)); }
+  bool write(const std::string& s) {
+    std::size_t off = 0;
+    while (off < s.size()) {
+      const int n = ssl ? SSL_write(ssl, s.data() + off, int(s.size() - off))
+                        : int(::write(fd, s.data() + off, s.size() - off));
+      if (n <= 0) return false;
+      off += std::size_t(n);
+    }
+    return true;
+  }
+};
+
+std::string read_fixture(const config& cfg, const std::string& path) {
+  std::string seg = path.substr(0, path.find('?'));
+  seg = seg.substr(seg.rfind('/') + 1);
+  if (!cfg.fixtures.empty()) {
+    std::ifstream in(cfg.fixtures + "/" + seg + ".json", std::ios::binary);
+    if (in) {
+      std::ostringstream s;
+      s << in.rdbuf();
+      return s.str();
+    }
+  }
+  return R"({"kind":"List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]})";
+}
+
+void serve(conn c, const config& cfg) {
+  std::string buf;
+  char chunk[4096];
+  for (;;) {
+    std::size_t end;
+    while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+      if (buf.size() > 65536) return;
+      const int n = c.read(chunk, sizeof chunk);
+      if (n <= 0) return;
+      buf.append(chunk, std::size_t(n));
+    }
+    const std::string head = buf.substr(0, end);
+    buf.erase(0, end + 4);
+    const auto sp1 = head.find(' ');
+    const auto sp2 = head.find(' ', sp1 + 1);
+    if (sp1 == std::string::npos || sp2 == std::string::npos) return;
+    const std::string path = head.substr(sp1 + 1, sp2 - sp1 - 1);
+    // A POST's body (etcd's gateway) is read and ignored.
+    if (auto cl = head.find("\r\nContent-Length: "); cl != std::string::npos) {
+      const std::size_t want = std::strtoul(head.c_str() + cl + 18, nullptr, 10);
+      while (buf.size() < want) {
+        const int n = c.read(chunk, sizeof chunk);
+        if (n <= 0) return;
+        buf.append(chunk, std::size_t(n));
+      }
+      buf.erase(0, want);
+    }
+    if (!cfg.fixtures.empty()) {
+      std::string auth;
+      if (auto a = head.find("\r\nAuthorization: "); a != std::string::npos)
+        auth = head.substr(a + 17, head.find("\r\n", a + 2) - a - 17);
+      std::ofstream(cfg.fixtures + "/requests.log", std::ios::app)
+          << head.substr(0, sp1) << ' ' << path << " auth=" << auth << '\n';
+    }
+    if (path.find("watch=") == std::string::npos && !path.starts_with("/v3/watch")) {
+      const std::string body = read_fixture(cfg, path);
+      if (!c.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n\r\n" + body))
+        return;
+      continue;
+    }
+    if (!c.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n"))
+      return;
+    if (cfg.stream_ms == 0) {
+      while (c.read(chunk, sizeof chunk) > 0) {
+      }
+      return;
+    }
+    const std::string ev =
+        R"({"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":"1"}}})"
+        "\n";
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", ev.size());
+    for (;;) {
+      if (!c.write(size + ev + "\r\n")) return;
+      ::usleep(static_cast<useconds_t>(cfg.stream_ms) * 1000);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  config cfg;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto value = [&] {
+      if (i + 1 >= argc) die("an option lacks its value");
+      return std::string{argv[++i]};
+    };
+    if (a == "--cert-out")
+      cfg.cert_out = value();
+    else if (a == "--key-out")
+      cfg.key_out = value();
+    else if (a == "--fixtures")
+      cfg.fixtures = value();
+    else if (a == "--stream-ms")
+      cfg.stream_ms = std::atoi(value().c_str());
+    else if (a == "--plain")
+      cfg.plain = true;
+    else
+      die("unknown option");
+  }
+  // A test that dies (a SIGPIPE, a crash) takes its server with it.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) return 0;
+  // The server's own writes to a client that left must fail with EPIPE, not kill it.
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGCHLD, SIG_IGN);  // children are reaped by the kernel
+
+  SSL_CTX* ctx = nullptr;
+  if (!cfg.plain) {
+    EVP_PKEY* key = nullptr;
+    X509* cert = nullptr;
+    make_identity(key, cert);
+    if (!cfg.cert_out.empty()) write_pem(cfg.cert_out, cert, nullptr);
+    if (!cfg.key_out.empty()) write_pem(cfg.key_out, nullptr, key);
+    ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx || SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1)
+      die("cannot make the TLS context");
+  }
+
+  const int ls = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int one = 1;
+  ::setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(ls, 64) != 0)
+    die("cannot listen");
+  socklen_t len = sizeof addr;
+  ::getsockname(ls, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::printf("%d\n", ntohs(addr.sin_port));
+  std::fflush(stdout);
+
+  for (;;) {
+    const int fd = ::accept(ls, nullptr, nullptr);
+    if (fd < 0) continue;
+    if (::fork() == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::close(ls);
+      conn c{fd, nullptr};
+      if (ctx) {
+        c.ssl = SSL_new(ctx);
+        SSL_set_fd(c.ssl, fd);
+        if (SSL_accept(c.ssl) != 1) ::_exit(0);
+      }
+      serve(c, cfg);
+      ::_exit(0);
+    }
+    ::close(fd);
+  }
+}
