@@ -1,6 +1,8 @@
 // The federated query: `introspect query nats://HOST:PORT` reads every instance's streams from
 // JetStream (fed by the uber tier's forwarders) and answers exactly as the union of the
-// instances' local stores does. A real nats-server -js runs on a random loopback port.
+// instances' local stores does once the forwarders have published everything; while they have
+// not, it names each instance that is behind and by how much. A real nats-server -js runs on a
+// random loopback port.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -11,8 +13,10 @@
 
 #include <introspect/engine/jetstream.hpp>
 #include <introspect/introspect.hpp>
+#include <introspect/jetstream/jetstream.hpp>
 
 #include "../jetstream/server.hpp"
+#include "../jetstream/util.hpp"
 #include "harness.hpp"
 
 namespace ix = introspect;
@@ -40,10 +44,40 @@ void write_instance(const fs::path& store, const std::string& instance, const st
     ins.gauge("cache.bytes", 1000 + i);
   }
   ins.flush();
-  // The forwarder discovers new store streams on a 500 ms scan (scan_interval) and wait_idle()
-  // only waits for the streams it already knows: let one scan pass first.
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // wait_idle() rescans the store's streams first, so streams created by this flush count.
   REQUIRE(ins.engine().attachment().forwarder().wait_idle(std::chrono::seconds(20)));
+  // Destroying `ins` writes one more metric snapshot (the engine's last period) while the
+  // forwarder is stopping: its stop() publishes it (bounded by stop_timeout).
+}
+
+// Waits until the forwarder's own cursor of `scope` reached the end of every stream of its
+// store: the persisted cursor after a stop, or, when the stop ran out of its stop_timeout (a
+// loaded machine), a forwarder's next run over the same store, as the product's next start
+// would do. Returns whether the next run was needed. Never a wait on time: on the cursor.
+bool wait_until_published(const fs::path& store, const std::string& scope, const std::string& url) {
+  namespace js = ix::jetstream;
+  const ix::store::reader rd(store);
+  auto behind = [&](const js::cursor_map& cur) {
+    for (const auto& si : rd.streams(scope)) {
+      const auto it = cur.find(si.name);
+      if (it == cur.end() || it->second.acked_offset != si.end_offset) return true;
+    }
+    return false;
+  };
+  if (!behind(js::load_cursors(store / scope, "jetstream"))) return false;
+  js::forwarder_options o;
+  o.url = url;
+  o.report_errors = false;
+  js::forwarder fw(store, scope, o);
+  fw.start();
+  auto acked = [&] {
+    js::cursor_map m;
+    for (const auto& s : fw.stats().streams) m[s.stream].acked_offset = s.acked_offset;
+    return m;
+  };
+  REQUIRE(js_test::eventually([&] { return !behind(acked()); }, std::chrono::seconds(60)));
+  fw.stop();
+  return true;
 }
 
 }  // namespace
@@ -57,6 +91,11 @@ TEST_CASE("query nats:// equals the query of the instances' local stores", "[cli
     const auto store = tmp.path() / ("store" + std::to_string(i));
     write_instance(store, "node-" + std::to_string(i), srv.url(), 300 * i);
     stores.push_back(store.string());
+  }
+  for (int i = 1; i <= 3; ++i) {
+    const auto scope = "node-" + std::to_string(i);
+    if (wait_until_published(stores[i - 1], scope, srv.url()))
+      WARN(scope << ": its stop() ran out of stop_timeout; the next run published the rest");
   }
   const auto url = srv.url();
   auto local_args = [&](std::vector<std::string> args) {
@@ -86,6 +125,8 @@ TEST_CASE("query nats:// equals the query of the instances' local stores", "[cli
     CHECK(r.code == 0);
     CHECK(lines_of(l.out).size() > 2);
     CHECK(l.out == r.out);
+    // Every instance published all it stored and said so: no warning.
+    CHECK(r.err.empty());
   }
   auto count =
       run(remote_args({"query", "--kind", "notification", "--agg", "count", "--format", "csv"}));
@@ -117,4 +158,71 @@ TEST_CASE("query nats:// equals the query of the instances' local stores", "[cli
   auto refused = run({"query", "nats://127.0.0.1:" + std::to_string(js_test::free_port())});
   CHECK(refused.code == 2);
   CHECK_THAT(refused.err, Catch::Contains("cannot read JetStream"));
+}
+
+TEST_CASE("a federated query names each instance that is behind, with its lag",
+          "[cli][federated]") {
+  namespace js = ix::jetstream;
+  js_test::temp_dir tmp("cli-fed-lag");
+  js_test::nats_server srv(js_test::nats_server::in(tmp.path() / "nats"));
+  srv.start();
+  const auto root = tmp.path() / "store";
+  ix::store::writer w(root, "node-1");
+  auto metric = w.stream("metric");
+  const auto offs = js_test::write_records(w, metric, 0, 30);
+  const auto end = ix::store::reader(root).info("node-1", "metric").end_offset;
+  // JetStream takes 10 records and rejects the rest: the instance stays behind, and its
+  // forwarder keeps reporting how far (it retries, never skips).
+  js::forwarder_options o;
+  o.url = srv.url();
+  o.report_errors = false;
+  o.discard_new = true;
+  o.limits_for = [](std::string_view) { return js::limits{std::nullopt, std::nullopt, 10}; };
+  o.stop_timeout = std::chrono::milliseconds(200);
+  js::forwarder fw(root, "node-1", o);
+  fw.start();
+  // A reader per poll: one connection held for the whole wait was seen closed under load.
+  REQUIRE(js_test::eventually(
+      [&] {
+        try {
+          js::fetcher f({srv.url(), "", "", std::chrono::milliseconds(3000)});
+          auto p = f.progress("node-1");
+          return p && p->streams.size() == 1 && p->streams[0].store_end == end &&
+                 p->streams[0].acked_offset == offs[10];
+        } catch (const js::error&) {
+          return false;
+        }
+      },
+      std::chrono::seconds(20)));
+
+  auto r = run({"query", srv.url(), "--kind", "metric", "--format", "jsonl"});
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK(lines_of(r.out).size() == 10);  // the answer holds what JetStream holds...
+  // ...and stderr says what it lacks: which instance and stream, from where, how much.
+  CHECK_THAT(r.err, Catch::Contains("instance node-1 stream metric is behind"));
+  CHECK_THAT(r.err, Catch::Contains("up to offset " + std::to_string(offs[10]) + " of " +
+                                    std::to_string(end) + " (" + std::to_string(end - offs[10]) +
+                                    " bytes not yet published"));
+  CHECK_THAT(r.err, Catch::Contains("forwarder running"));
+  // `streams` opens the same store: the same warning.
+  auto st = run({"streams", srv.url()});
+  CHECK(st.code == 0);
+  CHECK_THAT(st.err, Catch::Contains("instance node-1 stream metric is behind"));
+  fw.stop();
+
+  // An instance without any progress report (its report stream deleted here, as with a
+  // forwarder that never reported): completeness cannot be told, and the query says so.
+  {
+    ix::jetstream::detail::conn_ptr c;
+    ix::jetstream::detail::js_ptr j;
+    js::connect_reader({srv.url(), "", "", std::chrono::milliseconds(3000)}, "test", false, c, j);
+    jsErrCode code{};
+    REQUIRE(js_DeleteStream(j.get(), js::progress_stream_of("node-1").c_str(), nullptr, &code) ==
+            NATS_OK);
+  }
+  auto none = run({"query", srv.url(), "--kind", "metric", "--format", "jsonl"});
+  CHECK(none.code == 0);
+  CHECK(lines_of(none.out).size() == 10);
+  CHECK_THAT(none.err, Catch::Contains("instance node-1 has no progress report"));
 }

@@ -99,6 +99,50 @@ TEST_CASE("every record reaches JetStream exactly once, with subject, id and hea
   CHECK(v.foreign.empty());
 }
 
+TEST_CASE("stop() publishes what the store holds by then and reports its final progress",
+          "[jetstream][threads]") {
+  // A product that stops writes its last records (the engine's final snapshot) just before the
+  // forwarder stops; they must reach JetStream now, not when the instance runs again (issue 19).
+  temp_dir tmp("js-stop");
+  nats_server srv(nats_server::in(tmp.path() / "nats"));
+  srv.start();
+  const auto root = tmp.path() / "store";
+  st::writer w(root, "node-1");
+  auto metric = w.stream("metric");
+  auto offs = write_records(w, metric, 0, 100);
+  auto o = quiet(srv.url());
+  // It never polls on its own: only stop() can make it see the records written below.
+  o.poll_interval = std::chrono::hours(1);
+  o.scan_interval = std::chrono::hours(1);
+  o.stop_timeout = seconds(30);  // a bound, not a wait: it returns as soon as all are acked
+  js::forwarder fw(root, "node-1", o);
+  fw.start();
+  REQUIRE(eventually([&] { return fw.stats().acked == 100; }, seconds(20)));
+  auto last = write_records(w, metric, 100, 50);
+  offs.insert(offs.end(), last.begin(), last.end());
+  fw.stop();
+  auto h = read_back(srv.url(), "node-1");
+  std::string why;
+  CHECK(exactly_once(h, "metric", offs, &why));
+  INFO(why);
+  const auto end = st::reader(root).info("node-1", "metric").end_offset;
+  CHECK(fw.stats().streams.at(0).acked_offset == end);
+
+  // The final report says so: stopped, acknowledged up to the store's end.
+  js::fetcher f({srv.url(), "", "", milliseconds(3000)});
+  auto p = f.progress("node-1");
+  REQUIRE(p);
+  CHECK(p->stopped);
+  REQUIRE(p->streams.size() == 1);
+  CHECK(p->streams[0].stream == "metric");
+  CHECK(p->streams[0].acked_offset == end);
+  CHECK(p->streams[0].store_end == end);
+  const auto rs = f.streams("node-1");
+  REQUIRE(rs.size() == 1);  // the progress stream is not listed as a data stream
+  CHECK(f.published_end(rs[0]) == end);
+  CHECK_FALSE(f.progress("node-2"));
+}
+
 TEST_CASE("server killed, 10 000 records written meanwhile, restarted: each held exactly once",
           "[jetstream][threads]") {
   temp_dir tmp("js-b");

@@ -5,8 +5,10 @@
 #include <set>
 
 #include <introspect/jetstream/cursor_file.hpp>
+#include <introspect/jetstream/federation.hpp>
 #include <introspect/jetstream/limits.hpp>
 #include <introspect/jetstream/names.hpp>
+#include <introspect/jetstream/progress.hpp>
 #include <introspect/store/verify.hpp>
 #include <introspect/store/writer.hpp>
 
@@ -115,4 +117,65 @@ TEST_CASE("the Ix header and the offset in the message id round-trip", "[jetstre
   CHECK(js::offset_of_msg_id(js::msg_id("a", "b c", 99)) == 99u);
   CHECK_FALSE(js::offset_of_msg_id("a/b/"));
   CHECK_FALSE(js::offset_of_msg_id("a/b/1x"));
+}
+
+TEST_CASE("progress reports round-trip; their subjects never parse as data subjects",
+          "[jetstream]") {
+  js::scope_progress p;
+  p.reported_ns = 1'767'225'600'123'456'789;
+  p.streams = {{"metric", 100, 250}, {"name with spaces", 0, 0}};
+  auto back = js::decode_progress(js::encode_progress(p));
+  REQUIRE(back);
+  CHECK(back->reported_ns == p.reported_ns);
+  CHECK_FALSE(back->stopped);
+  CHECK(back->streams == p.streams);
+  p.stopped = true;
+  CHECK(js::decode_progress(js::encode_progress(p))->stopped);
+
+  auto text = js::encode_progress(p);
+  CHECK_FALSE(js::decode_progress(text.substr(0, text.size() - 1)));  // cut short
+  CHECK_FALSE(js::decode_progress("ixjs-progress 2\n1 running\n"));   // another version
+  CHECK_FALSE(js::decode_progress("ixjs-progress 1\n1 paused\n"));
+  CHECK_FALSE(js::decode_progress("ixjs-progress 1\n1 running\nx 2 metric\n"));
+  CHECK_FALSE(js::decode_progress("ixjs-progress 1\n1 running\n1 2 \n"));  // no name
+
+  CHECK(js::progress_subject("web.eu_1") == "introspect-progress.web~2Eeu_1");
+  CHECK(js::progress_stream_of("web.eu_1") == "IXP_web~2Eeu~5F1");
+  CHECK_FALSE(js::parse_subject(js::progress_subject("node-1")));
+  CHECK(js::progress_stream_of(std::string(500, 'a')).size() <= js::max_stream_name);
+}
+
+TEST_CASE("federation warnings name what a federated answer may lack, and only that",
+          "[jetstream]") {
+  const std::int64_t now = 1'767'225'600'000'000'000;  // 2026-01-01T00:00:00Z
+  const auto silent = std::chrono::seconds(15);
+  js::scope_progress fresh{now - 1'000'000'000, false, {{"metric", 120, 120}}};
+  js::scope_progress old_running{now - 60'000'000'000, false, {{"metric", 120, 120}}};
+  js::scope_progress old_stopped{now - 3'600'000'000'000, true, {{"metric", 120, 120}}};
+  std::vector<js::instance_status> st{{"a", fresh, {}}, {"b", old_stopped, {}}};
+  CHECK(js::federation_warnings(st, "nats://h:1", now, silent).empty());
+
+  st = {{"a", old_running, {}}, {"b\x1b[2J", std::nullopt, {}}};
+  auto w = js::federation_warnings(st, "nats://h:1", now, silent);
+  REQUIRE(w.size() == 2);
+  CHECK_THAT(w[0], Catch::Contains("instance a last reported its progress 60 s ago"));
+  CHECK_THAT(w[1], Catch::Contains("has no progress report"));
+  CHECK(w[1].find('\x1b') == std::string::npos);  // names from the server are made safe
+
+  st = {{"a", fresh, {{"metric", 100, 340}}}};
+  w = js::federation_warnings(st, "nats://h:1", now, silent);
+  REQUIRE(w.size() == 1);
+  CHECK_THAT(w[0], Catch::Contains("instance a stream metric is behind: JetStream holds its "
+                                   "store up to offset 100 of 340 (240 bytes not yet published"));
+  CHECK_THAT(w[0], Catch::Contains("forwarder running"));
+}
+
+TEST_CASE("URLs in error messages never show user information", "[jetstream][security]") {
+  using introspect::jetstream::redact_url;
+  CHECK(redact_url("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222");
+  CHECK(redact_url("nats://alice:s3cret@10.0.0.1:4222") == "nats://<redacted>@10.0.0.1:4222");
+  CHECK(redact_url("nats://tok3n@a:1,tls://bob:pw@b:2,c:3") ==
+        "nats://<redacted>@a:1,tls://<redacted>@b:2,c:3");
+  CHECK(redact_url("user:pw@host:4222") == "<redacted>@host:4222");
+  CHECK(redact_url("").empty());
 }

@@ -1,8 +1,10 @@
 // The federated store (JetStream); built only when introspect::jetstream exists.
 #include "remote.hpp"
 
+#include <chrono>
 #include <cstdio>
 
+#include <introspect/jetstream/federation.hpp>
 #include <introspect/jetstream/live_reader.hpp>
 #include <introspect/query/glob.hpp>
 #include <introspect/query/jetstream_store.hpp>
@@ -11,14 +13,45 @@
 
 namespace ixcli {
 
+namespace {
+
+// An instance that reports no progress for this long while running is said to be silent: three
+// heartbeats (forwarder_options::progress_interval, 5 s) missed.
+constexpr std::chrono::milliseconds silent_after{15'000};
+
+// A federated answer holds what JetStream held when it was read; each instance whose forwarder
+// reported more in its store than that is named on stderr with its lag, so a short answer is
+// never a silent one (docs/jetstream.md, "What a federated query guarantees").
+void warn_if_behind(const introspect::jetstream::fetch_options& o, const std::string& url) {
+  namespace js = introspect::jetstream;
+  try {
+    js::fetcher f(o);
+    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    for (const auto& w :
+         js::federation_warnings(js::federation_status(f, f.streams("*")), url, now, silent_after))
+      std::fprintf(stderr, "%s\n", w.c_str());
+  } catch (const js::error& e) {
+    std::fprintf(stderr,
+                 "introspect: %s: cannot tell whether the instances are behind in JetStream: %s\n",
+                 ix::terminal_safe(url).c_str(), ix::terminal_safe(e.what()).c_str());
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<introspect::store_reader> open_nats_store(const std::string& url) {
   introspect::jetstream::fetch_options o;
   o.url = url;
+  std::unique_ptr<introspect::store_reader> store;
   try {
-    return std::make_unique<introspect::jetstream_store>(o);
+    store = std::make_unique<introspect::jetstream_store>(o);
   } catch (const introspect::jetstream::error& e) {
     throw usage_error{"STORE \"" + url + "\": cannot read JetStream: " + e.what()};
   }
+  warn_if_behind(o, url);
+  return store;
 }
 
 namespace {
@@ -29,7 +62,7 @@ class nats_follower final : public follower {
  public:
   nats_follower(const ix::jetstream_store& s, const ix::record_filter& f, const filter_args& fa,
                 ix::damage_log& log)
-      : filter_(f), log_(log), url_(s.options().url) {
+      : filter_(f), log_(log), url_(ix::jetstream::redact_url(s.options().url)) {
     const auto hint = f.hint();
     auto want = [glob = fa.stream, scope_glob = fa.scope,
                  hint](const ix::jetstream::remote_stream& rs) {

@@ -16,7 +16,9 @@
 #include <introspect/core/record.hpp>
 #include <introspect/jetstream/detail/nats.hpp>
 #include <introspect/jetstream/names.hpp>
+#include <introspect/jetstream/progress.hpp>
 #include <introspect/query/glob.hpp>
+#include <introspect/store/frame.hpp>
 
 namespace introspect::inline v1::jetstream {
 
@@ -154,6 +156,33 @@ class fetcher {
     std::uint64_t n = 0;
     for (auto& rs : streams(scope_glob)) n += read(rs, fn);
     return n;
+  }
+
+  //! The last progress report of `scope` (jetstream/progress.hpp); nullopt when it has none.
+  std::optional<scope_progress> progress(std::string_view scope) const {
+    detail::nats_error err;
+    auto p = detail::read_progress(js_.get(), scope, err);
+    if (!p && err.status != NATS_OK)
+      throw error(detail::classify(err.status, err.js_code, err.text),
+                  "read progress of " + std::string(scope) + ": " + err.text);
+    return p;
+  }
+
+  //! The store offset just past the last record `rs` holds (0 when it holds none): JetStream
+  //! has the instance's store up to here (the forwarder publishes in offset order).
+  std::uint64_t published_end(const remote_stream& rs) const {
+    detail::nats_error err;
+    auto m = detail::last_message(js_.get(), rs.js_name, rs.subject, err);
+    if (!m) {
+      if (err.status != NATS_OK)
+        throw error(detail::classify(err.status, err.js_code, err.text),
+                    "last message of " + rs.js_name + ": " + err.text);
+      return 0;
+    }
+    const auto off = detail::offset_of(m.get());
+    if (!off) return 0;
+    return *off + store::detail::frame_header_size +
+           static_cast<std::uint64_t>(natsMsg_GetDataLength(m.get()));
   }
 
   //! Messages skipped because their payload or headers did not decode.

@@ -26,6 +26,7 @@
 #include <introspect/jetstream/detail/nats.hpp>
 #include <introspect/jetstream/limits.hpp>
 #include <introspect/jetstream/names.hpp>
+#include <introspect/jetstream/progress.hpp>
 #include <introspect/jetstream/stats.hpp>
 #include <introspect/store/reader.hpp>
 
@@ -50,8 +51,12 @@ struct forwarder_options {
   std::chrono::milliseconds poll_interval{20};         //!< how often the store is re-read
   std::chrono::milliseconds checkpoint_interval{200};  //!< cursor file writes at most this often
   std::chrono::milliseconds scan_interval{500};        //!< new streams and truncation points
-  std::chrono::milliseconds stop_timeout{1000};        //!< stop() waits this long for acks
-  std::string cursor_name = "jetstream";               //!< metadata blob holding the cursors
+  //! stop() publishes what the store holds and waits for its acks this long at most.
+  std::chrono::milliseconds stop_timeout{1000};
+  //! A progress report (jetstream/progress.hpp) is published at most every
+  //! checkpoint_interval when it changed, and at least this often (a heartbeat).
+  std::chrono::milliseconds progress_interval{5000};
+  std::string cursor_name = "jetstream";  //!< metadata blob holding the cursors
   bool report_errors = true;  //!< print each new error message to stderr (when no on_error)
   //! Receives each error message (on the worker or a client-library thread) instead of stderr.
   std::function<void(error_cause, std::string_view)> on_error;
@@ -92,8 +97,9 @@ class forwarder {
     stop_.store(false);
     thread_ = std::thread([this] { run(); });
   }
-  //! Stops the worker: waits up to stop_timeout for in-flight acknowledgments, persists the
-  //! cursors and closes the connection. Anything not acknowledged is resent by the next run.
+  //! Stops the worker: while connected, publishes what the store holds by now and waits for
+  //! its acknowledgments (stop_timeout at most in all), persists the cursors, reports its final
+  //! progress and closes the connection. Anything not acknowledged is resent by the next run.
   void stop() {
     std::lock_guard lk(life_mu_);
     if (!thread_.joinable()) return;
@@ -149,7 +155,48 @@ class forwarder {
   }
   const std::string& scope() const noexcept { return scope_; }
 
+  // ---- libnats callbacks (library threads) -----------------------------------------------
+  // Public so a test can drive them as libnats does, from threads of its own: ThreadSanitizer
+  // cannot see inside the uninstrumented library (tests/jetstream/callbacks_test.cpp).
+
+  //! The closure libnats receives with every callback of this forwarder.
+  void* callback_closure() const noexcept { return link_; }
+  static void on_disconnected(natsConnection* nc, void* link) {
+    on_event(nc, link, [](forwarder& f) {
+      f.connected_.store(false);
+      f.need_resync_.store(true);
+      {
+        std::lock_guard lk(f.mu_);
+        ++f.stats_.disconnects;
+      }
+      f.cv_.notify_all();
+    });
+  }
+  static void on_reconnected(natsConnection* nc, void* link) {
+    on_event(nc, link, [](forwarder& f) {
+      f.connected_.store(true);
+      f.need_resync_.store(true);
+      {
+        std::lock_guard lk(f.mu_);
+        ++f.stats_.connects;
+      }
+      f.cv_.notify_all();
+    });
+  }
+  static void on_closed(natsConnection* nc, void* link) {
+    on_event(nc, link, [](forwarder& f) {
+      f.connected_.store(false);
+      f.closed_.store(true);
+      f.cv_.notify_all();
+    });
+  }
+  static void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* link) {
+    static_cast<link_t*>(link)->with_owner([&](forwarder& f) { f.ack(msg, pa, pae); });
+    natsMsg_Destroy(msg);
+  }
+
  private:
+  using link_t = detail::callback_link<forwarder>;
   enum state_t : std::uint8_t { pending, acked, failed };
   struct inflight {
     store::offset_t offset = 0, next = 0;
@@ -220,47 +267,12 @@ class forwarder {
     fail(detail::classify(e.status, e.js_code, e.text), std::string(what) + ": " + e.text);
   }
 
-  // ---- libnats callbacks (library threads) -----------------------------------------------
-  using link_t = detail::callback_link<forwarder>;
   // Applies a connection event unless it is a late one of a connection already dropped.
   template <class F>
   static void on_event(natsConnection* nc, void* link, F f) {
     static_cast<link_t*>(link)->with_owner([&](forwarder& o) {
       if (nc == o.current_.load()) f(o);
     });
-  }
-  static void on_disconnected(natsConnection* nc, void* link) {
-    on_event(nc, link, [](forwarder& f) {
-      f.connected_.store(false);
-      f.need_resync_.store(true);
-      {
-        std::lock_guard lk(f.mu_);
-        ++f.stats_.disconnects;
-      }
-      f.cv_.notify_all();
-    });
-  }
-  static void on_reconnected(natsConnection* nc, void* link) {
-    on_event(nc, link, [](forwarder& f) {
-      f.connected_.store(true);
-      f.need_resync_.store(true);
-      {
-        std::lock_guard lk(f.mu_);
-        ++f.stats_.connects;
-      }
-      f.cv_.notify_all();
-    });
-  }
-  static void on_closed(natsConnection* nc, void* link) {
-    on_event(nc, link, [](forwarder& f) {
-      f.connected_.store(false);
-      f.closed_.store(true);
-      f.cv_.notify_all();
-    });
-  }
-  static void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* link) {
-    static_cast<link_t*>(link)->with_owner([&](forwarder& f) { f.ack(msg, pa, pae); });
-    natsMsg_Destroy(msg);
   }
 
   void ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
@@ -344,6 +356,7 @@ class forwarder {
       commit();
       check_ack_timeouts();
       checkpoint(false);
+      report_progress(false);
       bool idle = false;
       {
         std::lock_guard lk(mu_);
@@ -358,7 +371,37 @@ class forwarder {
       }
       if (at_end) wait_for(opt_.poll_interval);
     }
-    shutdown();
+    const auto deadline = clock::now() + opt_.stop_timeout;
+    drain(deadline);
+    shutdown(deadline);
+  }
+
+  // stop() was called: the pump loops honour it, except while the last records are drained.
+  bool halted() const noexcept { return stop_.load() && !draining_.load(); }
+
+  // Publishes what the store holds now (e.g. the engine's last snapshot, written as it stopped)
+  // and waits for the acknowledgments, until `deadline`. Without it a product that stops would
+  // leave its last records out of JetStream until it runs again, which may be never.
+  void drain(clock::time_point deadline) {
+    if (!conn_ || !connected_.load()) return;
+    draining_.store(true);
+    scan_streams();  // a stream created just before stop() counts too
+    while (clock::now() < deadline && connected_.load()) {
+      bool ok = true;
+      if (need_resync_.exchange(false)) ok = resync();
+      if (ok) ok = prepare_streams();
+      bool at_end = false;
+      if (ok) at_end = pump();
+      commit();
+      std::unique_lock lk(mu_);
+      if (ok && at_end && inflight_ == 0 && !need_resync_.load() && all_ready()) break;
+      const auto left = deadline - clock::now();
+      if (left <= clock::duration::zero()) break;
+      // Acks notify cv_; a failed round retries after a short pause, not in a busy loop.
+      cv_.wait_for(lk, std::min<clock::duration>(left, opt_.poll_interval),
+                   [&] { return ok && inflight_ == 0; });
+    }
+    draining_.store(false);
   }
 
   void wait_for(clock::duration d) {
@@ -409,6 +452,7 @@ class forwarder {
     conn_ = std::move(c);
     js_.reset(js);
     async_used_ = false;
+    progress_ready_ = false;
     connected_.store(true);
     need_resync_.store(true);  // reconcile every stream with what the server holds
     {
@@ -430,15 +474,21 @@ class forwarder {
     for (auto& s : streams_) s->ready = false;
   }
 
-  void shutdown() {
+  void shutdown(clock::time_point deadline) {
+    const auto left = [&] {
+      return std::max<std::int64_t>(
+          1,
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count());
+    };
     if (js_ && async_used_ && connected_.load()) {
       jsPubOptions po;
       jsPubOptions_Init(&po);
-      po.MaxWait = opt_.stop_timeout.count();
+      po.MaxWait = left();
       js_PublishAsyncComplete(js_.get(), &po);
     }
     commit();
     checkpoint(true);
+    if (js_ && connected_.load()) publish_report(true, std::chrono::milliseconds(left()));
     if (conn_) natsConnection_Close(conn_.get());
     drop_connection();
     std::lock_guard lk(mu_);
@@ -622,7 +672,9 @@ class forwarder {
   }
 
   // Publishes up to `batch` records per stream while fewer than max_pending are in flight.
-  // Returns true when every stream's cursor reached the current end of the store.
+  // Returns true when every ready stream's cursor reached the current end of the store (not
+  // when it stopped early for the batch or the max_pending bound: wait_idle() and the drain at
+  // stop() rely on it).
   bool pump() {
     bool at_end = true;
     std::size_t n_streams;
@@ -630,7 +682,7 @@ class forwarder {
       std::lock_guard lk(mu_);
       n_streams = streams_.size();
     }
-    for (std::size_t i = 0; i < n_streams && !stop_.load(); ++i) {
+    for (std::size_t i = 0; i < n_streams && !halted(); ++i) {
       stream_state* sp;
       {
         std::lock_guard lk(mu_);
@@ -638,19 +690,22 @@ class forwarder {
       }
       auto& s = *sp;
       if (!s.ready || !s.cur) continue;
-      std::size_t n = 0;
+      bool reached_end = false;
       store::record_view rv;
-      for (; n < opt_.batch; ++n) {
+      for (std::size_t n = 0; n < opt_.batch; ++n) {
         {
           std::unique_lock lk(mu_);
           if (inflight_ >= opt_.max_pending) {
             cv_.wait_for(lk, opt_.poll_interval,
-                         [&] { return inflight_ < opt_.max_pending || stop_.load(); });
+                         [&] { return inflight_ < opt_.max_pending || halted(); });
             if (inflight_ >= opt_.max_pending) break;
           }
         }
         if (need_resync_.load() || !connected_.load()) return false;
-        if (!s.cur->next(rv)) break;
+        if (!s.cur->next(rv)) {
+          reached_end = true;
+          break;
+        }
         const auto next = rv.offset + store::detail::frame_header_size + rv.payload.size();
         s.read_pos = next;
         if (auto it = s.present.find(rv.offset); it != s.present.end()) {
@@ -664,7 +719,7 @@ class forwarder {
         }
         if (!publish(s, rv, next)) return false;
       }
-      if (n == opt_.batch) at_end = false;
+      if (!reached_end) at_end = false;
     }
     return at_end;
   }
@@ -761,6 +816,53 @@ class forwarder {
                                      std::to_string(opt_.ack_timeout.count()) +
                                      " ms; resending what JetStream lacks");
     }
+  }
+
+  // This scope's progress as the federated reader needs it: per stream, how far the store
+  // reaches (as far as the cursor has read: the end whenever it is caught up with reading) and
+  // how far JetStream has acknowledged it.
+  scope_progress progress_now(bool stopped) const {
+    scope_progress p;
+    p.reported_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    p.stopped = stopped;
+    std::lock_guard lk(mu_);
+    for (auto& s : streams_) {
+      const auto end = std::max({s->stats.store_end, s->acked_offset, s->read_pos});
+      p.streams.push_back({s->name, s->acked_offset, end});
+    }
+    return p;
+  }
+
+  // Publishes the progress report when it changed (at most every checkpoint_interval), at
+  // least every progress_interval, and once more when stopping. A failure is reported and
+  // retried later; it never holds up forwarding.
+  void report_progress(bool stopped) {
+    const auto now = clock::now();
+    if (now - last_progress_try_ < opt_.checkpoint_interval) return;
+    auto p = progress_now(stopped);
+    if (p.streams == last_progress_.streams && now - last_progress_try_ < opt_.progress_interval)
+      return;
+    publish_report(stopped, opt_.request_timeout);
+  }
+
+  void publish_report(bool stopped, std::chrono::milliseconds timeout) {
+    last_progress_try_ = clock::now();
+    auto p = progress_now(stopped);
+    detail::nats_error err;
+    if (!progress_ready_) {
+      if (!detail::ensure_progress_stream(js_.get(), scope_, opt_.replicas, err)) {
+        fail(err, "create stream " + progress_stream_of(scope_));
+        return;
+      }
+      progress_ready_ = true;
+    }
+    if (!detail::publish_progress(js_.get(), scope_, p, timeout, err)) {
+      fail(err, "publish progress to " + progress_subject(scope_));
+      return;
+    }
+    last_progress_ = std::move(p);
   }
 
   void checkpoint(bool force) {
@@ -932,6 +1034,7 @@ class forwarder {
   forwarder_stats stats_;
 
   std::atomic<bool> stop_{false}, connected_{false}, closed_{false}, need_resync_{false};
+  std::atomic<bool> draining_{false};  // stop() was called, the last records are published
   std::atomic<natsConnection*> current_{nullptr};  // whose events the callbacks still apply
   link_t* link_ = link_t::make(this);
   // Worker thread only:
@@ -940,6 +1043,9 @@ class forwarder {
   cursor_map persisted_;
   bool async_used_ = false;  // the current context has published asynchronously
   clock::time_point last_checkpoint_{}, next_trunc_check_{};
+  bool progress_ready_ = false;  // the progress stream exists on the current connection
+  scope_progress last_progress_;
+  clock::time_point last_progress_try_{};
 
   std::mutex life_mu_;
   std::thread thread_;

@@ -183,4 +183,28 @@ inline std::string msg_id(std::string_view scope, std::string_view stream, std::
   return id;
 }
 
+//! `url` (one URL or a comma-separated list) fit for an error message: the user information
+//! of each URL (`user:password@`, or a token) becomes `<redacted>@`.
+inline std::string redact_url(std::string_view url) {
+  std::string out;
+  for (std::size_t start = 0;;) {
+    const auto end = url.find(',', start);
+    auto one = url.substr(start, end == std::string_view::npos ? url.npos : end - start);
+    const auto scheme = one.find("://");
+    const auto host_from = scheme == std::string_view::npos ? 0 : scheme + 3;
+    const auto at = one.find('@', host_from);
+    if (!out.empty()) out += ',';
+    if (at == std::string_view::npos) {
+      out += one;
+    } else {
+      out += one.substr(0, host_from);
+      out += "<redacted>";
+      out += one.substr(at);
+    }
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace introspect::inline v1::jetstream

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include <introspect/detail/sigpipe.hpp>
 #include <introspect/jetstream/names.hpp>
 #include <introspect/jetstream/stats.hpp>
 
@@ -161,7 +162,7 @@ inline bool url_plausible(std::string_view url, std::string& why) {
 inline conn_ptr connect(const connect_settings& cs, nats_error& err) {
   std::string why;
   if (!url_plausible(cs.url, why)) {
-    err = {NATS_INVALID_ARG, 0, "bad URL \"" + cs.url + "\": " + why};
+    err = {NATS_INVALID_ARG, 0, "bad URL \"" + jetstream::redact_url(cs.url) + "\": " + why};
     return nullptr;
   }
   natsOptions* raw = nullptr;
@@ -197,14 +198,20 @@ inline conn_ptr connect(const connect_settings& cs, nats_error& err) {
   if (s == NATS_OK && cs.on_closed) s = natsOptions_SetClosedCB(o.get(), cs.on_closed, cs.closure);
   if (s != NATS_OK) {
     err = last_error(s);
-    err.text = "bad connection options for \"" + cs.url + "\": " + err.text;
+    err.text = "bad connection options for \"" + jetstream::redact_url(cs.url) + "\": " + err.text;
     return nullptr;
   }
   natsConnection* c = nullptr;
-  s = natsConnection_Connect(&c, o.get());
+  {
+    // libnats writes TLS through OpenSSL's socket BIO (no MSG_NOSIGNAL) from its own reader and
+    // flusher threads, which inherit the mask of the thread that connects: connecting with
+    // SIGPIPE blocked keeps a server that went away from killing the product (exit 141).
+    introspect::detail::sigpipe_guard no_sigpipe;
+    s = natsConnection_Connect(&c, o.get());
+  }
   if (s != NATS_OK) {
     err = last_error(s);
-    err.text = "cannot connect to " + cs.url + ": " + err.text;
+    err.text = "cannot connect to " + jetstream::redact_url(cs.url) + ": " + err.text;
     return nullptr;
   }
   return conn_ptr(c);
@@ -244,8 +251,12 @@ inline stream_info_ptr stream_info(jsCtx* js, const std::string& name, nats_erro
 }
 
 //! Reads messages [from_seq, to_seq] of a stream in order with an ordered consumer, calling
-//! fn(msg, stream_seq). Stops at to_seq, or when `idle` passes without a message (gaps left by
-//! limits never hold it up). Returns false with `err` set when the subscription fails.
+//! fn(msg, stream_seq). Stops at to_seq, or when the server no longer holds any message up to
+//! to_seq (limits or a purge removed them after the read began). A quiet `idle` period alone
+//! never ends the read short: a loaded server or client can stall longer than that, and a
+//! silently short read would make a federated answer lack records. While the stream still holds
+//! unread messages the read keeps waiting, up to 10 idle periods in a row without a message;
+//! then it fails with `err` saying where it stopped. Returns false with `err` set on failure.
 inline bool read_range(jsCtx* js, const std::string& stream, const std::string& subject,
                        std::uint64_t from_seq, std::uint64_t to_seq,
                        const std::function<void(natsMsg*, std::uint64_t)>& fn,
@@ -263,16 +274,35 @@ inline bool read_range(jsCtx* js, const std::string& stream, const std::string& 
   if (s != NATS_OK) return err = last_error(s, static_cast<int>(code)), false;
   sub_ptr sub(raw);
   natsSubscription_SetPendingLimits(sub.get(), 1 << 20, 1 << 30);
+  std::uint64_t next = from_seq == 0 ? 1 : from_seq;  // first sequence not delivered yet
+  int quiet = 0;
   for (;;) {
     natsMsg* m = nullptr;
     s = natsSubscription_NextMsg(&m, sub.get(), idle.count());
-    if (s == NATS_TIMEOUT) return true;
+    if (s == NATS_TIMEOUT) {
+      // Is anything in [next, to_seq] still there? Deleted messages are skipped by the
+      // consumer, so only a stream that holds none of them any more ends the read here.
+      auto si = stream_info(js, stream, err);
+      if (!si) return false;
+      if (si->State.Msgs == 0 || si->State.FirstSeq > to_seq || si->State.LastSeq < next)
+        return true;
+      if (++quiet >= 10) {
+        err = {NATS_TIMEOUT, 0,
+               "reading " + stream + " stalled at sequence " + std::to_string(next) + " of " +
+                   std::to_string(to_seq) + " (no message for " +
+                   std::to_string(10 * idle.count()) + " ms)"};
+        return false;
+      }
+      continue;
+    }
     if (s != NATS_OK) return err = last_error(s), false;
+    quiet = 0;
     msg_ptr msg(m);
     jsMsgMetaData* md = nullptr;
     if (natsMsg_GetMetaData(&md, m) != NATS_OK) continue;
     meta_ptr meta(md);
     const auto seq = md->Sequence.Stream;
+    next = seq + 1;
     fn(m, seq);
     if (seq >= to_seq) return true;
   }
