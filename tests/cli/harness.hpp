@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cli_test {
@@ -42,8 +43,16 @@ struct temp_dir {
   ~temp_dir() { fs::remove_all(path); }
 };
 
+// How a child runs: as another user (uid/gid >= 0, e.g. nobody when the tests run as root, so
+// that file modes apply) and with extra environment variables (TZ, PAGER).
+struct run_options {
+  int uid = -1, gid = -1;
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
 // Runs the CLI with `args`; stdout and stderr are captured through files.
-inline result run(const std::vector<std::string>& args, const std::string& program = bin) {
+inline result run(const std::vector<std::string>& args, const run_options& o,
+                  const std::string& program = bin) {
   temp_dir io("ix-cli-io");
   const auto out = io.path / "out", err = io.path / "err";
   const pid_t pid = ::fork();
@@ -53,6 +62,9 @@ inline result run(const std::vector<std::string>& args, const std::string& progr
     const int fe = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::dup2(fo, 1);
     ::dup2(fe, 2);
+    for (const auto& [k, v] : o.env) ::setenv(k.c_str(), v.c_str(), 1);
+    if (o.gid >= 0 && ::setgid(static_cast<gid_t>(o.gid)) != 0) ::_exit(126);
+    if (o.uid >= 0 && ::setuid(static_cast<uid_t>(o.uid)) != 0) ::_exit(126);
     std::vector<char*> argv{const_cast<char*>(program.c_str())};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -66,6 +78,10 @@ inline result run(const std::vector<std::string>& args, const std::string& progr
   r.out = slurp(out);
   r.err = slurp(err);
   return r;
+}
+
+inline result run(const std::vector<std::string>& args, const std::string& program = bin) {
+  return run(args, run_options{}, program);
 }
 
 // Runs a shell command (jq pipelines) and returns its stdout; `code` gets its exit status.

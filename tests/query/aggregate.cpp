@@ -82,3 +82,75 @@ TEST_CASE("aggregates group --by a field and bucket --every a duration", "[query
   CHECK(parse_agg_fn("p99") == agg_fn::p99);
   CHECK_FALSE(parse_agg_fn("median"));
 }
+
+TEST_CASE("counters: rate and increase from successive samples, per series, resets counted",
+          "[query][agg]") {
+  auto c = [](std::int64_t ts, std::string inst, std::int64_t v) {
+    record r = m(ts, "req", v);
+    r.mtype = metric_type::counter;
+    r.instance = std::move(inst);
+    return r;
+  };
+  // Two instances, added out of order: a at 10/s (a reset at 30 s), b at 1/s.
+  std::vector<record> rs{c(30 * s, "a", 50),  c(0, "a", 0),        c(10 * s, "a", 100),
+                         c(20 * s, "a", 200), c(40 * s, "a", 150), c(0, "b", 1000),
+                         c(40 * s, "b", 1040)};
+  CHECK(one(agg_fn::increase, rs) == 200 + 50 + 100 + 40);
+  CHECK(one(agg_fn::rate, rs) == Approx(350.0 / 40 + 40.0 / 40));
+  agg_spec spec;
+  spec.fn = agg_fn::rate;
+  spec.every_ns = 20 * s;
+  aggregator a(spec);
+  for (const auto& r : rs) a.add(r);
+  const auto rows = a.rows();
+  REQUIRE(rows.size() == 3);  // buckets 0, 20, 40 s (a pair counts where its later sample is)
+  CHECK(rows[0].value == Approx(10.0));        // a: 0 -> 100 over 10 s
+  CHECK(rows[1].value == Approx(150.0 / 20));  // a: 100 -> 200, reset to 50: 150 over 20 s
+  CHECK(rows[2].value == Approx(10.0 + 1.0));  // a: 50 -> 150 in 10 s; b: 40 over 40 s
+}
+
+TEST_CASE("histograms: interval mean and percentiles from bucket differences", "[query][agg]") {
+  // Snapshots of one histogram: 100 observations of 10, then 100 more of 1000.
+  metrics::histogram_snapshot h;
+  auto snap = [&](std::int64_t ts) {
+    std::string buckets;
+    metrics::encode_bucket_text(h, buckets);
+    record r = m(ts, "lat", static_cast<std::int64_t>(h.count));
+    r.mtype = metric_type::histogram;
+    r.fields = {
+        {"count", static_cast<std::int64_t>(h.count)}, {"sum", h.sum}, {"buckets", buckets}};
+    return r;
+  };
+  auto observe = [&](std::int64_t v, int n) {
+    for (int i = 0; i < n; ++i) {
+      ++h.buckets[metrics::detail::bucket_index(static_cast<std::uint64_t>(v))];
+      ++h.count;
+      h.sum += v;
+    }
+  };
+  std::vector<record> rs;
+  rs.push_back(snap(0));
+  observe(10, 100);
+  rs.push_back(snap(10 * s));
+  observe(1000, 100);
+  rs.push_back(snap(20 * s));
+  agg_spec spec;
+  spec.fn = agg_fn::p99;
+  spec.every_ns = 10 * s;
+  aggregator a(spec);
+  for (const auto& r : rs) a.add(r);
+  const auto rows = a.rows();
+  REQUIRE(rows.size() == 3);
+  CHECK(std::isnan(rows[0].value));  // the first snapshot has no interval before it
+  CHECK(rows[1].value == 10);
+  CHECK(rows[2].value == Approx(1000).epsilon(0.035));  // the bucket's midpoint
+  CHECK(one(agg_fn::avg, rs) == Approx(505.0));
+  CHECK(one(agg_fn::increase, rs) == 200);
+  std::vector<metrics::bucket_count_entry> back;
+  std::string text;
+  metrics::encode_bucket_text(h, text);
+  REQUIRE(metrics::decode_bucket_text(text, back));
+  CHECK(back.size() == 2);
+  CHECK_FALSE(metrics::decode_bucket_text("ll5 1:2", back));
+  CHECK_FALSE(metrics::decode_bucket_text("ll4 9:1 3:1", back));  // not ascending
+}

@@ -101,12 +101,13 @@ TEST_CASE("csv output has a header and one quoted row per record", "[query][outp
         "error,,,\"{\"\"disk\"\":\"\"sdb\"\",\"\"pct\"\":91}\",\r\n");
 }
 
-TEST_CASE("table output aligns columns and escapes control characters", "[query][output]") {
+TEST_CASE("table output aligns columns and escapes C0 and C1 control characters",
+          "[query][output]") {
   auto a = sample();
   auto b = sample();
   b.instance = "a-much-longer-instance";
   const auto out = capture([&](std::FILE* f) {
-    table_record_writer w(f);
+    table_record_writer w(f, {}, true);  // wide: with the SOURCE column
     w.write(a);
     w.write(b);
     w.finish();
@@ -122,6 +123,40 @@ TEST_CASE("table output aligns columns and escapes control characters", "[query]
   CHECK(lines[0].find("SOURCE") == lines[1].find("product"));
   CHECK(lines[1].find("product") == lines[2].find("product"));
   CHECK(lines[1].find("say \"hi\"\\nthere") != std::string::npos);
+  auto c1 = sample();
+  c1.name =
+      "csi\xc2\x9b"
+      "2J";  // U+009B: a terminal's CSI
+  const auto out1 = capture([&](std::FILE* f) {
+    table_record_writer w(f);
+    w.write(c1);
+    w.finish();
+  });
+  CHECK(out1.find("\xc2\x9b") == std::string::npos);
+  CHECK(out1.find("csi\\u009b2J") != std::string::npos);
+}
+
+TEST_CASE("csv text cells that a spreadsheet would run are prefixed, numbers are not",
+          "[query][output]") {
+  for (std::string_view f : {"=1+1", "+1", "-1+1", "@SUM(A1)", "\tx", "\rx"}) {
+    std::string s;
+    append_csv_text(s, f);
+    CHECK(s.substr(0, 2) == "\"'");
+    std::string raw;
+    append_csv_text(raw, f, false);
+    CHECK(raw.substr(0, 2) != "\"'");
+  }
+  std::string s;
+  append_csv_text(s, "a=b");
+  CHECK(s == "a=b");
+  auto r = sample();
+  r.val = std::int64_t{-5};
+  const auto out = capture([&](std::FILE* f) {
+    csv_record_writer w(f);
+    w.write(r);
+    w.finish();
+  });
+  CHECK(out.find(",-5,") != std::string::npos);
 }
 
 TEST_CASE("aggregate rows print as table, csv and jsonl", "[query][output]") {

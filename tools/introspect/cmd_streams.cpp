@@ -1,4 +1,5 @@
-// introspect streams: one row per stream with counts per kind, damage, bytes and time range.
+// introspect streams: one row per stream: records, bytes and time range (-o wide: counts per
+// kind, table lines and damage too; json and csv always have everything).
 #include <fmt/format.h>
 
 #include <introspect/core/clock.hpp>
@@ -7,8 +8,8 @@
 
 namespace ixcli {
 
-int cmd_streams(const filter_args& fa, const std::string& fmt) {
-  const auto format = make_format(fmt);
+int cmd_streams(const filter_args& fa, const output_args& oa) {
+  const auto format = make_format(oa.format);
   auto set = open_stores(fa.stores);
   auto log = make_damage_log();
   ix::read_hint all;
@@ -49,29 +50,46 @@ int cmd_streams(const filter_args& fa, const std::string& fmt) {
   auto ts = [](const row& r, std::int64_t t) {
     return r.records ? ix::format_rfc3339(t) : std::string{};
   };
-  if (format == ix::output_format::table) {
-    std::vector<std::string> head{"SCOPE", "STREAM", "RECORDS"};
-    std::vector<bool> right{false, false, true};
-    for (auto* k : kind_cols) head.emplace_back(k), right.push_back(true);
-    for (auto* k : {"table", "damaged", "bytes"}) head.emplace_back(k), right.push_back(true);
-    head.emplace_back("FIRST");
-    head.emplace_back("LAST");
-    ix::detail::aligned_table t(stdout, head, right);
+  output_sink out(oa, format, false);
+  const auto& st = out.style();
+  auto shown = [&](const row& r, std::int64_t t) {
+    if (!r.records) return std::string{};
+    return st.local_time ? ix::format_short_time(t, st.utc) : ix::format_rfc3339(t);
+  };
+  if (format == ix::output_format::table || format == ix::output_format::wide) {
+    const bool wide = format == ix::output_format::wide;
+    std::vector<std::string> head{"STREAM", "RECORDS"};
+    std::vector<bool> right{false, true};
+    if (wide) {
+      for (auto* k : kind_cols) head.emplace_back(k), right.push_back(true);
+      for (auto* k : {"table", "damaged"}) head.emplace_back(k), right.push_back(true);
+    }
+    head.emplace_back("BYTES"), right.push_back(true);
+    head.emplace_back("FIRST"), right.push_back(false);
+    head.emplace_back("LAST"), right.push_back(false);
+    ix::detail::aligned_table t(out.file(), head, right, st.table);
     for (const auto& r : rows) {
-      std::vector<std::string> c{r.scope, r.name, std::to_string(r.records)};
-      for (int k = 1; k <= nk; ++k) c.push_back(std::to_string(r.per_kind[k]));
-      c.push_back(std::to_string(r.tables));
-      c.push_back(std::to_string(r.damaged));
+      std::vector<std::string> c(1);
+      ix::detail::append_printable(c[0], r.scope == r.name ? r.name : r.scope + "/" + r.name);
+      c.push_back(std::to_string(r.records));
+      if (wide) {
+        for (int k = 1; k <= nk; ++k) c.push_back(std::to_string(r.per_kind[k]));
+        c.push_back(std::to_string(r.tables));
+        c.push_back(std::to_string(r.damaged));
+      }
       c.push_back(std::to_string(r.bytes));
-      c.push_back(ts(r, r.first));
-      c.push_back(ts(r, r.last));
-      t.row(std::move(c));
+      c.push_back(shown(r, r.first));
+      c.push_back(shown(r, r.last));
+      t.row(std::move(c), r.damaged ? ix::row_color::red : ix::row_color::none);
     }
     t.finish();
   } else if (format == ix::output_format::csv) {
-    std::string s = "scope,stream,path,records";
-    for (auto* k : kind_cols) s.append(",").append(k);
-    s.append(",table,damaged,bytes,first,last\r\n");
+    std::string s;
+    if (st.table.headers) {
+      s = "scope,stream,path,records";
+      for (auto* k : kind_cols) s.append(",").append(k);
+      s.append(",table,damaged,bytes,first,last\r\n");
+    }
     for (const auto& r : rows) {
       ix::append_csv_cell(s, r.scope);
       s.push_back(',');
@@ -83,7 +101,7 @@ int cmd_streams(const filter_args& fa, const std::string& fmt) {
       s.append(fmt::format(",{},{},{},{},{}\r\n", r.tables, r.damaged, r.bytes, ts(r, r.first),
                            ts(r, r.last)));
     }
-    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fwrite(s.data(), 1, s.size(), out.file());
   } else {
     std::string s;
     for (const auto& r : rows) {
@@ -102,7 +120,7 @@ int cmd_streams(const filter_args& fa, const std::string& fmt) {
         s.append(fmt::format(",\"first\":\"{}\",\"last\":\"{}\"", ts(r, r.first), ts(r, r.last)));
       s.append("}\n");
     }
-    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fwrite(s.data(), 1, s.size(), out.file());
   }
   return 0;
 }

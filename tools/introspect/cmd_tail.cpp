@@ -48,18 +48,22 @@ int tail_once(const ix::store_set& set, const filter_args& fa, const ix::record_
 
 }  // namespace
 
-int cmd_tail(const filter_args& fa, const std::string& fmt_name, std::size_t n, bool follow,
+int cmd_tail(const filter_args& fa, const output_args& oa, std::size_t n, bool follow,
              const std::string& timeout) {
+  const auto format = make_format(oa.format);
   const auto filter = make_filter(fa, ix::realtime_ns());
-  const auto format = make_format(fmt_name);
   std::optional<std::int64_t> limit;
   if (!timeout.empty()) {
     limit = ix::parse_duration(timeout);
     if (!limit) throw usage_error{"--timeout \"" + timeout + "\": not a duration (like 5s, 1m)"};
   }
   auto set = open_stores(fa.stores);
-  // Tables for people are aligned over what they show; following prints as records arrive.
-  auto w = ix::make_record_writer(format, stdout);
+  // Tables for people are aligned over what they show; following prints as records arrive
+  // (and never through a pager, which would hold them back).
+  output_args plain = oa;
+  plain.no_pager = plain.no_pager || follow;
+  output_sink out(plain, format, fa.utc);
+  auto w = ix::make_record_writer(format, out.file(), out.style());
   if (!follow) return tail_once(set, fa, filter, *w, n);
 
   auto log = make_damage_log();

@@ -5,6 +5,7 @@
 
 #include <introspect/core/clock.hpp>
 #include <introspect/format/rfc3339.hpp>
+#include <introspect/format/terminal_text.hpp>
 #include <introspect/query/stream_store.hpp>
 #include <introspect/store/writer.hpp>
 
@@ -12,8 +13,42 @@
 
 namespace ixcli {
 
+namespace {
+
+// What a truncation at `before_ns` hides: the records a reader sees now whose time is before it
+// (the reader already leaves out what an earlier truncation hid).
+struct hidden_records {
+  std::uint64_t count = 0;
+  std::int64_t first_ts = 0, last_ts = 0;
+};
+
+hidden_records count_hidden(const introspect::store::reader& rd, const std::string& scope,
+                            const std::string& stream, std::int64_t before_ns) {
+  hidden_records h;
+  auto c = rd.open(scope, stream);
+  introspect::store::record_view v;
+  while (c.next(v)) {
+    if (v.ts_ns >= before_ns) continue;
+    if (h.count == 0 || v.ts_ns < h.first_ts) h.first_ts = v.ts_ns;
+    if (h.count == 0 || v.ts_ns > h.last_ts) h.last_ts = v.ts_ns;
+    ++h.count;
+  }
+  for (const auto& e : c.stats().errors)
+    std::fprintf(stderr, "introspect: warning: %s (its records are not counted)\n",
+                 ix::terminal_safe(e.message()).c_str());
+  return h;
+}
+
+std::string describe(const hidden_records& h) {
+  if (h.count == 0) return "no visible record";
+  return std::to_string(h.count) + " record(s) from " + ix::format_rfc3339(h.first_ts) + " to " +
+         ix::format_rfc3339(h.last_ts);
+}
+
+}  // namespace
+
 int cmd_truncate(const std::string& store_arg, const std::string& stream, const std::string& before,
-                 const std::string& scope_arg) {
+                 const std::string& scope_arg, bool dry_run) {
   const auto before_ns = parse_time_option("--before", before, ix::realtime_ns());
   std::filesystem::path root{store_arg};
   std::string scope = scope_arg;
@@ -48,16 +83,23 @@ int cmd_truncate(const std::string& store_arg, const std::string& stream, const 
     throw usage_error{"--stream \"" + stream + "\": no such stream in scope \"" + scope +
                       "\" (streams: " + list + ")"};
   }
+  const auto hidden = count_hidden(rd, scope, stream, before_ns);
+  const auto safe_name = ix::terminal_safe(scope + "/" + stream);
+  if (dry_run) {
+    std::printf("%s: truncating before %s would hide %s\n", safe_name.c_str(),
+                ix::format_rfc3339(before_ns).c_str(), describe(hidden).c_str());
+    return 0;
+  }
   try {
     introspect::store::writer w(root, scope);
     const auto id = w.stream(stream);
     w.truncate(id, before_ns);
     const auto t = w.truncation(id);
     std::fprintf(stderr,
-                 "introspect: %s/%s truncated: records before %s (and before offset %llu) are "
-                 "hidden\n",
-                 scope.c_str(), stream.c_str(), ix::format_rfc3339(t.ts_ns).c_str(),
-                 static_cast<unsigned long long>(t.offset));
+                 "introspect: %s truncated: records before %s (and before offset %llu) are "
+                 "hidden: %s\n",
+                 safe_name.c_str(), ix::format_rfc3339(t.ts_ns).c_str(),
+                 static_cast<unsigned long long>(t.offset), describe(hidden).c_str());
   } catch (const introspect::store::lock_error& e) {
     std::fprintf(stderr,
                  "introspect: cannot truncate %s/%s: a writer (pid %d) holds the store: %s\n",

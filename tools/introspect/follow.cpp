@@ -45,6 +45,12 @@ void jsonl_follower::drain(const std::string& path, state& st, std::vector<ix::r
   ix::text_line line;
   ix::record r;
   while (st.reader->next(line)) {
+    if (line.overlong) {  // skipped to its end by the reader, never held whole
+      log_.report(path, line.number, line.offset,
+                  "line of " + std::to_string(line.skipped) + " bytes is longer than the " +
+                      std::to_string(st.reader->max_line()) + "-byte limit: skipped");
+      continue;
+    }
     if (!parser_.parse(line.data, line.size, line.capacity, r, reason_)) {
       log_.report(path, line.number, line.offset, reason_);
       continue;

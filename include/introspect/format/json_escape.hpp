@@ -66,7 +66,7 @@ inline void append_json_string(std::string& out, std::string_view s) {
     out.resize(at + s.size() + 2);
     char* p = out.data() + at;
     p[0] = '"';
-    std::memcpy(p + 1, s.data(), s.size());
+    if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());  // s.data() may be null when empty
     p[s.size() + 1] = '"';
     return;
   }

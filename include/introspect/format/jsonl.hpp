@@ -116,6 +116,10 @@ class jsonl_encoder {
 
   // Appends {"ts":"<RFC 3339 time>.
   void append_ts(std::string& out, std::int64_t ns) {
+    // The first whole second above INT64_MIN: earlier times (only a crafted frame holds them)
+    // print as it, since their floored second times 1e9 does not fit in 64 bits.
+    constexpr std::int64_t earliest = (INT64_MIN / 1'000'000'000 + 1) * 1'000'000'000;
+    if (ns < earliest) ns = earliest;
     const std::int64_t sec = ns >= 0 ? ns / 1'000'000'000 : (ns - 999'999'999) / 1'000'000'000;
     if (sec != cached_sec_) {
       std::memcpy(cached_, "{\"ts\":\"", 7);

@@ -85,6 +85,11 @@ inline std::string format_rfc3339(std::int64_t ns) {
   return s;
 }
 
+//! First and one past the last second (UTC, since the epoch) that RFC 3339 text handles here:
+//! 1678-01-01 .. 2261-12-31, inside the int64-nanosecond range (1677-09-21 .. 2262-04-11).
+inline constexpr std::int64_t rfc3339_first_second = detail::days_from_civil(1678, 1, 1) * 86400;
+inline constexpr std::int64_t rfc3339_end_second = detail::days_from_civil(2262, 1, 1) * 86400;
+
 //! Parses RFC 3339 ("2026-01-01T00:00:00Z", fractional seconds and +hh:mm offsets allowed; a
 //! space may replace 'T'; a bare date means midnight UTC). Returns ns since the epoch.
 inline std::optional<std::int64_t> parse_rfc3339(std::string_view s) noexcept {
@@ -136,6 +141,9 @@ inline std::optional<std::int64_t> parse_rfc3339(std::string_view s) noexcept {
   } else {
     return std::nullopt;
   }
+  // The year is checked on the UTC instant too: a leap second or a zone offset can move a
+  // 2261-12-31 or 1678-01-01 local time into a year that format_rfc3339 cannot print back.
+  if (secs < rfc3339_first_second || secs >= rfc3339_end_second) return std::nullopt;
   return secs * 1'000'000'000 + frac;
 }
 

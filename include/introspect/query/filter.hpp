@@ -24,6 +24,8 @@ struct record_filter {
   std::int64_t since_ns = std::numeric_limits<std::int64_t>::min();  //!< inclusive
   std::int64_t until_ns = std::numeric_limits<std::int64_t>::max();  //!< exclusive
   std::optional<where_expr> where;
+  //! `-p`: only notifications and insights of this severity or worse.
+  std::optional<severity> min_severity;
 
   //! Keeps only the kinds given (an empty list keeps the default).
   void only_kinds(const std::vector<record_kind>& ks) {
@@ -62,6 +64,9 @@ struct record_filter {
   read_hint hint() const {
     read_hint h;
     h.kinds = kinds;
+    if (min_severity)  // only kinds with a severity can match
+      h.kinds &= (1u << static_cast<unsigned>(record_kind::notification)) |
+                 (1u << static_cast<unsigned>(record_kind::insight));
     h.since_ns = since_ns;
     h.until_ns = until_ns;
     h.tables = tables;
@@ -73,6 +78,9 @@ struct record_filter {
   bool matches_but_name(const R& r) const {
     if (!(kinds & (1u << static_cast<unsigned>(r.kind)))) return false;
     if ((r.flags & flag_table) && !tables) return false;
+    if (min_severity && ((r.kind != record_kind::notification && r.kind != record_kind::insight) ||
+                         r.sev < *min_severity))
+      return false;
     return r.ts_ns >= since_ns && r.ts_ns < until_ns;
   }
 };

@@ -3,6 +3,7 @@
 //! given as files or as a directory; each instance's files are read in sequence order and
 //! instances are merged by time.
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -60,7 +61,10 @@ class jsonl_source final : public record_source {
         reader_ = std::make_unique<line_reader>(files_[index_].path);
         if (reader_->error()) {
           log_->report(files_[index_].path, 0, 0,
-                       std::string("cannot open: ") + std::strerror(reader_->error()));
+                       std::string(reader_->error() == EACCES || reader_->error() == EPERM
+                                       ? "permission denied: "
+                                       : "cannot open: ") +
+                           std::strerror(reader_->error()));
           close_file();
           continue;
         }
@@ -77,6 +81,12 @@ class jsonl_source final : public record_source {
           continue;
         }
         last = true;
+      }
+      if (line.overlong) {
+        log_->report(files_[index_].path, line.number, line.offset,
+                     "line of " + std::to_string(line.skipped) + " bytes is longer than the " +
+                         std::to_string(reader_->max_line()) + "-byte limit: skipped");
+        continue;
       }
       if (!last && skippable(line.view())) continue;
       if (!parser_.parse(line.data, line.size, line.capacity, out, reason_)) {

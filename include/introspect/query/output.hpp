@@ -1,5 +1,6 @@
 #pragma once
-//! Record and aggregate output: aligned tables for people, JSON lines and CSV for tools.
+//! Record and aggregate output: aligned tables for people (`table`, `wide`), JSON lines and CSV
+//! for tools. What a person reads of a cumulative metric is its interval (metric_display.hpp).
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -11,64 +12,41 @@
 #include <fmt/format.h>
 
 #include <introspect/core/record.hpp>
+#include <introspect/format/aligned_table.hpp>
 #include <introspect/format/jsonl.hpp>
+#include <introspect/format/short_time.hpp>
 #include <introspect/query/aggregate.hpp>
 #include <introspect/query/csv.hpp>
 #include <introspect/query/field_ref.hpp>
+#include <introspect/query/metric_display.hpp>
 
 namespace introspect::inline v1 {
 
-//! Output formats.
-enum class output_format { table, jsonl, csv };
+//! Output formats (`json` is read as `jsonl`: one object per line).
+enum class output_format { table, jsonl, csv, wide };
 
 inline std::optional<output_format> parse_output_format(std::string_view s) noexcept {
   if (s == "table") return output_format::table;
+  if (s == "wide") return output_format::wide;
   if (s == "jsonl" || s == "json") return output_format::jsonl;
   if (s == "csv") return output_format::csv;
   return std::nullopt;
 }
 
-namespace detail {
-
-// Buffered writes to a FILE*: one fwrite per 64 KiB instead of one per record.
-class out_buffer {
- public:
-  explicit out_buffer(std::FILE* f) : f_(f) {}
-  ~out_buffer() { flush(); }
-  std::string& str() noexcept { return buf_; }
-  void maybe_flush() {
-    if (buf_.size() >= (64u << 10)) flush();
-  }
-  void flush() {
-    if (!buf_.empty()) std::fwrite(buf_.data(), 1, buf_.size(), f_);
-    buf_.clear();
-  }
-  std::FILE* file() const noexcept { return f_; }
-
- private:
-  std::FILE* f_;
-  std::string buf_;
+//! How output looks beyond its format: the table style, how times read, CSV formula cells.
+struct output_style {
+  table_style table;        //!< headers, colour, width (colour and width only on a terminal)
+  bool local_time = false;  //!< tables: short ISO time in the local zone (on a terminal)
+  bool utc = false;         //!< with local_time: the short time in UTC
+  bool csv_raw = false;     //!< CSV: keep cells starting with = + - @ as they are
 };
 
-// Text for a terminal: control characters would move the cursor, so they are escaped.
-inline void append_printable(std::string& out, std::string_view s) {
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u != 0x7f) {
-      out.push_back(c);
-    } else if (c == '\n') {
-      out.append("\\n");
-    } else if (c == '\t') {
-      out.append("\\t");
-    } else {
-      fmt::format_to(std::back_inserter(out), "\\x{:02x}", u);
-    }
-  }
-}
+namespace detail {
 
 inline std::string fields_text(const record& r) {
   std::string s;
   for (const auto& f : r.fields) {
+    if (f.key == "buckets") continue;  // hundreds of numbers: JSON output has them
     if (!s.empty()) s.push_back(' ');
     s.append(f.key);
     s.push_back('=');
@@ -77,68 +55,26 @@ inline std::string fields_text(const record& r) {
   return s;
 }
 
-// Display width of UTF-8 text: code points, which is right for the names records carry.
-inline std::size_t display_width(std::string_view s) noexcept {
-  std::size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
+// A time in a table: RFC 3339 in full, or on a terminal the short local form.
+inline std::string table_time(std::int64_t ns, const output_style& st) {
+  return st.local_time ? format_short_time(ns, st.utc) : format_rfc3339(ns);
 }
 
-// Columns padded to the widest cell of the first rows seen (later rows may stick out rather
-// than holding the whole output in memory).
-class aligned_table {
- public:
-  aligned_table(std::FILE* f, std::vector<std::string> header, std::vector<bool> right = {})
-      : out_(f), header_(std::move(header)), right_(std::move(right)) {
-    right_.resize(header_.size(), false);
+inline row_color severity_color(const record& r) {
+  if (r.kind != record_kind::notification && r.kind != record_kind::insight) return row_color::none;
+  switch (r.sev) {
+    case severity::debug:
+      return row_color::dim;
+    case severity::warning:
+      return row_color::yellow;
+    case severity::error:
+      return row_color::red;
+    case severity::critical:
+      return row_color::bold_red;
+    default:
+      return row_color::none;
   }
-  void row(std::vector<std::string> cells) {
-    if (fixed_) {
-      print(cells);
-      return;
-    }
-    rows_.push_back(std::move(cells));
-    if (rows_.size() >= 1000) fix();
-  }
-  void finish() {
-    if (!fixed_) fix();
-    out_.flush();
-  }
-
- private:
-  void fix() {
-    fixed_ = true;
-    width_.assign(header_.size(), 0);
-    for (std::size_t i = 0; i < header_.size(); ++i) width_[i] = display_width(header_[i]);
-    for (const auto& r : rows_)
-      for (std::size_t i = 0; i < r.size() && i < width_.size(); ++i)
-        width_[i] = std::max(width_[i], display_width(r[i]));
-    print(header_);
-    for (const auto& r : rows_) print(r);
-    rows_.clear();
-  }
-  void print(const std::vector<std::string>& cells) {
-    auto& s = out_.str();
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-      const bool last = i + 1 == cells.size();
-      const std::size_t pad =
-          width_[i] > display_width(cells[i]) ? width_[i] - display_width(cells[i]) : 0;
-      if (right_[i]) s.append(pad, ' ');
-      s.append(cells[i]);
-      if (!right_[i] && !last) s.append(pad, ' ');
-      if (!last) s.append("  ");
-    }
-    s.push_back('\n');
-    out_.maybe_flush();
-  }
-
-  out_buffer out_;
-  std::vector<std::string> header_;
-  std::vector<bool> right_;
-  std::vector<std::size_t> width_;
-  std::vector<std::vector<std::string>> rows_;
-  bool fixed_ = false;
-};
+}
 
 }  // namespace detail
 
@@ -174,8 +110,10 @@ class jsonl_record_writer final : public record_writer {
 //! CSV (RFC 4180) with a header; fields are one cell holding a JSON object.
 class csv_record_writer final : public record_writer {
  public:
-  explicit csv_record_writer(std::FILE* f) : out_(f) {
-    out_.str().append("ts,kind,instance,source,name,severity,type,value,fields,table\r\n");
+  explicit csv_record_writer(std::FILE* f, const output_style& st = {})
+      : out_(f), guard_(!st.csv_raw) {
+    if (st.table.headers)
+      out_.str().append("ts,kind,instance,source,name,severity,type,value,fields,table\r\n");
   }
   void write(const record& r) override {
     auto& s = out_.str();
@@ -185,11 +123,11 @@ class csv_record_writer final : public record_writer {
     s.push_back(',');
     s.append(to_string(r.kind));
     s.push_back(',');
-    append_csv_cell(s, r.instance);
+    append_csv_text(s, r.instance, guard_);
     s.push_back(',');
-    append_csv_cell(s, r.source);
+    append_csv_text(s, r.source, guard_);
     s.push_back(',');
-    append_csv_cell(s, r.name);
+    append_csv_text(s, r.name, guard_);
     s.push_back(',');
     if (r.kind == record_kind::notification || r.kind == record_kind::insight)
       s.append(to_string(r.sev));
@@ -198,7 +136,8 @@ class csv_record_writer final : public record_writer {
     s.push_back(',');
     cell_.clear();
     append_text(cell_, to_view(r.val));
-    append_csv_cell(s, cell_);
+    // Numbers we format are not formulas (-5 stays a number); text from outside may be.
+    append_csv_text(s, cell_, guard_ && to_view(r.val).type() == value_type::string);
     s.push_back(',');
     if (!r.fields.empty()) {
       cell_.assign("{");
@@ -220,70 +159,86 @@ class csv_record_writer final : public record_writer {
 
  private:
   detail::out_buffer out_;
+  bool guard_;
   std::string cell_;
 };
 
-//! An aligned table for people: time, kind, instance, source, name, severity, value and fields.
+//! An aligned table for people: time, kind, instance, name, severity and value (`wide`: also the
+//! source and every field). A counter shows its value and its rate since the previous sample,
+//! a histogram its count, mean and p99 of the interval since its previous snapshot.
 class table_record_writer final : public record_writer {
  public:
-  explicit table_record_writer(std::FILE* f)
-      : table_(f, {"TS", "KIND", "INSTANCE", "SOURCE", "NAME", "SEVERITY", "VALUE"}) {}
+  explicit table_record_writer(std::FILE* f, const output_style& st = {}, bool wide = false)
+      : table_(f, header(wide), {}, st.table), style_(st), wide_(wide) {}
   void write(const record& r) override {
-    std::vector<std::string> cells(7);
-    cells[0] = format_rfc3339(r.ts_ns);
-    cells[1] = std::string(to_string(r.kind));
-    if (r.flags & flag_table) cells[1] += "*";  // a periodic table line, not a change
-    detail::append_printable(cells[2], r.instance);
-    detail::append_printable(cells[3], r.source);
-    detail::append_printable(cells[4], r.name);
+    std::vector<std::string> cells;
+    cells.reserve(wide_ ? 7 : 6);
+    cells.push_back(detail::table_time(r.ts_ns, style_));
+    cells.emplace_back(to_string(r.kind));
+    if (r.flags & flag_table) cells.back() += "*";  // a periodic table line, not a change
+    detail::append_printable(cells.emplace_back(), r.instance);
+    if (wide_) detail::append_printable(cells.emplace_back(), r.source);
+    detail::append_printable(cells.emplace_back(), r.name);
+    auto& sev = cells.emplace_back();
     if (r.kind == record_kind::notification || r.kind == record_kind::insight)
-      cells[5] = std::string(to_string(r.sev));
-    std::string v;
-    append_text(v, to_view(r.val));
-    const auto f = detail::fields_text(r);
-    if (!f.empty()) {
-      if (!v.empty()) v.push_back(' ');
-      v += f;
+      sev = std::string(to_string(r.sev));
+    std::string v = metrics_.text(r);
+    if (v.empty()) append_text(v, to_view(r.val));
+    if (wide_ || r.mtype != metric_type::histogram) {
+      const auto f = detail::fields_text(r);
+      if (!f.empty()) {
+        if (!v.empty()) v.append(wide_ && r.mtype == metric_type::histogram ? " | " : " ");
+        v += f;
+      }
     }
-    detail::append_printable(cells[6], v);
-    table_.row(std::move(cells));
+    detail::append_printable(cells.emplace_back(), v);
+    table_.row(std::move(cells), detail::severity_color(r));
   }
   void finish() override { table_.finish(); }
 
  private:
+  static std::vector<std::string> header(bool wide) {
+    if (wide) return {"TS", "KIND", "INSTANCE", "SOURCE", "NAME", "SEVERITY", "VALUE"};
+    return {"TS", "KIND", "INSTANCE", "NAME", "SEVERITY", "VALUE"};
+  }
   detail::aligned_table table_;
+  output_style style_;
+  bool wide_;
+  metric_display metrics_;
 };
 
-inline std::unique_ptr<record_writer> make_record_writer(output_format f, std::FILE* out) {
+inline std::unique_ptr<record_writer> make_record_writer(output_format f, std::FILE* out,
+                                                         const output_style& st = {}) {
   switch (f) {
     case output_format::jsonl:
       return std::make_unique<jsonl_record_writer>(out);
     case output_format::csv:
-      return std::make_unique<csv_record_writer>(out);
+      return std::make_unique<csv_record_writer>(out, st);
     default:
-      return std::make_unique<table_record_writer>(out);
+      return std::make_unique<table_record_writer>(out, st, f == output_format::wide);
   }
 }
 
 //! Prints aggregate rows: columns ts (when bucketed), the --by field (when grouped) and the
 //! function's result (NaN, meaning no numeric input, is null / empty / "-").
 inline void write_agg_rows(const std::vector<agg_row>& rows, const agg_spec& spec, output_format f,
-                           std::FILE* out) {
+                           std::FILE* out, const output_style& st = {}) {
   const bool bucketed = spec.every_ns > 0;
   const std::string by = spec.by ? spec.by->label() : std::string{};
-  const std::string fn{to_string(spec.fn)};
+  std::string fn{to_string(spec.fn)};
+  if (spec.field) fn += "(" + spec.field->label() + ")";
   auto num = [](double v) { return fmt::format("{}", v); };
-  if (f == output_format::table) {
+  if (f == output_format::table || f == output_format::wide) {
     std::vector<std::string> head;
     std::vector<bool> right;
     if (bucketed) head.push_back("TS"), right.push_back(false);
     if (spec.by) head.push_back(by), right.push_back(false);
     head.push_back(fn);
     right.push_back(true);
-    detail::aligned_table t(out, head, right);
+    detail::aligned_table t(out, head, right, st.table);
     for (const auto& r : rows) {
       std::vector<std::string> cells;
-      if (bucketed) cells.push_back(format_rfc3339(r.bucket_ns));
+      if (bucketed) cells.push_back(detail::table_time(r.bucket_ns, st));
       if (spec.by) {
         std::string k;
         detail::append_printable(k, r.key);
@@ -298,12 +253,15 @@ inline void write_agg_rows(const std::vector<agg_row>& rows, const agg_spec& spe
   detail::out_buffer o(out);
   auto& s = o.str();
   if (f == output_format::csv) {
-    if (bucketed) s.append("ts,");
-    if (spec.by) append_csv_cell(s, by), s.push_back(',');
-    s.append(fn).append("\r\n");
+    if (st.table.headers) {
+      if (bucketed) s.append("ts,");
+      if (spec.by) append_csv_cell(s, by), s.push_back(',');
+      append_csv_cell(s, fn);
+      s.append("\r\n");
+    }
     for (const auto& r : rows) {
       if (bucketed) s.append(format_rfc3339(r.bucket_ns)).push_back(',');
-      if (spec.by) append_csv_cell(s, r.key), s.push_back(',');
+      if (spec.by) append_csv_text(s, r.key, !st.csv_raw), s.push_back(',');
       if (!std::isnan(r.value)) s.append(num(r.value));
       s.append("\r\n");
       o.maybe_flush();

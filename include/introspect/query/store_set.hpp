@@ -2,9 +2,13 @@
 //! The STORE arguments of a command opened as one logical view: files and directories are
 //! recognised (tiny-tier JSON lines, or a kind an opener knows, such as the stream store) and
 //! every store's records merge into one time-ordered view.
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <system_error>
@@ -14,6 +18,10 @@
 #include <introspect/query/jsonl_store.hpp>
 #include <introspect/query/merge_source.hpp>
 #include <introspect/query/store_reader.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace introspect::inline v1 {
 
@@ -42,12 +50,18 @@ class store_set {
         error = "STORE \"" + a + "\": no such file or directory";
         return false;
       }
+      // An unreadable store is said to be one (not "no introspect files here").
+      if (const int err = readable(p, std::filesystem::is_directory(st))) {
+        error = open_error(p, err);
+        return false;
+      }
       if (std::filesystem::is_directory(st)) {
         std::unique_ptr<store_reader> s;
         for (const auto& o : openers)
           if ((s = o(p))) break;
         if (s) {
           stores_.push_back(std::move(s));
+          args_.push_back(a);
           continue;
         }
         if (!has_jsonl_files(p)) {
@@ -66,12 +80,31 @@ class store_set {
         return false;
       }
     }
-    if (!jsonl.empty()) stores_.push_back(std::make_unique<jsonl_store>(jsonl));
+    if (!jsonl.empty()) {
+      stores_.push_back(std::make_unique<jsonl_store>(jsonl));
+      args_.emplace_back(jsonl.size() == 1 ? jsonl.front().string() : std::string{});
+    }
+    label_instances();
     return true;
   }
 
+  //! What is appended to the instance of store `i`'s records ("@STORE"), or empty: set when two
+  //! stores given hold an instance of the same name, which would otherwise merge into one.
+  const std::string& instance_suffix(std::size_t i) const noexcept { return suffix_[i]; }
+
+  //! "permission denied: PATH (errno text)", or "cannot read PATH: errno text".
+  static std::string open_error(const std::filesystem::path& p, int err) {
+    if (err == EACCES || err == EPERM)
+      return "permission denied: " + p.string() + " (" + std::strerror(err) + ")";
+    return "cannot read " + p.string() + ": " + std::strerror(err);
+  }
+
   //! Adds a store opened elsewhere (a remote one, such as JetStream).
-  void add(std::unique_ptr<store_reader> s) { stores_.push_back(std::move(s)); }
+  void add(std::unique_ptr<store_reader> s) {
+    stores_.push_back(std::move(s));
+    args_.emplace_back();
+    label_instances();
+  }
 
   //! Every stream of every store, optionally only those whose name or scope matches `glob`
   //! and whose scope matches `scope_glob`.
@@ -91,8 +124,12 @@ class store_set {
                                       const read_hint& hint, damage_log& log) const {
     std::vector<std::unique_ptr<record_source>> inputs;
     for (std::size_t i = 0; i < stores_.size(); ++i)
-      if (auto mine = of_store(i, selected); !mine.empty())
-        inputs.push_back(stores_[i]->open(mine, hint, log));
+      if (auto mine = of_store(i, selected); !mine.empty()) {
+        auto src = stores_[i]->open(mine, hint, log);
+        if (!suffix_[i].empty())
+          src = std::make_unique<suffixed_source>(std::move(src), suffix_[i]);
+        inputs.push_back(std::move(src));
+      }
     return merge_all(std::move(inputs));
   }
 
@@ -111,7 +148,59 @@ class store_set {
   const std::vector<std::filesystem::path>& jsonl_files() const noexcept { return files_; }
 
  private:
+  // Records of one store with its suffix on their instance.
+  class suffixed_source final : public record_source {
+   public:
+    suffixed_source(std::unique_ptr<record_source> in, std::string suffix)
+        : in_(std::move(in)), suffix_(std::move(suffix)) {}
+    bool next(record& r) override {
+      if (!in_->next(r)) return false;
+      r.instance += suffix_;
+      return true;
+    }
+
+   private:
+    std::unique_ptr<record_source> in_;
+    std::string suffix_;
+  };
+
+  // Two stores holding one instance name: each store's records get "@ARG" on their instance.
+  void label_instances() {
+    suffix_.assign(stores_.size(), std::string{});
+    if (stores_.size() < 2) return;
+    std::map<std::string, std::size_t> seen;  // instance -> stores holding it
+    for (const auto& st : stores_) {
+      std::set<std::string> mine;
+      for (const auto& d : st->streams()) mine.insert(d.scope);
+      for (const auto& m : mine) ++seen[m];
+    }
+    bool clash = false;
+    for (const auto& [k, n] : seen) clash = clash || n > 1;
+    if (!clash) return;
+    for (std::size_t i = 0; i < stores_.size(); ++i)
+      if (!args_[i].empty()) suffix_[i] = "@" + args_[i];
+  }
+
+  // 0, or the errno of opening `p` (a directory is listed, a file opened) as a reader would.
+  static int readable(const std::filesystem::path& p, bool dir) noexcept {
+    if (dir) {
+      DIR* d = ::opendir(p.c_str());
+      if (!d) return errno;
+      errno = 0;
+      const bool ok = ::readdir(d) != nullptr || errno == 0;
+      const int err = errno;
+      ::closedir(d);
+      return ok ? 0 : err;
+    }
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    ::close(fd);
+    return 0;
+  }
+
   std::vector<std::unique_ptr<store_reader>> stores_;
+  std::vector<std::string> args_;    // the argument each store came from ("" for remote ones)
+  std::vector<std::string> suffix_;  // per store: appended to its records' instance
   std::vector<std::filesystem::path> dirs_, files_;
 };
 

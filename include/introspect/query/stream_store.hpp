@@ -3,6 +3,7 @@
 //! (scope) whatever the mapping — a single stream "all" or a stream per kind — and several
 //! instances merged. Payloads decode with codec/binary.hpp; damaged frames are reported as
 //! `path@offset: reason`, skipped and counted.
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -42,14 +43,30 @@ inline bool stream_may_hold(std::string_view stream, const read_hint& hint) {
   return !k || hint.wants(*k);
 }
 
-//! Reports the ranges `c` skipped since the last call (`reported` counts those already told).
-inline void report_cursor_damage(const store::cursor& c, std::size_t& reported, damage_log& log) {
+//! How much of a cursor's damage and read errors a caller has already reported.
+struct cursor_reported {
+  std::size_t damages = 0;
+  std::size_t errors = 0;
+};
+
+//! Reports the ranges `c` skipped and the files it could not read (path + errno) since the last
+//! call: an unreadable segment is skipped by the cursor, and must never read as "no records".
+inline void report_cursor_damage(const store::cursor& c, cursor_reported& reported,
+                                 damage_log& log) {
   const auto& ds = c.stats().damages;
-  if (reported == ds.size()) [[likely]]
+  const auto& es = c.stats().errors;
+  if (reported.damages == ds.size() && reported.errors == es.size()) [[likely]]
     return;
-  for (; reported < ds.size(); ++reported)
-    log.report(ds[reported].path.string(), 0, ds[reported].file_offset,
-               ds[reported].reason + " (" + std::to_string(ds[reported].bytes) + " bytes skipped)");
+  for (; reported.damages < ds.size(); ++reported.damages) {
+    const auto& d = ds[reported.damages];
+    log.report(d.path.string(), 0, d.file_offset,
+               d.reason + " (" + std::to_string(d.bytes) + " bytes skipped)");
+  }
+  for (; reported.errors < es.size(); ++reported.errors) {
+    const auto& e = es[reported.errors];
+    log.report(e.path.string(), 0, 0,
+               "cannot " + e.action + ": " + std::strerror(e.err) + " (skipped)");
+  }
 }
 
 //! Reports a checksum-valid frame whose payload does not decode (it is skipped).
@@ -92,7 +109,7 @@ class stream_cursor_source final : public record_source {
   store::cursor cur_;
   std::string scope_, path_;
   damage_log* log_;
-  std::size_t reported_ = 0;
+  cursor_reported reported_;
 };
 
 //! The view of one instance: its streams' records restored to time order (a writer stamps

@@ -4,6 +4,7 @@
 //! Stream-store streams are read in place (a scanned_record views into each frame: nothing is
 //! copied, reordered or merged); other stores go through their record_source.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <introspect/codec/binary.hpp>
@@ -17,14 +18,15 @@ namespace detail {
 // One stream of a stream store: frames the hint excludes by kind or time are not decoded.
 template <class F>
 void scan_stream(const stream_store_reader& rd, const stream_desc& d, const read_hint& hint,
-                 damage_log& log, F& visit) {
+                 damage_log& log, F& visit, const std::string& suffix) {
   if (!stream_may_hold(d.name, hint)) return;  // a per-kind stream of an unwanted kind
   auto cur = rd.open_cursor(d, hint);
   scanned_record r;
-  r.instance = d.scope;
+  const std::string instance = d.scope + suffix;
+  r.instance = instance;
   std::vector<field_view> fields;
   store::record_view v;
-  std::size_t reported = 0;
+  cursor_reported reported;
   for (;;) {
     const bool got = cur.next(v);
     report_cursor_damage(cur, reported, log);
@@ -54,12 +56,16 @@ void for_each_unordered(const store_set& set, const std::vector<stream_in_set>& 
     const auto mine = store_set::of_store(i, selected);
     if (mine.empty()) continue;
     if (const auto* ss = dynamic_cast<const stream_store_reader*>(stores[i].get())) {
-      for (const auto& d : mine) detail::scan_stream(*ss, d, hint, log, visit);
+      for (const auto& d : mine)
+        detail::scan_stream(*ss, d, hint, log, visit, set.instance_suffix(i));
       continue;
     }
     auto src = stores[i]->open(mine, hint, log);
     record r;
-    while (src->next(r)) visit(static_cast<const record&>(r));
+    while (src->next(r)) {
+      r.instance += set.instance_suffix(i);
+      visit(static_cast<const record&>(r));
+    }
   }
 }
 

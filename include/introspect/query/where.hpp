@@ -42,11 +42,18 @@ class where_expr {
  public:
   //! Compiles `text`; throws where_error for bad syntax or an unknown field.
   static where_expr parse(std::string_view text, std::int64_t now_ns = 0) {
+    if (text.size() > max_length)
+      throw where_error("--where: expression of " + std::to_string(text.size()) +
+                        " characters is longer than the limit of " + std::to_string(max_length));
     where_expr e;
     parser p{text, e, now_ns};
     e.root_ = p.parse_all();
     return e;
   }
+
+  //! Limits on untrusted input: parsing recurses per '(' and 'not', and evaluation per node.
+  static constexpr std::size_t max_length = 16384;
+  static constexpr int max_depth = 200;
 
   //! True if `r` satisfies the expression (an empty expression matches everything).
   template <class R>
@@ -163,10 +170,27 @@ class where_expr {
     std::int64_t now;
     std::size_t i = 0;
     token cur{};
+    int depth = 0;
+
+    // One level of '(' or 'not': past max_depth the expression is refused, not recursed into
+    // (20 000 nested parentheses overflowed the stack).
+    struct nest {
+      parser& p;
+      explicit nest(parser& pp, std::size_t pos) : p(pp) {
+        if (++p.depth > max_depth)
+          p.fail("nested deeper than " + std::to_string(max_depth) + " levels", pos);
+      }
+      ~nest() { --p.depth; }
+      nest(const nest&) = delete;
+      nest& operator=(const nest&) = delete;
+    };
 
     [[noreturn]] void fail(const std::string& what, std::size_t pos) {
+      // A long expression is cut in the message: the position says where.
+      const std::string shown =
+          s.size() <= 80 ? std::string(s) : std::string(s.substr(0, 77)) + "...";
       throw where_error("--where: " + what + " at position " + std::to_string(pos + 1) + " in \"" +
-                        std::string(s) + "\"");
+                        shown + "\"");
     }
 
     static bool ident_start(char c) {
@@ -293,12 +317,14 @@ class where_expr {
     }
     int parse_not() {
       if (cur.t == token::not_) {
+        const nest guard(*this, cur.pos);
         advance();
         const int a = parse_not();
         return add(node{node_kind::not_, a, -1, {}, op::eq, {}, false});
       }
       if (cur.t == token::lparen) {
         const auto pos = cur.pos;
+        const nest guard(*this, pos);
         advance();
         const int a = parse_or();
         if (cur.t != token::rparen) fail("missing ')' for '('", pos);
@@ -408,8 +434,8 @@ class where_expr {
           auto t = n.lit.type == value_type::string ? parse_time_arg(n.lit.str, now) : std::nullopt;
           if (t)
             n.lit_ns = *t;
-          else if (n.lit.has_num)
-            n.lit_ns = static_cast<std::int64_t>(n.lit.num);
+          else if (n.lit.has_num && std::isfinite(n.lit.num))
+            n.lit_ns = clamp_ns(n.lit.num);
           else
             fail("bad time \"" + n.lit.str + "\" for ts", op_pos);
           n.lit.type = value_type::real;  // compared through lit_ns
@@ -419,6 +445,15 @@ class where_expr {
       return add(std::move(n));
     }
   };
+
+  // A number of nanoseconds as int64, saturated: a double beyond the range (1e30) converted
+  // directly is undefined behaviour (on x86 it turned `ts > 1e30` true for every record).
+  static std::int64_t clamp_ns(double d) noexcept {
+    constexpr double lim = 9.2e18;  // below 2^63, so the cast in range is exact enough
+    if (d >= lim) return std::numeric_limits<std::int64_t>::max();
+    if (d <= -lim) return std::numeric_limits<std::int64_t>::min();
+    return static_cast<std::int64_t>(d);
+  }
 
   std::vector<node> nodes_;
   int root_ = -1;

@@ -67,6 +67,8 @@ struct burst {
   }
 
   static std::int64_t window_ns(const params& p) noexcept { return p.window.ns; }
+  //! A burst counts records (at or above min_severity); it needs no value.
+  static bool counting(const params&) noexcept { return true; }
 
   struct state {
     std::string subject;
