@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <introspect/sql/loader.hpp>
 #include <introspect/sql/run.hpp>
+#include <introspect/sql/table_spec.hpp>
 
 namespace ix = introspect;
 
@@ -88,4 +89,54 @@ TEST_CASE("query results print as table, csv and json lines", "[sql][output]") {
   std::string out(buf, len);
   std::free(buf);
   CHECK(out == "name,value\n\"a,b\",\"x\"\"y\"\n{\"name\":\"a,b\",\"value\":\"x\\\"y\"}\n");
+}
+
+TEST_CASE("struct members clashing with fixed columns or by case get a prefix", "[sql][record]") {
+  const std::vector<std::string> keys = {"ts", "Disk", "disk", "SOURCE", "field_disk", "wear"};
+  CHECK(ix::sql::struct_member_columns(keys) ==
+        std::vector<std::string>{"field_ts", "Disk", "field_disk", "field_SOURCE",
+                                 "field_field_disk", "wear"});
+  ix::sql::database db;
+  ix::sql::loader l(db);
+  l.add(make(ix::record_kind::record, 1, "Odd", {},
+             {{"ts", std::int64_t{5}}, {"Disk", std::string("A")}, {"disk", std::string("b")}}));
+  l.finish();
+  CHECK(scalar(db, "SELECT field_ts FROM Odd WHERE Disk = 'A' AND field_disk = 'b'") == 5);
+  CHECK(ix::sql::struct_table("metric") == "struct_metric");
+  CHECK(ix::sql::struct_table("Metric") == "struct_Metric");
+}
+
+TEST_CASE("a text bound on ts becomes a safe time range", "[sql][pushdown]") {
+  const std::int64_t s = 1'767'225'600'000'000'000;  // 2026-01-01T00:00:00Z
+  const std::int64_t sec = 1'000'000'000;
+  CHECK(ix::sql::ts_text_range("2026-01-01T00:00:05.5", true).first == s + 5 * sec);
+  CHECK(ix::sql::ts_text_range("2026-01-01T00:00:05.5", false).second == s + 6 * sec);
+  // A date, or a space instead of 'T' (which sorts before 'T'), bounds by the whole day.
+  CHECK(ix::sql::ts_text_range("2026-01-01 00:00:05", true).first == s);
+  CHECK(ix::sql::ts_text_range("2026-01-01", false).second == s + 86400 * sec);
+  // Not a time: no bound.
+  CHECK(ix::sql::ts_text_range("yesterday", true).first ==
+        std::numeric_limits<std::int64_t>::min());
+  CHECK(ix::sql::ts_text_range("yesterday", false).second ==
+        std::numeric_limits<std::int64_t>::max());
+}
+
+TEST_CASE("table arguments are parsed and bad ones named", "[sql][vtab]") {
+  auto t = ix::sql::parse_table_args(
+      {"'/s/a'", "metric", "since='2026-01-01T00:00:01Z'", "store='/s/b'", "stream=all"});
+  CHECK(t.stores == std::vector<std::string>{"/s/a", "/s/b"});
+  CHECK(t.shape == ix::sql::table_shape::kind);
+  CHECK(t.kind == ix::record_kind::metric);
+  CHECK(t.base.since_ns == 1'767'225'601'000'000'000);
+  CHECK(t.stream_glob == "all");
+  auto s = ix::sql::parse_table_args({"'/s/a'", "'struct:Disk Health'"});
+  CHECK(s.shape == ix::sql::table_shape::structure);
+  CHECK(s.struct_name == "Disk Health");
+  try {
+    ix::sql::parse_table_args({"'/s/a'", "metric", "colour=red"});
+    FAIL("no error");
+  } catch (const ix::sql::table_error& e) {
+    CHECK(std::string(e.what()).find("colour=red") != std::string::npos);
+  }
+  CHECK_THROWS_AS(ix::sql::parse_table_args({"metric=1"}), ix::sql::table_error);
 }

@@ -1,5 +1,6 @@
 #pragma once
-// Records into SQLite through sql::loader: what `sql` queries and `export --format sqlite` writes.
+// Records copied into SQLite through sql::loader: what `export --format sqlite` writes (`sql` itself
+// reads the store in place through the virtual tables of sql/vtab.hpp).
 #include <cstdint>
 
 #include <introspect/query/filter.hpp>

@@ -15,6 +15,7 @@
 #include <introspect/core/record.hpp>
 #include <introspect/format/jsonl.hpp>
 #include <introspect/format/rfc3339.hpp>
+#include <introspect/sql/columns.hpp>
 #include <introspect/sql/sqlite_db.hpp>
 
 namespace introspect::inline v1::sql {
@@ -47,23 +48,6 @@ inline std::string fields_json(const record& r) {
   }
   j += '}';
   return j;
-}
-
-// A struct's table name: its record name made an SQL identifier, kept apart from kind tables.
-inline std::string struct_table(std::string_view name) {
-  std::string t;
-  for (char c : name) t += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-  static const std::set<std::string> reserved = {"state",    "metric", "notification", "insight",
-                                                 "snapshot", "meta",   "record"};
-  if (t.empty() || std::isdigit(static_cast<unsigned char>(t[0])) || reserved.count(t))
-    t = "struct_" + t;
-  return t;
-}
-
-inline std::string quoted(std::string_view id) {
-  std::string q = "\"";
-  for (char c : id) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + '"';
 }
 
 }  // namespace detail
@@ -153,8 +137,8 @@ class loader {
       idx += "CREATE INDEX IF NOT EXISTS " + t + "_ts ON " + t +
              "(ts_ns);CREATE INDEX IF NOT EXISTS " + t + "_name ON " + t + "(name);";
     for (const auto& t : struct_tables_)
-      idx += "CREATE INDEX IF NOT EXISTS " + detail::quoted(t + "_ts") + " ON " +
-             detail::quoted(t) + "(ts_ns);";
+      idx +=
+          "CREATE INDEX IF NOT EXISTS " + quote_id(t + "_ts") + " ON " + quote_id(t) + "(ts_ns);";
     db_.exec(idx);
   }
 
@@ -202,35 +186,43 @@ class loader {
     st.bind(2, r.ts_ns);
     st.bind(3, std::string_view{r.instance});
     st.bind(4, std::string_view{r.source});
-    auto& cols = columns_[detail::struct_table(r.name)];
+    auto& cols = columns_[struct_table(r.name)];
     for (const auto& f : r.fields) {
       for (std::size_t i = 0; i < cols.size(); ++i)
-        if (cols[i] == f.key) detail::bind_value(st, static_cast<int>(5 + i), f.val);
+        if (cols[i].key == f.key) detail::bind_value(st, static_cast<int>(5 + i), f.val);
     }
     run(st);
   }
 
   // The insert statement of a struct's table; a member never seen before adds a column.
   statement& struct_statement(const record& r) {
-    const auto table = detail::struct_table(r.name);
+    const auto table = struct_table(r.name);
     auto& cols = columns_[table];
     bool changed = false;
     if (!struct_tables_.count(table)) {
-      db_.exec("CREATE TABLE IF NOT EXISTS " + detail::quoted(table) +
+      db_.exec("CREATE TABLE IF NOT EXISTS " + quote_id(table) +
                "(ts TEXT, ts_ns INTEGER, instance TEXT, source TEXT)");
       struct_tables_.insert(table);
       changed = true;
     }
     for (const auto& f : r.fields) {
-      if (std::find(cols.begin(), cols.end(), f.key) != cols.end()) continue;
-      db_.exec("ALTER TABLE " + detail::quoted(table) + " ADD COLUMN " + detail::quoted(f.key));
-      cols.push_back(f.key);
+      if (std::find_if(cols.begin(), cols.end(), [&](auto& c) { return c.key == f.key; }) !=
+          cols.end())
+        continue;
+      // A member named like a fixed column, or like another member but for case, gets a
+      // prefix (columns.hpp): SQL names ignore case, so both would be "duplicate column name".
+      std::vector<std::string> keys;
+      for (const auto& c : cols) keys.push_back(c.key);
+      keys.push_back(f.key);
+      auto name = struct_member_columns(keys).back();
+      db_.exec("ALTER TABLE " + quote_id(table) + " ADD COLUMN " + quote_id(name));
+      cols.push_back({f.key, std::move(name)});
       changed = true;
     }
     auto it = structs_.find(table);
     if (changed || it == structs_.end()) {
-      std::string sql = "INSERT INTO " + detail::quoted(table) + "(ts,ts_ns,instance,source";
-      for (const auto& c : cols) sql += "," + detail::quoted(c);
+      std::string sql = "INSERT INTO " + quote_id(table) + "(ts,ts_ns,instance,source";
+      for (const auto& c : cols) sql += "," + quote_id(c.column);
       sql += ") VALUES(?,?,?,?";
       for (std::size_t i = 0; i < cols.size(); ++i) sql += ",?";
       sql += ")";
@@ -243,7 +235,10 @@ class loader {
   database& db_;
   std::optional<statement> state_, metric_, notification_, insight_, snapshot_, meta_, record_;
   std::map<std::string, statement> structs_;
-  std::map<std::string, std::vector<std::string>> columns_;
+  struct member_column {
+    std::string key, column;
+  };
+  std::map<std::string, std::vector<member_column>> columns_;
   std::set<std::string> struct_tables_;
   std::uint64_t rows_ = 0;
 };

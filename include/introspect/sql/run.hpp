@@ -1,13 +1,16 @@
 #pragma once
-//! Runs one SQL statement and prints its rows as an aligned table, CSV or JSON lines.
+//! Runs SQL statements and prints their rows as an aligned table (control characters escaped:
+//! values come from the store), CSV or JSON lines.
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include <introspect/format/json_escape.hpp>
+#include <introspect/format/terminal_text.hpp>
 #include <introspect/sql/sqlite_db.hpp>
 
 namespace introspect::inline v1::sql {
@@ -72,7 +75,7 @@ inline std::size_t run_query(database& db, const std::string& query, row_format 
     ++count;
     if (f == row_format::table) {
       auto& row = rows.emplace_back();
-      for (int i = 0; i < n; ++i) row.push_back(detail::cell_text(st.get(), i));
+      for (int i = 0; i < n; ++i) row.push_back(terminal_safe(detail::cell_text(st.get(), i)));
     } else if (f == row_format::csv) {
       std::string line;
       for (int i = 0; i < n; ++i)
@@ -89,6 +92,7 @@ inline std::size_t run_query(database& db, const std::string& query, row_format 
     }
   }
   if (f == row_format::table) {
+    for (auto& h : names) h = terminal_safe(h);
     std::vector<std::size_t> w(names.size());
     for (std::size_t i = 0; i < names.size(); ++i) w[i] = names[i].size();
     for (const auto& r : rows)
@@ -103,6 +107,36 @@ inline std::size_t run_query(database& db, const std::string& query, row_format 
     for (const auto& r : rows) print(r);
   }
   return count;
+}
+
+//! Runs every statement of `script` in turn (like the sqlite3 shell), printing the rows of
+//! those that return some; returns the number of rows. Throws sql_error with SQLite's message.
+//! When a statement names an unknown table, `add_tables` (if given) may create more tables
+//! (returning true): that statement is then prepared once more.
+inline std::size_t run_script(database& db, std::string_view script, row_format f, std::FILE* out,
+                              const std::function<bool()>& add_tables = {}) {
+  std::size_t rows = 0;
+  const char* p = script.data();
+  const char* end = p + script.size();
+  bool retried = false;
+  while (p < end) {
+    sqlite3_stmt* raw = nullptr;
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v2(db.get(), p, static_cast<int>(end - p), &raw, &tail) != SQLITE_OK) {
+      const std::string msg = sqlite3_errmsg(db.get());
+      if (!retried && add_tables && msg.rfind("no such table", 0) == 0) {
+        retried = true;
+        if (add_tables()) continue;
+      }
+      throw sql_error(msg);
+    }
+    const std::string_view one(p, static_cast<std::size_t>(tail - p));
+    p = tail;
+    if (!raw) continue;  // only whitespace or a comment left
+    sqlite3_finalize(raw);
+    rows += run_query(db, std::string(one), f, out);
+  }
+  return rows;
 }
 
 }  // namespace introspect::inline v1::sql
