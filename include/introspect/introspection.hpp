@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include <introspect/core/config.hpp>
 #include <introspect/core/record.hpp>
@@ -38,6 +39,11 @@ class introspection {
   using sources = typename resolved::sources;
   using kinds = typename resolved::kinds;
   using engine_type = detail::engine_t<resolved>;
+  using expose = typename resolved::expose;
+  //! The endpoint of the expose policy (detail::no_endpoint for expose::none).
+  using endpoint_type = detail::endpoint_t<resolved, engine_type>;
+  //! The endpoint's run-time options (expose::prometheus_http_options for prometheus_http).
+  using endpoint_options = typename endpoint_type::options;
 
   //! True when records of kind tag K are kept by this type (and by the build).
   template <class K>
@@ -45,7 +51,7 @@ class introspection {
       kinds::template contains<K> && !detail::kind_disabled_by_build<K::value>();
 
   //! Threads this type starts (0 for the tiny tier: the product's calls drive it).
-  static constexpr int threads = engine_type::threads;
+  static constexpr int threads = engine_type::threads + endpoint_type::threads;
 
   //! Sets the configuration used when instance() first runs; false (and a message) if late.
   static bool configure(config c) {
@@ -58,14 +64,28 @@ class introspection {
     return true;
   }
 
+  //! Like configure(c), with the options of the expose policy's endpoint (where it listens).
+  static bool configure(config c, endpoint_options e) requires(
+      !std::is_same_v<expose, introspect::expose::none>) {
+    std::lock_guard lock(config_mutex());
+    if (created()) {
+      std::fprintf(stderr, "introspect: configure() after instance(): ignored\n");
+      return false;
+    }
+    pending_config() = std::move(c);
+    pending_endpoint() = std::move(e);
+    return true;
+  }
+
   //! The product's one instance, created on first use (thread-safe).
   static introspection& instance() {
-    static introspection inst{take_config()};
+    static introspection inst{take_config(), take_endpoint_options()};
     return inst;
   }
 
   //! A separate instance with its own configuration (tests, tools, several stores).
-  explicit introspection(config c) : engine_(std::move(c)) {}
+  explicit introspection(config c, endpoint_options e = {})
+      : engine_(std::move(c)), endpoint_(engine_, std::move(e)) {}
   introspection(const introspection&) = delete;
   introspection& operator=(const introspection&) = delete;
 
@@ -155,6 +175,8 @@ class introspection {
   //! Health counters: records accepted, dropped by cause, write errors.
   engine_stats stats() const { return engine_.stats(); }
   engine_type& engine() noexcept { return engine_; }
+  //! The expose policy's endpoint (port(), error() for expose::prometheus_http).
+  endpoint_type& endpoint() noexcept { return endpoint_; }
 
  private:
   record_view make(record_kind k, std::string_view name) const noexcept {
@@ -200,6 +222,14 @@ class introspection {
     static bool b = false;
     return b;
   }
+  static std::optional<endpoint_options>& pending_endpoint() {
+    static std::optional<endpoint_options> e;
+    return e;
+  }
+  static endpoint_options take_endpoint_options() {
+    std::lock_guard lock(config_mutex());
+    return pending_endpoint().value_or(endpoint_options{});
+  }
   static config take_config() {
     std::lock_guard lock(config_mutex());
     created() = true;
@@ -207,6 +237,8 @@ class introspection {
   }
 
   [[no_unique_address]] engine_type engine_;
+  // After engine_: constructed from it, and destroyed (its server stopped) before it.
+  [[no_unique_address]] endpoint_type endpoint_;
 };
 
 }  // namespace introspect::inline v1

@@ -3,8 +3,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <limits>
 #include <random>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -111,6 +113,13 @@ parse_result parse_options(int argc, char** argv) {
       ->check(CLI::IsMember(
           {"healthy", "disk-fill", "container-flap", "latency-spike", "heartbeat-loss"}));
 
+  std::string token_file;
+  app.add_option("--metrics-listen", o.metrics_listen,
+                 "large: serve GET /metrics for Prometheus on HOST:PORT (port 0: any free port, "
+                 "printed); after the run the demo keeps serving until it is stopped");
+  app.add_option("--metrics-token-file", token_file,
+                 "with --metrics-listen: a scrape must send this file's token as a bearer token");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -136,6 +145,23 @@ parse_result parse_options(int argc, char** argv) {
   if (o.tier == tier_id::tiny && o.mapping == mapping_id::per_kind)
     return {std::nullopt, usage_error("--mapping per-kind: the tiny tier writes one JSON-lines "
                                       "file set; stream per kind needs --tier small or above")};
+  if (!o.metrics_listen.empty() && o.tier != tier_id::large)
+    return {std::nullopt, usage_error("--metrics-listen: the demo serves /metrics with --tier "
+                                      "large (expose::prometheus_http)")};
+  if (!token_file.empty()) {
+    if (o.metrics_listen.empty())
+      return {std::nullopt, usage_error("--metrics-token-file: needs --metrics-listen")};
+    std::ifstream f(token_file);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    o.metrics_token = ss.str();
+    while (!o.metrics_token.empty() &&
+           (o.metrics_token.back() == '\n' || o.metrics_token.back() == '\r'))
+      o.metrics_token.pop_back();
+    if (!f || o.metrics_token.empty())
+      return {std::nullopt,
+              usage_error("--metrics-token-file: cannot read a token from '" + token_file + "'")};
+  }
   if (*dur) o.duration = parse_duration(duration);
   if (!*events && !*dur) o.events = 10'000;
   o.seed_given = static_cast<bool>(*seed);

@@ -29,6 +29,8 @@ struct options {
   scenario fault = scenario::healthy;
   int instances = 1;  //!< uber: product instances simulated one after the other
   std::string nats;   //!< uber: JetStream server(s) the instances feed; empty: local store only
+  std::string metrics_listen;  //!< large: HOST:PORT of the Prometheus endpoint; empty: none
+  std::string metrics_token;   //!< the bearer token a scrape must send (from a file); empty: none
 
   //! True when records carry simulated time (no --duration).
   bool simulated() const noexcept { return !duration; }

@@ -28,6 +28,7 @@ struct kinds {};
 struct durability {};
 struct segment {};
 struct drop {};
+struct expose {};
 }  // namespace tag
 
 namespace tier {
@@ -97,6 +98,11 @@ template <class Kind, class... Limits>
 struct retain;  //!< the retention of one kind's stream
 template <std::uint64_t Bytes, duration_arg Age>
 struct segment;  //!< segment roll size and age
+
+namespace expose {
+struct none;             //!< no endpoint: the default of every tier
+struct prometheus_http;  //!< GET /metrics from the metric registry (introspect::http)
+}  // namespace expose
 
 struct drop_newest;  //!< a full event queue refuses the new record
 struct drop_oldest;  //!< a full event queue evicts its oldest record

@@ -9,6 +9,7 @@
 #include <boost/hana/tuple.hpp>
 #include <boost/hana/type.hpp>
 
+#include <introspect/policy/expose.hpp>
 #include <introspect/policy/tier.hpp>
 
 namespace introspect::inline v1 {
@@ -83,6 +84,8 @@ struct resolve {
                 "introspection<...>: drop_newest and drop_oldest both given; keep one");
   static_assert(count_in_category<tag::kinds, Ps...> <= 1,
                 "introspection<...>: two kinds<...> policies given; list all kinds in one");
+  static_assert(count_in_category<tag::expose, Ps...> <= 1,
+                "introspection<...>: two expose policies given; keep one");
 
   // A build that names no tier gets the small tier's defaults.
   using tier_type = pick_t<tag::tier, introspect::tier::small, Ps...>;
@@ -96,6 +99,8 @@ struct resolve {
   using durability = pick_t<tag::durability, typename tier_type::durability, Ps...>;
   using segment = pick_t<tag::segment, typename tier_type::segment, Ps...>;
   using drop = pick_t<tag::drop, typename tier_type::drop, Ps...>;
+  // No tier exposes an endpoint: a port is opened only when a build asks for one.
+  using expose = pick_t<tag::expose, introspect::expose::none, Ps...>;
 
   static_assert(!(std::is_same_v<sink, introspect::sink::jsonl_file> && mapping::per_kind),
                 "introspection<...>: sink::jsonl_file writes one file set; "
