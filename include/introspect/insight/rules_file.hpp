@@ -2,6 +2,8 @@
 //! Reads a JSON rules file (simdjson; link introspect::simdjson) into an engine configuration,
 //! rejecting unknown rules, unknown keys, wrong types and missing parameters with the JSON path
 //! of the bad key: `rules[2].params.window: expected a duration string like "5m"`.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <optional>
@@ -67,6 +69,40 @@ inline std::string_view json_type_name(element_type t) noexcept {
   return "something else";
 }
 
+// Text from the file as a quoted, escaped string: error messages go to a terminal, and a key
+// or name holding control characters (C0, DEL, or C1 such as U+009B CSI) must not reach it raw.
+inline std::string quoted(std::string_view s) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const auto next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0u;
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\u{:04x}", c);
+    } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {  // UTF-8 of U+0080..U+009F
+      out += fmt::format("\\u{:04x}", next);
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + '"';
+}
+
+// The JSON path of `key` in the object at `path` (`rules[0].params.window`); a key that is not
+// a plain name (empty, dots, spaces, controls) is written `path["key"]`, so that every error names
+// where it is (found by fuzz/targets/rules_file.cpp: `{"": []}` gave an empty path).
+inline std::string key_path(const std::string& path, std::string_view key) {
+  const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+  if (plain) return path.empty() ? std::string{key} : path + "." + std::string{key};
+  return (path.empty() ? std::string{"$"} : path) + "[" + quoted(key) + "]";
+}
+
 // Reads one JSON value into a parameter of type T; returns the error message or "".
 inline std::string read_param(element el, std::string& out) {
   std::string_view s;
@@ -96,8 +132,10 @@ inline std::string read_param(element el, std::int64_t& out) {
     return {};
   }
   if (el.type() == element_type::DOUBLE) {
+    // A whole number written as a double (3.0, 1e3). Range first: casting a double outside
+    // int64 (1e30) is undefined behaviour, found by fuzz/targets/rules_file.cpp.
     const double d = double(el);
-    if (d == static_cast<double>(static_cast<std::int64_t>(d))) {
+    if (d >= -0x1p63 && d < 0x1p63 && d == std::trunc(d)) {
       out = static_cast<std::int64_t>(d);
       return {};
     }
@@ -155,7 +193,7 @@ class json_param_reader {
       if (known_.count(std::string{key})) continue;
       std::string names;
       for (const auto& k : order_) names += (names.empty() ? "" : ", ") + k;
-      errors_.push_back({path_ + "." + std::string{key},
+      errors_.push_back({key_path(path_, key),
                          fmt::format("unknown parameter of {} (it takes: {})", type, names)});
     }
   }
@@ -215,8 +253,8 @@ inline void check_keys(object obj, const std::string& path,
     if (ok) continue;
     std::string names;
     for (auto a : allowed) names += std::string{names.empty() ? "" : ", "} + std::string{a};
-    errors.push_back({path.empty() ? std::string{key} : path + "." + std::string{key},
-                      fmt::format("unknown key (expected one of: {})", names)});
+    errors.push_back(
+        {key_path(path, key), fmt::format("unknown key (expected one of: {})", names)});
   }
 }
 
@@ -318,7 +356,8 @@ parse_result<Rules> parse_rules(std::string_view json) {
     get("message", message, false);
     if (has_name && name.empty()) errors.push_back({path + ".name", "must not be empty"});
     if (has_name && !name.empty() && !names.insert(name).second)
-      errors.push_back({path + ".name", fmt::format("duplicate rule name \"{}\"", name)});
+      errors.push_back(
+          {path + ".name", fmt::format("duplicate rule name {}", detail::quoted(name))});
     if (!has_type) continue;
     detail::object params;
     detail::element pel;
@@ -338,8 +377,8 @@ parse_result<Rules> parse_rules(std::string_view json) {
               ...);
     }(Rules{});
     if (!known)
-      errors.push_back({path + ".type", fmt::format("unknown rule \"{}\" (this engine has: {})",
-                                                    type, rule_names(Rules{}))});
+      errors.push_back({path + ".type", fmt::format("unknown rule {} (this engine has: {})",
+                                                    detail::quoted(type), rule_names(Rules{}))});
   }
   return res;
 }
