@@ -85,6 +85,20 @@ inline std::string format_rfc3339(std::int64_t ns) {
   return s;
 }
 
+namespace detail {
+// The `len` decimal digits at `pos` of `s` (len <= 9), or nullopt if any is missing or no digit.
+constexpr std::optional<unsigned> fixed_digits(std::string_view s, std::size_t pos,
+                                               std::size_t len) noexcept {
+  if (pos + len > s.size()) return std::nullopt;
+  unsigned v = 0;
+  for (std::size_t i = pos; i < pos + len; ++i) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    v = v * 10 + static_cast<unsigned>(s[i] - '0');
+  }
+  return v;
+}
+}  // namespace detail
+
 //! First and one past the last second (UTC, since the epoch) that RFC 3339 text handles here:
 //! 1678-01-01 .. 2261-12-31, inside the int64-nanosecond range (1677-09-21 .. 2262-04-11).
 inline constexpr std::int64_t rfc3339_first_second = detail::days_from_civil(1678, 1, 1) * 86400;
@@ -93,15 +107,7 @@ inline constexpr std::int64_t rfc3339_end_second = detail::days_from_civil(2262,
 //! Parses RFC 3339 ("2026-01-01T00:00:00Z", fractional seconds and +hh:mm offsets allowed; a
 //! space may replace 'T'; a bare date means midnight UTC). Returns ns since the epoch.
 inline std::optional<std::int64_t> parse_rfc3339(std::string_view s) noexcept {
-  auto num = [&](std::size_t pos, std::size_t len) -> std::optional<unsigned> {
-    if (pos + len > s.size()) return std::nullopt;
-    unsigned v = 0;
-    for (std::size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9') return std::nullopt;
-      v = v * 10 + static_cast<unsigned>(s[i] - '0');
-    }
-    return v;
-  };
+  auto num = [&](std::size_t pos, std::size_t len) { return detail::fixed_digits(s, pos, len); };
   auto y = num(0, 4), mo = num(5, 2), d = num(8, 2);
   if (!y || !mo || !d || s[4] != '-' || s[7] != '-' || *mo < 1 || *mo > 12 || *d < 1 || *d > 31)
     return std::nullopt;

@@ -160,17 +160,24 @@ inline std::optional<subject_parts> parse_subject(std::string_view subject) {
 //! Longest JetStream stream name we generate (the server uses it as a directory name).
 inline constexpr std::size_t max_stream_name = 200;
 
-//! `IX_<scope>_<stream>`, each part with `_` escaped too (so the separators are unambiguous);
-//! names longer than max_stream_name keep a prefix and end in `~<16 hex digits of FNV-1a>`.
-inline std::string stream_name_of(std::string_view scope, std::string_view stream) {
-  std::string n = "IX_" + detail::escape(scope, false) + '_' + detail::escape(stream, false);
+namespace detail {
+// `n` if it fits in max_stream_name, else a prefix of it and `~<16 hex digits of FNV-1a of n>`.
+inline std::string bounded_stream_name(std::string n) {
   if (n.size() <= max_stream_name) return n;
   static constexpr char hex[] = "0123456789abcdef";
-  const auto h = detail::fnv1a(n);
+  const auto h = fnv1a(n);
   n.resize(max_stream_name - 17);
   n.push_back('~');
   for (int i = 15; i >= 0; --i) n.push_back(hex[(h >> (4 * i)) & 15]);
   return n;
+}
+}  // namespace detail
+
+//! `IX_<scope>_<stream>`, each part with `_` escaped too (so the separators are unambiguous);
+//! names longer than max_stream_name keep a prefix and end in `~<16 hex digits of FNV-1a>`.
+inline std::string stream_name_of(std::string_view scope, std::string_view stream) {
+  return detail::bounded_stream_name("IX_" + detail::escape(scope, false) + '_' +
+                                     detail::escape(stream, false));
 }
 
 //! The `Nats-Msg-Id` of a record: `<scope>/<stream>/<offset>` (store names have no `/`).

@@ -27,14 +27,7 @@ inline std::string progress_subject(std::string_view scope) {
 
 //! `IXP_<tokN(scope)>`: the JetStream stream keeping the last progress report of one scope.
 inline std::string progress_stream_of(std::string_view scope) {
-  std::string n = "IXP_" + detail::escape(scope, false);
-  if (n.size() <= max_stream_name) return n;
-  static constexpr char hex[] = "0123456789abcdef";
-  const auto h = detail::fnv1a(n);
-  n.resize(max_stream_name - 17);
-  n.push_back('~');
-  for (int i = 15; i >= 0; --i) n.push_back(hex[(h >> (4 * i)) & 15]);
-  return n;
+  return detail::bounded_stream_name("IXP_" + detail::escape(scope, false));
 }
 
 //! One store stream as its forwarder last reported it.

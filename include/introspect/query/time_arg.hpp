@@ -100,15 +100,7 @@ inline std::optional<std::int64_t> civil_seconds(std::int64_t y, unsigned mo, un
 
 // `YYYY-MM-DD`, optionally then ` ` or `T` and `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff`, no zone.
 inline std::optional<std::int64_t> parse_zoneless(std::string_view s, bool utc) noexcept {
-  auto num = [&](std::size_t pos, std::size_t len) -> std::optional<unsigned> {
-    if (pos + len > s.size()) return std::nullopt;
-    unsigned v = 0;
-    for (std::size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9') return std::nullopt;
-      v = v * 10 + static_cast<unsigned>(s[i] - '0');
-    }
-    return v;
-  };
+  auto num = [&](std::size_t pos, std::size_t len) { return detail::fixed_digits(s, pos, len); };
   auto y = num(0, 4), mo = num(5, 2), d = num(8, 2);
   if (!y || !mo || !d || s[4] != '-' || s[7] != '-') return std::nullopt;
   unsigned h = 0, mi = 0, se = 0;
