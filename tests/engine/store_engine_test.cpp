@@ -92,7 +92,9 @@ TEST_CASE("the same calls give the same records whatever the mapping", "[engine]
     T ins{ix::config{.store = d.path, .instance = instance, .clock = fixed_clock}};
     for (int i = 0; i < 300; ++i) {
       fixed_now += 1'000'000;
-      ins.state("k" + std::to_string(i % 7), i);
+      std::string key = "k";  // not `"k" + to_string(..)`: GCC 12 -O3 false -Wrestrict
+      key += std::to_string(i % 7);
+      ins.state(key, i);
       ins.notify(ix::severity::error, "boom", {{"i", i}});
     }
     ins.flush();
