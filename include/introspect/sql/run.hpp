@@ -78,8 +78,10 @@ inline std::size_t run_query(database& db, const std::string& query, row_format 
       for (int i = 0; i < n; ++i) row.push_back(terminal_safe(detail::cell_text(st.get(), i)));
     } else if (f == row_format::csv) {
       std::string line;
-      for (int i = 0; i < n; ++i)
-        line += (i ? "," : "") + detail::csv_cell(detail::cell_text(st.get(), i));
+      for (int i = 0; i < n; ++i) {
+        if (i) line += ',';
+        line += detail::csv_cell(detail::cell_text(st.get(), i));
+      }
       std::fprintf(out, "%s\n", line.c_str());
     } else {
       std::string line = "{";
