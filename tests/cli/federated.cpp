@@ -193,7 +193,9 @@ TEST_CASE("a federated query names each instance that is behind, with its lag",
           return false;
         }
       },
-      std::chrono::seconds(20)));
+      // Generous: under a loaded CI run a report can wait for the forwarder's 5 s heartbeat,
+      // and each poll connects anew.
+      std::chrono::seconds(60)));
 
   auto r = run({"query", srv.url(), "--kind", "metric", "--format", "jsonl"});
   INFO(r.err);
