@@ -20,3 +20,15 @@ if build/bin/demo_product --tier medium --mapping per-kind --store "$out/medium"
   echo "== introspect query $out/medium --kind metric --name '*.cache.*' --agg avg --every 1s"
   build/bin/introspect query "$out/medium" --kind metric --name '*.cache.*' --agg avg --every 1s | head -n 12
 fi
+# A support engineer's view of a fault: a latency spike from 00:02 to 00:03 in a 5-minute run.
+if build/bin/demo_product --tier medium --mapping per-kind --store "$out/spike" --seed 7 \
+    --events 300000 --scenario latency-spike; then
+  echo "== introspect insights $out/spike (one line per episode)"
+  build/bin/introspect insights "$out/spike"
+  echo "== interval p99 of bookkeeper.write.latency_us per minute (histograms are cumulative)"
+  build/bin/introspect query "$out/spike" -n bookkeeper.write.latency_us --agg p99 --every 1m
+  echo "== controller.requests per second (a cumulative counter's rate)"
+  build/bin/introspect query "$out/spike" -n controller.requests --agg rate --every 1m
+  echo "== the last minute of warnings and worse (relative to the store's last record)"
+  build/bin/introspect query "$out/spike" -p warning --since 1m | head -n 11
+fi
