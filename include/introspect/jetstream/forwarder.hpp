@@ -713,7 +713,9 @@ class forwarder {
           s.q.push_back({rv.offset, next, it->second, acked, 0});
           ++s.stats.already_present;
           ++stats_.already_present;
-          s.stats.store_end = next;
+          // Monotone: re-reading what JetStream already holds after a resync must not make the
+          // reported store end (and so the lag) go backwards.
+          s.stats.store_end = std::max(s.stats.store_end, next);
           s.present.erase(it);
           continue;
         }
