@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include <introspect/store/meta.hpp>
+#include <introspect/store/files.hpp>
 
 namespace introspect::inline v1::jetstream {
 
@@ -77,7 +77,7 @@ inline std::optional<cursor_map> decode_cursors(std::string_view s) {
 inline cursor_map load_cursors(const std::filesystem::path& scope_dir, std::string_view name,
                                std::string* why = nullptr) {
   std::string w;
-  auto blob = store::detail::read_meta(scope_dir, name, &w);
+  auto blob = store::read_metadata(scope_dir, name, &w);
   if (!blob) {
     if (why && w != "missing") *why = "cursor " + std::string(name) + ": " + w;
     return {};
@@ -95,7 +95,7 @@ inline cursor_map load_cursors(const std::filesystem::path& scope_dir, std::stri
 inline void save_cursors(const std::filesystem::path& scope_dir, std::string_view name,
                          const cursor_map& m) {
   const auto text = detail::encode_cursors(m);
-  store::detail::write_meta(scope_dir, name, std::as_bytes(std::span(text.data(), text.size())));
+  store::write_metadata(scope_dir, name, std::as_bytes(std::span(text.data(), text.size())));
 }
 
 }  // namespace introspect::inline v1::jetstream

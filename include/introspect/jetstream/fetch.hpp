@@ -18,7 +18,7 @@
 #include <introspect/jetstream/names.hpp>
 #include <introspect/jetstream/progress.hpp>
 #include <introspect/query/glob.hpp>
-#include <introspect/store/frame.hpp>
+#include <introspect/store/files.hpp>
 
 namespace introspect::inline v1::jetstream {
 
@@ -181,7 +181,7 @@ class fetcher {
     }
     const auto off = detail::offset_of(m.get());
     if (!off) return 0;
-    return *off + store::detail::frame_header_size +
+    return *off + store::frame_overhead +
            static_cast<std::uint64_t>(natsMsg_GetDataLength(m.get()));
   }
 

@@ -28,6 +28,7 @@
 #include <introspect/jetstream/names.hpp>
 #include <introspect/jetstream/progress.hpp>
 #include <introspect/jetstream/stats.hpp>
+#include <introspect/store/files.hpp>
 #include <introspect/store/reader.hpp>
 
 namespace introspect::inline v1::jetstream {
@@ -706,7 +707,7 @@ class forwarder {
           reached_end = true;
           break;
         }
-        const auto next = rv.offset + store::detail::frame_header_size + rv.payload.size();
+        const auto next = store::next_frame_offset(rv.offset, rv.payload.size());
         s.read_pos = next;
         if (auto it = s.present.find(rv.offset); it != s.present.end()) {
           std::lock_guard lk(mu_);
@@ -1009,7 +1010,7 @@ class forwarder {
         s = streams_[i].get();
         if (!s->ready) continue;
       }
-      const auto t = store::detail::load_truncation(scope_dir_ / s->name);
+      const auto t = store::stream_truncation(scope_dir_ / s->name);
       if (t.offset <= s->applied_trunc_offset && t.ts_ns <= s->applied_trunc_ts) continue;
       if (!purge(*s, t.offset, t.ts_ns)) return false;
       s->applied_trunc_offset = t.offset;

@@ -19,7 +19,7 @@
 #include <introspect/query/reorder_source.hpp>
 #include <introspect/query/store_reader.hpp>
 #include <introspect/query/tie_order_source.hpp>
-#include <introspect/store/layout.hpp>
+#include <introspect/store/files.hpp>
 #include <introspect/store/reader.hpp>
 
 namespace introspect::inline v1 {
@@ -27,13 +27,12 @@ namespace introspect::inline v1 {
 //! True if `dir` is a stream-store root: it holds a scope directory (one with a `.scope`
 //! marker, see store/layout.hpp).
 inline bool is_stream_store(const std::filesystem::path& dir) {
-  return !store::detail::list_scopes(dir).empty();
+  return store::holds_scopes(dir);
 }
 
 //! True if `dir` is one scope of a stream store (it holds the `.scope` marker itself).
 inline bool is_stream_store_scope(const std::filesystem::path& dir) {
-  std::error_code ec;
-  return std::filesystem::exists(dir / std::string(store::detail::scope_marker), ec);
+  return store::is_scope(dir);
 }
 
 //! Whether a stream of a scope can hold records of kind `k`: the stream "all" (and any stream

@@ -14,7 +14,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <introspect/store/detail/io.hpp>
+#include <introspect/store/files.hpp>
 
 namespace introspect::inline v1 {
 
@@ -97,7 +97,7 @@ class jsonl_file_writer {
   int rotate(Preamble&& preamble) {
     std::error_code ec;
     // 0750 like the stream store's directories (the umask may make it stricter).
-    if (int rc = store::detail::make_dirs(dir_)) return rc;
+    if (int rc = store::make_directories(dir_)) return rc;
     auto files = existing();
     const std::uint64_t next = std::max<std::uint64_t>(
         seq_ + (fd_ >= 0 ? 1 : 0),
