@@ -32,10 +32,14 @@ struct source_traits<source::kubernetes> {
   template <class Kinds>
   requires requires { Kinds::has(record_kind::snapshot); }
   static std::unique_ptr<type> make(const config& c, std::type_identity<Kinds> k) {
-    return std::make_unique<type>(provider(c), options_for(k));
+    auto o = options_for(k);
+    o.kubeconfig = c.kubeconfig;
+    return std::make_unique<type>(provider(c), std::move(o));
   }
   static std::unique_ptr<type> make(const config& c) {
-    return std::make_unique<type>(provider(c), kubernetes::options{});
+    kubernetes::options o;
+    o.kubeconfig = c.kubeconfig;
+    return std::make_unique<type>(provider(c), std::move(o));
   }
 
  private:

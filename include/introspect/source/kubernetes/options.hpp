@@ -13,6 +13,9 @@ namespace introspect::inline v1::kubernetes {
 
 //! Options of the Kubernetes source; the defaults suit a product watching its own namespace.
 struct options {
+  //! Where the connection comes from: a kubeconfig file; empty = in-cluster (the pod's service
+  //! account), then $KUBECONFIG, then ~/.kube/config (discovery.hpp).
+  std::string kubeconfig;
   //! The collections to list and watch.
   std::vector<resource> resources = {deployments(), statefulsets(), pods()};
   //! "" = the connection's namespace (the pod's, or the kubeconfig context's), or every
