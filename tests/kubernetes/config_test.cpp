@@ -9,8 +9,8 @@
 #include <string>
 
 #include <introspect/source/backoff.hpp>
+#include <introspect/source/detail/jitter.hpp>
 #include <introspect/source/kubernetes/detail/base64.hpp>
-#include <introspect/source/kubernetes/detail/jitter.hpp>
 #include <introspect/source/kubernetes/detail/yaml_subset.hpp>
 #include <introspect/source/kubernetes/discovery.hpp>
 #include <introspect/source/kubernetes/in_cluster.hpp>
@@ -251,11 +251,11 @@ TEST_CASE("collection paths of built-in and custom resources", "[kubernetes][con
 
 TEST_CASE("retry delays are jittered within the configured fraction", "[kubernetes][config]") {
   using std::chrono::milliseconds;
-  k8s::detail::jitter_rng rng{42};
-  CHECK(k8s::detail::jittered(milliseconds{100}, 0.0, rng) == milliseconds{100});
+  introspect::source::detail::jitter_rng rng{42};
+  CHECK(introspect::source::detail::jittered(milliseconds{100}, 0.0, rng) == milliseconds{100});
   bool below = false, above = false;
   for (int k = 0; k < 200; ++k) {
-    const auto d = k8s::detail::jittered(milliseconds{1000}, 0.2, rng);
+    const auto d = introspect::source::detail::jittered(milliseconds{1000}, 0.2, rng);
     CHECK(d >= milliseconds{800});
     CHECK(d <= milliseconds{1200});
     below |= d < milliseconds{1000};
@@ -263,5 +263,6 @@ TEST_CASE("retry delays are jittered within the configured fraction", "[kubernet
   }
   CHECK(below);  // it does spread both ways
   CHECK(above);
-  CHECK(k8s::detail::jittered(milliseconds{1000}, 5.0, rng) <= milliseconds{1500});  // clamped
+  CHECK(introspect::source::detail::jittered(milliseconds{1000}, 5.0, rng) <=
+        milliseconds{1500});  // clamped
 }

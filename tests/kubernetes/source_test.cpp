@@ -356,7 +356,7 @@ TEST_CASE("watch events change states, notify, and resume from the last resource
   REQUIRE(n.size() == 1);
   CHECK(n[0]->sev == ix::severity::warning);
   ix::record attrs;
-  attrs.fields = n[0]->attributes;
+  attrs.fields = n[0]->fields;
   CHECK(*attrs.find_field("resource_version") == ix::value{std::string{"1005"}});
   CHECK(notes_with(evs, "condition/Available True -> False").size() == 1);
 
@@ -723,7 +723,7 @@ std::vector<const k8s::event*> snapshots_of(const std::vector<k8s::event>& evs) 
 }
 
 ix::value attr(const k8s::event& e, const std::string& key) {
-  for (const auto& f : e.attributes)
+  for (const auto& f : e.fields)
     if (f.key == key) return f.val;
   return {};
 }
@@ -880,7 +880,7 @@ TEST_CASE("snapshot_now() breaks a held watch and records a new snapshot through
         e.name = std::string{r.name};
         e.val = ix::to_value(r.val);
         for (const auto& f : r.fields)
-          e.attributes.push_back({std::string{f.key}, ix::to_value(f.value)});
+          e.fields.push_back({std::string{f.key}, ix::to_value(f.value)});
         got.push_back(std::move(e));
       });
       std::this_thread::sleep_for(10ms);

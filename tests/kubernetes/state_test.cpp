@@ -8,9 +8,9 @@
 
 #include <simdjson.h>
 
+#include <introspect/source/handoff.hpp>
 #include <introspect/source/kubernetes/changes.hpp>
 #include <introspect/source/kubernetes/event.hpp>
-#include <introspect/source/kubernetes/handoff.hpp>
 #include <introspect/source/kubernetes/object_state.hpp>
 
 namespace k8s = introspect::kubernetes;
@@ -137,7 +137,7 @@ TEST_CASE("diff: the first reading is states only and changes are states and not
   CHECK(n[1]->name == "Deployment default/web: condition/Available True -> False");
   CHECK(n[1]->sev == ix::severity::warning);
   ix::record r;
-  r.fields = n[0]->attributes;
+  r.fields = n[0]->fields;
   CHECK(*r.find_field("namespace") == ix::value{std::string{"default"}});
   CHECK(*r.find_field("old") == ix::value{std::int64_t{3}});
   CHECK(*r.find_field("new") == ix::value{std::int64_t{2}});
@@ -179,7 +179,7 @@ TEST_CASE("diff: pod failures, restarts, removed fields and deletion", "[kuberne
 }
 
 TEST_CASE("the hand-off drops the oldest beyond its capacity, and counts", "[kubernetes][state]") {
-  k8s::handoff q{3};
+  introspect::source::handoff<introspect::source::drop_oldest> q{3};
   std::vector<k8s::event> batch(5);
   for (int i = 0; i < 5; ++i) batch[static_cast<std::size_t>(i)].name = std::to_string(i);
   q.push(batch);
@@ -201,7 +201,7 @@ TEST_CASE("events are delivered as record_views and through callbacks", "[kubern
   n.kind = ix::record_kind::notification;
   n.sev = ix::severity::warning;
   n.name = "m";
-  n.attributes = {{"kind", std::string{"Pod"}}};
+  n.fields = {{"kind", std::string{"Pod"}}};
 
   std::vector<std::string> seen;
   auto emit = [&](const ix::record_view& r) {

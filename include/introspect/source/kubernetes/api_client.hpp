@@ -11,6 +11,7 @@
 #include <httplib.h>
 
 #include <introspect/detail/sigpipe.hpp>
+#include <introspect/source/detail/http_endpoint.hpp>
 #include <introspect/source/kubernetes/connection.hpp>
 #include <introspect/source/kubernetes/detail/read_file.hpp>
 #include <introspect/source/kubernetes/options.hpp>
@@ -33,32 +34,16 @@ class api_client {
   using receiver = std::function<bool(std::string_view)>;
 
   api_client(const connection& c, const options& o) : conn_(c) {
-    std::string rest = c.server;
-    bool tls = true;
-    if (rest.starts_with("https://")) {
-      rest = rest.substr(8);
-    } else if (rest.starts_with("http://")) {
-      rest = rest.substr(7);
-      tls = false;
-    }
-    if (const auto slash = rest.find('/'); slash != std::string::npos) {
-      prefix_ = rest.substr(slash);  // an API server behind a proxy path (/k8s/clusters/x)
-      rest.resize(slash);
-      while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
-    }
-    std::string host = rest;
-    int port = tls ? 443 : 80;
-    if (const auto colon = rest.rfind(':');
-        colon != std::string::npos && rest.find(']', colon) == std::string::npos) {
-      host = rest.substr(0, colon);
-      port = std::atoi(rest.c_str() + colon + 1);
-    }
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-      host = host.substr(1, host.size() - 2);
-    if (host.empty() || port <= 0 || port > 65535) {
-      setup_error_ = "invalid server URL '" + c.server + "'";
+    const auto ep = source::detail::parse_http_endpoint(c.server, true, 80);
+    if (!ep.ok()) {
+      setup_error_ = ep.error;
       return;
     }
+    const bool tls = ep.tls;
+    const std::string& host = ep.host;
+    const int port = ep.port;
+    prefix_ = ep.prefix;  // an API server behind a proxy path (/k8s/clusters/x)
+    host_ = host;
     if (!tls && (!c.token.empty() || !c.token_file.empty()) && !o.allow_token_over_http) {
       // A bearer token sent in clear is a credential handed to anyone on the path.
       setup_error_ = "refusing to send a bearer token over plain http to '" + c.server +
@@ -151,8 +136,16 @@ class api_client {
     std::string s = httplib::to_string(e);
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
     if (e == httplib::Error::SSLServerVerification && tls_) {
-      s += " (";
-      s += X509_verify_cert_error_string(tls_->get_openssl_verify_result());
+      const long r = tls_->get_openssl_verify_result();
+      // The chain verified ("ok") but httplib's own check of the name failed: say that, not
+      // "(ok)", which reads as if nothing were wrong.
+      if (r == X509_V_OK) {
+        s += " (the server's certificate does not name ";
+        s += host_;
+      } else {
+        s += " (";
+        s += X509_verify_cert_error_string(r);
+      }
       s += ")";
     }
 #endif
@@ -249,6 +242,7 @@ class api_client {
 #endif
 
   connection conn_;
+  std::string host_;
   std::string prefix_;
   std::string setup_error_;
   std::unique_ptr<httplib::ClientImpl> client_;

@@ -76,9 +76,9 @@ inline void notify(std::vector<event>& out, std::int64_t ts, severity sev, std::
   e.ts_ns = ts;
   e.sev = sev;
   e.name = std::move(message);
-  e.attributes = {{"namespace", o.ns}, {"kind", o.kind}, {"name", o.name}};
-  for (auto& f : extra) e.attributes.push_back(std::move(f));
-  if (!o.resource_version.empty()) e.attributes.push_back({"resource_version", o.resource_version});
+  e.fields = {{"namespace", o.ns}, {"kind", o.kind}, {"name", o.name}};
+  for (auto& f : extra) e.fields.push_back(std::move(f));
+  if (!o.resource_version.empty()) e.fields.push_back({"resource_version", o.resource_version});
   out.push_back(std::move(e));
 }
 

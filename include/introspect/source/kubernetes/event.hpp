@@ -1,32 +1,24 @@
 #pragma once
-//! What the Kubernetes source produces: owned state and notification events that cross from
-//! its thread to the collector, and the two ways to deliver them to an engine.
+//! What the Kubernetes source produces: owned state, notification and snapshot records
+//! (source::owned_record) that cross from its thread to the collector, and the two ways to
+//! deliver them to an engine.
 #include <concepts>
 #include <cstdint>
 #include <functional>
 #include <span>
-#include <string>
 #include <string_view>
 #include <vector>
 
-#include <introspect/core/kind.hpp>
-#include <introspect/core/record.hpp>
-#include <introspect/core/value.hpp>
+#include <introspect/source/owned_record.hpp>
 
 namespace introspect::inline v1::kubernetes {
 
 //! The `source` of every record this source makes.
 inline constexpr std::string_view source_name = "kubernetes";
 
-//! One state change or notification, owned so that it can wait in the hand-off queue.
-struct event {
-  record_kind kind = record_kind::state;  // state, notification, or snapshot (options::snapshots)
-  std::int64_t ts_ns = 0;                 // when the source saw it
-  severity sev = severity::info;          // notifications only
-  std::string name;                       // the state's key, the object's key, or the message
-  value val;                              // states and snapshots
-  std::vector<field> attributes;          // notifications and snapshots
-};
+//! One state change, notification or snapshot record (options::snapshots), owned so that it
+//! can wait in the hand-off queue: `fields` are a notification's attributes.
+using event = ::introspect::source::owned_record;
 
 //! The callback interface an engine is wired through when it does not take record_view.
 struct callbacks {
@@ -44,18 +36,8 @@ struct callbacks {
 template <class Emit>
 requires std::invocable<Emit&, const record_view&>
 void deliver(const event& e, Emit& emit) {
-  std::vector<field_view> fields;
-  fields.reserve(e.attributes.size());
-  for (const auto& a : e.attributes) fields.push_back({a.key, to_view(a.val)});
-  record_view r;
-  r.ts_ns = e.ts_ns;
-  r.kind = e.kind;
-  r.sev = e.sev;
-  r.source = source_name;
-  r.name = e.name;
-  r.val = to_view(e.val);
-  r.fields = fields;
-  emit(static_cast<const record_view&>(r));
+  std::vector<field_view> scratch;
+  ::introspect::source::deliver(e, source_name, emit, scratch);
 }
 
 //! Hands `e` to the matching callback (a missing callback, or a snapshot event, drops it).
@@ -68,8 +50,8 @@ inline void deliver(const event& e, const callbacks& cb) {
   // carries them.
   if (e.kind != record_kind::notification || !cb.emit_notification) return;
   std::vector<field_view> fields;
-  fields.reserve(e.attributes.size());
-  for (const auto& a : e.attributes) fields.push_back({a.key, to_view(a.val)});
+  fields.reserve(e.fields.size());
+  for (const auto& a : e.fields) fields.push_back({a.key, to_view(a.val)});
   cb.emit_notification(e.sev, e.name, fields, e.ts_ns);
 }
 

@@ -79,18 +79,18 @@ inline void snapshot_object(std::vector<event>& out, std::int64_t ts, const obje
   e.name = o.key_prefix();
   const bool deleted = op == "delete";
   if (!deleted) e.val = std::move(json);
-  e.attributes.reserve(8 + (deleted ? 0 : o.fields.size()));
-  e.attributes.push_back({"op", std::string{op}});
-  e.attributes.push_back({"snapshot_id", static_cast<std::int64_t>(snapshot_id)});
-  e.attributes.push_back({"resource_version", resource_version});
-  e.attributes.push_back({"resource", resource});
-  e.attributes.push_back({"namespace", o.ns});
-  e.attributes.push_back({"kind", o.kind});
-  e.attributes.push_back({"object", o.name});
+  e.fields.reserve(8 + (deleted ? 0 : o.fields.size()));
+  e.fields.push_back({"op", std::string{op}});
+  e.fields.push_back({"snapshot_id", static_cast<std::int64_t>(snapshot_id)});
+  e.fields.push_back({"resource_version", resource_version});
+  e.fields.push_back({"resource", resource});
+  e.fields.push_back({"namespace", o.ns});
+  e.fields.push_back({"kind", o.kind});
+  e.fields.push_back({"object", o.name});
   if (!o.resource_version.empty())
-    e.attributes.push_back({"object_resource_version", o.resource_version});
+    e.fields.push_back({"object_resource_version", o.resource_version});
   if (!deleted)
-    for (const auto& [k, v] : o.fields) e.attributes.push_back({k, v});
+    for (const auto& [k, v] : o.fields) e.fields.push_back({k, v});
   out.push_back(std::move(e));
 }
 
@@ -104,14 +104,14 @@ inline void snapshot_marker_event(std::vector<event>& out, std::int64_t ts, std:
   e.ts_ns = ts;
   e.name = std::string{snapshot_marker};
   e.val = std::string{op};
-  e.attributes = {{"snapshot_id", static_cast<std::int64_t>(snapshot_id)},
-                  {"op", std::string{op}},
-                  {"resource", resource},
-                  {"namespace", watched_ns},
-                  {"resource_version", resource_version}};
+  e.fields = {{"snapshot_id", static_cast<std::int64_t>(snapshot_id)},
+              {"op", std::string{op}},
+              {"resource", resource},
+              {"namespace", watched_ns},
+              {"resource_version", resource_version}};
   if (op != "begin") {
-    e.attributes.push_back({"objects", objects});
-    e.attributes.push_back({"bytes", bytes});
+    e.fields.push_back({"objects", objects});
+    e.fields.push_back({"bytes", bytes});
   }
   out.push_back(std::move(e));
 }

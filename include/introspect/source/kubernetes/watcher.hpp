@@ -23,65 +23,17 @@
 #include <simdjson.h>
 
 #include <introspect/source/backoff.hpp>
+#include <introspect/source/detail/jitter.hpp>
 #include <introspect/source/kubernetes/api_client.hpp>
 #include <introspect/source/kubernetes/changes.hpp>
+#include <introspect/source/kubernetes/collection.hpp>
 #include <introspect/source/kubernetes/connection.hpp>
-#include <introspect/source/kubernetes/detail/jitter.hpp>
 #include <introspect/source/kubernetes/event.hpp>
 #include <introspect/source/kubernetes/object_state.hpp>
 #include <introspect/source/kubernetes/options.hpp>
 #include <introspect/source/kubernetes/snapshot.hpp>
 
 namespace introspect::inline v1::kubernetes {
-
-//! The health and counters of one watched collection.
-struct resource_status {
-  std::string name;              // "deployments.apps"
-  bool listed = false;           // a list succeeded and a watch can resume
-  std::string resource_version;  // the last one seen
-  std::size_t objects = 0;
-  unsigned failures = 0;                 // consecutive
-  std::chrono::milliseconds backoff{0};  // the wait before the next attempt, after a failure
-  std::chrono::steady_clock::time_point next_attempt{};  // when it is due (after a failure)
-  std::string last_error;                                // empty once it succeeds again
-  std::uint64_t lists = 0;                               // successful lists
-  std::uint64_t relists_gone = 0;                        // lists caused by 410 Gone
-  std::uint64_t watches = 0;                             // watch requests that got a 200
-  std::uint64_t events = 0;                              // watch events read (bookmarks included)
-  std::uint64_t total_failures = 0;
-  std::uint64_t snapshots = 0;    // snapshots recorded (options::snapshots)
-  std::uint64_t snapshot_id = 0;  // id of the last one (0 = none)
-};
-
-namespace detail {
-
-inline std::string url_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
-// The message of a Kubernetes Status object (error bodies, ERROR events), or the body's start.
-inline std::string status_message(simdjson::dom::parser& p, std::string_view body) {
-  simdjson::dom::element doc;
-  std::string_view m;
-  if (p.parse(body.data(), body.size()).get(doc) == simdjson::SUCCESS &&
-      doc["message"].get_string().get(m) == simdjson::SUCCESS)
-    return std::string{m};
-  return std::string{body.substr(0, 200)};
-}
-
-}  // namespace detail
 
 //! Lists and watches the configured collections; one thread calls step(), any thread may
 //! call interrupt() and status().
@@ -95,7 +47,7 @@ class watcher {
     else
       ns_ = opts_.namespace_name.empty() ? c.namespace_name : opts_.namespace_name;
     for (const auto& r : opts_.resources) {
-      tracked& t = tracked_.emplace_back(
+      collection& t = tracked_.emplace_back(
           r, collection_path(r, ns_),
           introspect::source::backoff{opts_.backoff_initial, opts_.backoff_max});
       t.st.name = display_name(r);
@@ -114,8 +66,9 @@ class watcher {
     if (tracked_.empty() || interrupted()) return std::chrono::milliseconds{1000};
     try {
       schedule_snapshot();
-      auto it = std::min_element(tracked_.begin(), tracked_.end(),
-                                 [](const tracked& a, const tracked& b) { return a.due < b.due; });
+      auto it =
+          std::min_element(tracked_.begin(), tracked_.end(),
+                           [](const collection& a, const collection& b) { return a.due < b.due; });
       if (it->due <= clock::now()) {
         if (!client_.setup_error().empty())
           fail(*it, "configuration: " + client_.setup_error(), out);
@@ -174,21 +127,6 @@ class watcher {
   const std::string& watched_namespace() const noexcept { return ns_; }
 
  private:
-  struct tracked {
-    tracked(resource r, std::string p, introspect::source::backoff b)
-        : res(std::move(r)), path(std::move(p)), bo(b) {}
-    resource res;
-    std::string path;
-    introspect::source::backoff bo;
-    clock::time_point due{};
-    bool listed = false;
-    bool health_reported = false;
-    std::string rv;
-    std::map<std::string, object_state> objects;  // by "<ns>/<name>"
-    resource_status st;
-    std::uint64_t snapshot_id = 0;  // the last snapshot of this collection
-  };
-
   std::int64_t now_ns() const noexcept { return opts_.clock(); }
 
   std::string selector() const {
@@ -197,76 +135,29 @@ class watcher {
                : "&labelSelector=" + detail::url_encode(opts_.label_selector);
   }
 
-  void succeed(tracked& t, std::vector<event>& out) {
-    const bool was_failing = t.st.failures > 0;
-    const bool first = !t.health_reported;
-    t.health_reported = true;
-    t.bo.succeeded();
-    t.st.failures = 0;
-    t.st.backoff = std::chrono::milliseconds{0};
-    t.st.last_error.clear();
-    if (was_failing || first) health_state(t, "ok", out);
-    if (was_failing) {
-      event e;
-      e.kind = record_kind::notification;
-      e.ts_ns = now_ns();
-      e.sev = severity::info;
-      e.name = "kubernetes: " + t.st.name + " reachable again";
-      e.attributes = {{"resource", t.st.name}};
-      out.push_back(std::move(e));
-    }
-  }
-
-  void health_state(const tracked& t, std::string_view health, std::vector<event>& out) {
-    detail::state(out, now_ns(), "_source/" + t.st.name, "health", std::string{health});
-  }
+  void succeed(collection& t, std::vector<event>& out) { t.succeeded(now_ns(), out); }
 
   // A failure: recorded (state always; a notification when the cause changes), then backoff.
-  void fail(tracked& t, std::string cause, std::vector<event>& out) {
-    const auto now = clock::now();
-    t.bo.failed(now);
-    const auto delay = detail::jittered(std::chrono::ceil<std::chrono::milliseconds>(t.bo.delay()),
-                                        opts_.backoff_jitter, rng_);
-    t.due = now + delay;
-    t.st.next_attempt = t.due;
-    ++t.st.total_failures;
-    t.st.failures = t.bo.failures();
-    t.st.backoff = delay;
-    const auto prefix = "_source/" + t.st.name;
-    const auto ts = now_ns();
-    if (t.st.failures == 1) health_state(t, "failing", out);
-    detail::state(out, ts, prefix, "failures", static_cast<std::int64_t>(t.st.failures));
-    detail::state(out, ts, prefix, "retry_ms", static_cast<std::int64_t>(delay.count()));
-    if (cause != t.st.last_error) {
-      detail::state(out, ts, prefix, "last_error", cause);
-      event e;
-      e.kind = record_kind::notification;
-      e.ts_ns = ts;
-      e.sev = severity::warning;
-      e.name = "kubernetes: " + t.st.name + " failed: " + cause;
-      e.attributes = {{"resource", t.st.name},
-                      {"cause", cause},
-                      {"failures", static_cast<std::int64_t>(t.st.failures)},
-                      {"retry_in_ms", static_cast<std::int64_t>(delay.count())}};
-      out.push_back(std::move(e));
-    }
-    t.st.last_error = std::move(cause);
+  void fail(collection& t, std::string cause, std::vector<event>& out) {
+    t.bo.failed(clock::now());
+    const auto delay = source::detail::jittered(
+        std::chrono::ceil<std::chrono::milliseconds>(t.bo.delay()), opts_.backoff_jitter, rng_);
+    t.failed(std::move(cause), delay, now_ns(), out);
   }
 
-  void gone(tracked& t, std::string_view how, std::vector<event>& out) {
-    t.listed = false;
-    ++t.st.relists_gone;
-    t.due = clock::now();
-    event e;
-    e.kind = record_kind::notification;
-    e.ts_ns = now_ns();
-    e.sev = severity::info;
-    e.name = "kubernetes: watch of " + t.st.name + " expired (410 Gone): listing again";
-    e.attributes = {{"resource", t.st.name}, {"resource_version", t.rv}, {"via", std::string{how}}};
-    out.push_back(std::move(e));
+  // 410 Gone: list again; at once the first time, with a growing delay when it repeats.
+  void gone(collection& t, std::string_view how, std::vector<event>& out) {
+    const bool repeated = t.gone_bo.failures() > 0;
+    t.gone_bo.failed(clock::now());
+    const auto delay = repeated
+                           ? source::detail::jittered(
+                                 std::chrono::ceil<std::chrono::milliseconds>(t.gone_bo.delay()),
+                                 opts_.backoff_jitter, rng_)
+                           : std::chrono::milliseconds{0};
+    t.gone(how, delay, now_ns(), out);
   }
 
-  void list(tracked& t, std::vector<event>& out) {
+  void list(collection& t, std::vector<event>& out) {
     std::map<std::string, object_state> fresh;
     std::map<std::string, std::string> json;  // options::snapshots: each object's JSON
     std::string rv, cont, body;
@@ -336,7 +227,7 @@ class watcher {
     succeed(t, out);
   }
 
-  void watch(tracked& t, std::vector<event>& out) {
+  void watch(collection& t, std::vector<event>& out) {
     const auto start = clock::now();
     const auto deadline = start + opts_.watch_window;
     const auto secs = std::max<std::int64_t>(
@@ -402,6 +293,7 @@ class watcher {
     if (expired) return gone(t, "ERROR event", out);
     if (!bad_event.empty()) return fail(t, "watch: " + bad_event, out);
     // The watch ended (time slice, server timeout, dropped connection): resume from t.rv.
+    t.gone_bo.succeeded();
     t.st.objects = t.objects.size();
     const auto now = clock::now();
     t.due = std::max(now, start + opts_.min_watch_interval);
@@ -409,7 +301,7 @@ class watcher {
   }
 
   // One watch event; false stops the stream (410 or a broken event).
-  bool on_event(tracked& t, std::string_view line, bool& expired, std::string& bad,
+  bool on_event(collection& t, std::string_view line, bool& expired, std::string& bad,
                 std::vector<event>& out) {
     simdjson::dom::element doc;
     if (auto err = parser_.parse(line.data(), line.size()).get(doc); err) {
@@ -451,7 +343,10 @@ class watcher {
     const auto ts = now_ns();
     const auto it = t.objects.find(key);
     if (type == "DELETED") {
-      deleted(it != t.objects.end() ? it->second : o, ts, out);
+      // The notification carries the deletion's resourceVersion, not the last one known.
+      object_state gone = it != t.objects.end() ? it->second : o;
+      gone.resource_version = o.resource_version;
+      deleted(gone, ts, out);
       if (it != t.objects.end()) t.objects.erase(it);
       if (opts_.snapshots)
         snapshot_object(out, ts, o, {}, "delete", t.snapshot_id, o.resource_version, t.st.name);
@@ -487,7 +382,7 @@ class watcher {
   bool demanded() const noexcept { return demand_.load(std::memory_order_acquire); }
 
   // The list just read, whole, at its resourceVersion: begin marker, objects in key order, end.
-  void record_snapshot(tracked& t, const std::map<std::string, object_state>& objects,
+  void record_snapshot(collection& t, const std::map<std::string, object_state>& objects,
                        std::map<std::string, std::string>& json, const std::string& rv,
                        std::int64_t ts, std::vector<event>& out) {
     const auto id = ++snapshot_seq_;
@@ -505,7 +400,7 @@ class watcher {
     t.st.snapshot_id = id;
   }
 
-  void publish(tracked& t) {
+  void publish(collection& t) {
     t.st.listed = t.listed;
     t.st.resource_version = t.rv;
     t.st.objects = t.objects.size();
@@ -522,7 +417,7 @@ class watcher {
   options opts_;
   api_client client_;
   std::string ns_;
-  std::vector<tracked> tracked_;
+  std::vector<collection> tracked_;
   simdjson::dom::parser parser_;
   std::atomic<bool> interrupted_{false};
   // Snapshots (options::snapshots): demand_ is set by any thread; the rest is the stepping
@@ -533,7 +428,7 @@ class watcher {
   clock::time_point last_snapshot_{};
   std::uint64_t snapshot_seq_ = 0;
   std::function<void(std::vector<event>&)> flush_;
-  detail::jitter_rng rng_{reinterpret_cast<std::uintptr_t>(this)};  // differs per instance
+  source::detail::jitter_rng rng_{reinterpret_cast<std::uintptr_t>(this)};  // differs per instance
   mutable std::mutex status_mu_;
   std::vector<resource_status> published_;
 };

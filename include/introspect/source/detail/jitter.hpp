@@ -1,11 +1,11 @@
 #pragma once
-//! Jitter for retry delays: many product instances that lost the API server together must not
-//! retry in lockstep when it returns.
+//! Jitter for retry delays, shared by the threaded sources: many product instances that lost a
+//! server together must not retry in lockstep when it returns.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 
-namespace introspect::inline v1::kubernetes::detail {
+namespace introspect::inline v1::source::detail {
 
 //! A tiny deterministic generator (xorshift64): no allocation, no global state.
 struct jitter_rng {
@@ -20,7 +20,8 @@ struct jitter_rng {
   }
 };
 
-//! `d` scaled by a random factor in [1 - fraction, 1 + fraction] (fraction clamped to 0..0.5).
+//! `d` scaled by a random factor in [1 - fraction, 1 + fraction] (fraction clamped to 0..0.5),
+//! at least 1 ms.
 inline std::chrono::milliseconds jittered(std::chrono::milliseconds d, double fraction,
                                           jitter_rng& rng) noexcept {
   fraction = std::clamp(fraction, 0.0, 0.5);
@@ -30,4 +31,4 @@ inline std::chrono::milliseconds jittered(std::chrono::milliseconds d, double fr
       std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(d.count()) * f))};
 }
 
-}  // namespace introspect::inline v1::kubernetes::detail
+}  // namespace introspect::inline v1::source::detail
