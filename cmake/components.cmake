@@ -37,8 +37,13 @@ find_package(OpenSSL QUIET)
 if(TARGET PkgConfig::HTTPLIB AND TARGET OpenSSL::SSL)
   # Debian's cpp-httplib is built with OpenSSL but lists it only as a private dependency.
   introspect_component(http PkgConfig::HTTPLIB OpenSSL::SSL OpenSSL::Crypto)
-  if(TARGET introspect_simdjson)
-    introspect_component(kubernetes introspect_http introspect_simdjson)
+  # kubeconfig files are read with yaml-cpp (Debian's libyaml-cpp-dev): only this component
+  # needs it, so a build without it still has http, etcd and everything else.
+  find_package(yaml-cpp QUIET)
+  if(TARGET introspect_simdjson AND TARGET yaml-cpp)
+    introspect_component(kubernetes introspect_http introspect_simdjson yaml-cpp)
+  elseif(TARGET introspect_simdjson)
+    message(STATUS "introspect: no kubernetes component (yaml-cpp not found: libyaml-cpp-dev)")
   endif()
 endif()
 set(INTROSPECT_COMPONENTS ${INTROSPECT_COMPONENTS} CACHE INTERNAL "")

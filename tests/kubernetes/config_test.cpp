@@ -11,7 +11,6 @@
 #include <introspect/source/backoff.hpp>
 #include <introspect/source/detail/jitter.hpp>
 #include <introspect/source/kubernetes/detail/base64.hpp>
-#include <introspect/source/kubernetes/detail/yaml_subset.hpp>
 #include <introspect/source/kubernetes/discovery.hpp>
 #include <introspect/source/kubernetes/in_cluster.hpp>
 #include <introspect/source/kubernetes/kubeconfig.hpp>
@@ -39,23 +38,6 @@ struct temp_dir {
   }
 };
 
-k8s::detail::yaml_node parse_yaml(const std::string& text) {
-  k8s::detail::yaml_node n;
-  std::string error;
-  k8s::detail::yaml_subset_parser p;
-  INFO(error);
-  REQUIRE(p.parse(text, n, error));
-  return n;
-}
-
-std::string parse_error(const std::string& text) {
-  k8s::detail::yaml_node n;
-  std::string error;
-  k8s::detail::yaml_subset_parser p;
-  CHECK_FALSE(p.parse(text, n, error));
-  return error;
-}
-
 }  // namespace
 
 TEST_CASE("base64 decodes kubeconfig data and rejects garbage", "[kubernetes][config]") {
@@ -66,54 +48,52 @@ TEST_CASE("base64 decodes kubeconfig data and rejects garbage", "[kubernetes][co
   CHECK_FALSE(k8s::detail::base64_decode("aGVsbG8=x").has_value());
 }
 
-TEST_CASE("the YAML subset reads mappings, sequences, quotes and comments",
+TEST_CASE("kubeconfig: flow style and JSON load (kubectl config view --flatten -o json)",
           "[kubernetes][config]") {
-  const auto doc = parse_yaml(
-      "# comment\n"
-      "a: 1\n"
-      "b:\n"
-      "  c: \"quoted # not a comment\"  # a comment\n"
-      "  d: 'it''s'\n"
-      "list:\n"
-      "- x: 1\n"
-      "  y: two\n"
-      "-   plain\n"
-      "- \n"
-      "  z: 3\n"
-      "nested:\n"
-      "  - \"a\\tb\"\n"
-      "empty: {}\n"
-      "none: []\n"
-      "url: https://h:6443/p#frag\n"
-      "null_value:\n");
-  CHECK(doc.str("a") == "1");
-  REQUIRE(doc.get("b"));
-  CHECK(doc.get("b")->str("c") == "quoted # not a comment");
-  CHECK(doc.get("b")->str("d") == "it's");
-  const auto* list = doc.get("list");
-  REQUIRE(list);
-  REQUIRE(list->t == k8s::detail::yaml_node::type::seq);
-  REQUIRE(list->children.size() == 3);
-  CHECK(list->children[0].str("x") == "1");
-  CHECK(list->children[0].str("y") == "two");
-  CHECK(list->children[1].str() == "plain");
-  CHECK(list->children[2].str("z") == "3");
-  REQUIRE(doc.get("nested"));
-  CHECK(doc.get("nested")->children.at(0).str() == "a\tb");
-  CHECK(doc.get("empty")->t == k8s::detail::yaml_node::type::map);
-  CHECK(doc.get("none")->t == k8s::detail::yaml_node::type::seq);
-  CHECK(doc.str("url") == "https://h:6443/p#frag");
-  CHECK(doc.get("null_value")->t == k8s::detail::yaml_node::type::null);
+  temp_dir d;
+  // The shape `kubectl config view --flatten -o json` writes: JSON is YAML's flow style, which
+  // the hand-written subset parser used to refuse.
+  d.write("config.json", R"({
+    "kind": "Config", "apiVersion": "v1", "preferences": {},
+    "clusters": [{"name": "kind-a", "cluster": {"server": "https://127.0.0.1:36443/",
+                  "certificate-authority-data": "aGVsbG8="}}],
+    "users": [{"name": "kind-a", "user": {"token": "t0k"}}],
+    "contexts": [{"name": "kind-a", "context": {"cluster": "kind-a", "user": "kind-a",
+                  "namespace": "pravega"}}],
+    "current-context": "kind-a"
+  })");
+  auto c = k8s::load_kubeconfig(d.path / "config.json");
+  INFO(c.error);
+  REQUIRE(c);
+  CHECK(c->server == "https://127.0.0.1:36443");
+  CHECK(c->ca_pem == "hello");
+  CHECK(c->token == "t0k");
+  CHECK(c->namespace_name == "pravega");
+  // Mixed block and flow style, quoted keys, anchors: YAML as kubectl and people write it.
+  d.write("mixed.yaml",
+          "current-context: 'x'\n"
+          "clusters: [{name: c, cluster: {server: \"https://h:6443\", "
+          "insecure-skip-tls-verify: true}}]\n"
+          "users:\n- name: u\n  user: &creds {token: abc}\n"
+          "contexts:\n- {name: x, context: {cluster: c, user: u}}\n");
+  c = k8s::load_kubeconfig(d.path / "mixed.yaml");
+  INFO(c.error);
+  REQUIRE(c);
+  CHECK(c->insecure_skip_tls_verify);
+  CHECK(c->token == "abc");
 }
 
-TEST_CASE("the YAML subset rejects what it does not support, naming the line",
-          "[kubernetes][config]") {
-  CHECK(parse_error("a: 1\nb: &anchor x\n") == "line 2: anchors and aliases are not supported");
-  CHECK(parse_error("a: |\n  text\n") == "line 1: block scalars (| and >) are not supported");
-  CHECK(parse_error("a: {b: 1}\n").find("flow collections") != std::string::npos);
-  CHECK(parse_error("a: 1\n  b: 2\n").find("line 2") != std::string::npos);
-  CHECK(parse_error("a: 1\n---\nb: 2\n").find("several YAML documents") != std::string::npos);
-  CHECK(parse_error("a:\n\tb: 1\n").find("tab") != std::string::npos);
+TEST_CASE("kubeconfig: a YAML syntax error names the file and the line", "[kubernetes][config]") {
+  temp_dir d;
+  d.write("bad", "current-context: x\nclusters: [{name: c\nusers: x\n");
+  const auto c = k8s::load_kubeconfig(d.path / "bad");
+  REQUIRE_FALSE(c);
+  CHECK(c.error.find((d.path / "bad").string()) != std::string::npos);
+  CHECK(c.error.find("line ") != std::string::npos);
+  d.write("list", "- a\n- b\n");
+  const auto l = k8s::load_kubeconfig(d.path / "list");
+  REQUIRE_FALSE(l);
+  CHECK(l.error.find("not a mapping at the top level") != std::string::npos);
 }
 
 TEST_CASE("kubeconfig: the current context gives server, CA data and client certificate",
