@@ -106,9 +106,9 @@ TEST_CASE("forwarder callbacks from other threads while it runs, stops and is de
   auto events = [&] {
     while (!go.load()) std::this_thread::yield();
     for (int i = 0; i < rounds; ++i) {
-      js::forwarder::on_disconnected(nullptr, closure);
-      js::forwarder::on_reconnected(nullptr, closure);
-      js::forwarder::on_closed(nullptr, closure);
+      js::connection::on_disconnected(nullptr, closure);
+      js::connection::on_reconnected(nullptr, closure);
+      js::connection::on_closed(nullptr, closure);
     }
   };
   auto acks = [&](bool positive, std::vector<natsMsg*> msgs) {
@@ -118,7 +118,7 @@ TEST_CASE("forwarder callbacks from other threads while it runs, stops and is de
       jsPubAck pa{stream, static_cast<std::uint64_t>(i + 1), nullptr, false};
       jsPubAckErr pae{nullptr, NATS_ERR, static_cast<jsErrCode>(10077),
                       "maximum messages exceeded"};
-      js::forwarder::on_ack(nullptr, msgs[static_cast<std::size_t>(i)], positive ? &pa : nullptr,
+      js::connection::on_ack(nullptr, msgs[static_cast<std::size_t>(i)], positive ? &pa : nullptr,
                             positive ? nullptr : &pae, closure);
     }
   };
@@ -162,8 +162,8 @@ TEST_CASE("forwarder callbacks from other threads while it runs, stops and is de
     reported = errors.size();
   }
   for (auto& t : library) t.join();
-  js::forwarder::on_disconnected(nullptr, closure);
-  js::forwarder::on_ack(nullptr, last[0], nullptr, nullptr, closure);
+  js::connection::on_disconnected(nullptr, closure);
+  js::connection::on_ack(nullptr, last[0], nullptr, nullptr, closure);
   std::lock_guard lk(mu);
   CHECK(errors.size() == reported);  // nothing reached the destroyed forwarder
   CHECK(reported >= 1);

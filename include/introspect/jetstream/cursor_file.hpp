@@ -3,7 +3,9 @@
 //! store metadata blob `<root>/<scope>/.meta/<name>` (default `jetstream`), so it is checksummed,
 //! replaced atomically (temp, fsync, rename, fsync dir), never removed by retention or
 //! truncation, and not a foreign file for `verify`.
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -13,6 +15,7 @@
 #include <string_view>
 
 #include <introspect/store/files.hpp>
+#include <introspect/store/reader.hpp>
 
 namespace introspect::inline v1::jetstream {
 
@@ -97,5 +100,65 @@ inline void save_cursors(const std::filesystem::path& scope_dir, std::string_vie
   const auto text = detail::encode_cursors(m);
   store::write_metadata(scope_dir, name, std::as_bytes(std::span(text.data(), text.size())));
 }
+
+//! For a teed store (one whose scope a forwarder publishes: it holds the cursor blob `name`):
+//! the bytes of `stream` not yet acknowledged by JetStream as of the last checkpoint (at most
+//! checkpoint_interval old while the forwarder runs, so an upper bound then). Records retention
+//! removed before they were published are not counted. nullopt when the scope has no readable
+//! cursor blob (not teed, or damaged: `verify` reports that).
+inline std::optional<std::uint64_t> teed_lag_bytes(const std::filesystem::path& root,
+                                                   const std::string& scope,
+                                                   const std::string& stream,
+                                                   std::string_view name = "jetstream") {
+  if (!store::read_metadata(root / scope, name)) return std::nullopt;
+  std::string why;
+  const auto m = load_cursors(root / scope, name, &why);
+  if (!why.empty()) return std::nullopt;
+  const auto si = store::reader(root).info(scope, stream);
+  const auto it = m.find(stream);
+  const auto acked = std::max(it == m.end() ? 0 : it->second.acked_offset, si.first_offset);
+  return si.end_offset > acked ? si.end_offset - acked : 0;
+}
+
+//! The forwarder's checkpoints: the cursors are written at most every `interval` and only when
+//! they changed since the last write (never per record). Worker thread only.
+class cursor_checkpoint {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  cursor_checkpoint(std::filesystem::path scope_dir, std::string name,
+                    std::chrono::milliseconds interval)
+      : dir_(std::move(scope_dir)), name_(std::move(name)), interval_(interval) {}
+
+  //! Reads the persisted cursors (see load_cursors()); they are also the last written ones.
+  const cursor_map& load(std::string* why) {
+    persisted_ = load_cursors(dir_, name_, why);
+    return persisted_;
+  }
+  //! The cursors as last read or written.
+  const cursor_map& persisted() const noexcept { return persisted_; }
+
+  //! When due (or `force`), `fill(map)` updates a copy of the persisted cursors and it is
+  //! written if it changed. Returns true when written; throws store::store_error on failure.
+  template <class Fill>
+  bool save(bool force, Fill&& fill) {
+    const auto now = clock::now();
+    if (!force && now - last_ < interval_) return false;
+    cursor_map m = persisted_;
+    fill(m);
+    last_ = now;
+    if (m == persisted_) return false;
+    save_cursors(dir_, name_, m);
+    persisted_ = std::move(m);
+    return true;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  std::string name_;
+  std::chrono::milliseconds interval_;
+  cursor_map persisted_;
+  clock::time_point last_{};
+};
 
 }  // namespace introspect::inline v1::jetstream

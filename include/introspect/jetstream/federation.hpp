@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <introspect/format/rfc3339.hpp>
@@ -62,6 +63,22 @@ inline std::vector<instance_status> federation_status(const fetcher& f,
     out.push_back(std::move(is));
   }
   return out;
+}
+
+//! Bytes of `stream` of instance `scope` its store holds beyond what JetStream holds, as its
+//! forwarder last reported (0 when caught up); nullopt when the instance never reported or its
+//! report does not name the stream.
+inline std::optional<std::uint64_t> stream_lag_bytes(const std::vector<instance_status>& st,
+                                                     std::string_view scope,
+                                                     std::string_view stream) {
+  for (const auto& is : st) {
+    if (is.scope != scope || !is.progress) continue;
+    for (const auto& l : is.behind)
+      if (l.stream == stream) return l.lag_bytes();
+    for (const auto& sp : is.progress->streams)
+      if (sp.stream == stream) return 0;
+  }
+  return std::nullopt;
 }
 
 //! One line per instance whose records a federated answer may lack (empty when complete):
