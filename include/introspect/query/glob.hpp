@@ -1,6 +1,8 @@
 #pragma once
-//! Shell-style glob matching for names: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`, `\` escapes.
-//! `*` crosses dots, so `cache.*` matches every name under `cache.`.
+//! Shell-style glob matching for names, as fnmatch(3) without flags: `*`, `?`, `[abc]`,
+//! `[a-z]`, `[!x]` / `[^x]`, `[[:digit:]]` and the other classes, `\` escapes. `*` crosses dots,
+//! so `cache.*` matches every name under `cache.`. The common shapes (`lit`, `lit*`, `*lit`,
+//! `*lit*`) are a string search without fnmatch.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -9,35 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include <fnmatch.h>
+
 namespace introspect::inline v1 {
 namespace detail {
-
-// Matches one bracket expression at p[0] == '['; returns the position after it, or npos if it
-// is not closed (then '[' is an ordinary character).
-inline std::size_t glob_class(std::string_view p, char c, bool& matched) noexcept {
-  std::size_t i = 1;
-  bool negate = false;
-  if (i < p.size() && (p[i] == '!' || p[i] == '^')) {
-    negate = true;
-    ++i;
-  }
-  bool hit = false, first = true;
-  for (; i < p.size() && (p[i] != ']' || first); first = false) {
-    char lo = p[i];
-    if (lo == '\\' && i + 1 < p.size()) lo = p[++i];
-    char hi = lo;
-    if (i + 2 < p.size() && p[i + 1] == '-' && p[i + 2] != ']') {
-      hi = p[i + 2];
-      if (hi == '\\' && i + 3 < p.size()) hi = p[++i + 2];
-      i += 2;
-    }
-    if (c >= lo && c <= hi) hit = true;
-    ++i;
-  }
-  if (i >= p.size()) return std::string_view::npos;
-  matched = hit != negate;
-  return i + 1;
-}
 
 // The shapes "lit", "lit*", "*lit" and "*lit*" (most --name globs) are a plain string search;
 // returns false when `p` has another shape.
@@ -57,57 +34,31 @@ inline bool glob_simple(std::string_view p, std::string_view t, bool& result) no
   return true;
 }
 
-// Any glob: an iterative matcher with one backtrack point, linear for the usual patterns and
-// never recursive.
+// Any glob: fnmatch(3) without flags (so `*` crosses `/` and `.`), on NUL-terminated copies
+// (on the stack for the usual short names). A pattern ending in a lone `\` matches a `\` there
+// (fnmatch would match nothing). fnmatch cannot see past a NUL byte, so a pattern or text that
+// holds one matches only itself. Classes and ranges follow the program's locale (C unless it
+// calls setlocale).
 inline bool glob_match_general(std::string_view pattern, std::string_view text) noexcept {
-  std::size_t p = 0, t = 0, star_p = std::string_view::npos, star_t = 0;
-  while (t < text.size()) {
-    if (p < pattern.size()) {
-      const char pc = pattern[p];
-      if (pc == '*') {
-        star_p = ++p;
-        star_t = t;
-        continue;
-      }
-      if (pc == '?') {
-        ++p;
-        ++t;
-        continue;
-      }
-      if (pc == '[') {
-        bool m = false;
-        const auto next = detail::glob_class(pattern.substr(p), text[t], m);
-        if (next != std::string_view::npos) {
-          if (m) {
-            p += next;
-            ++t;
-            continue;
-          }
-        } else if (text[t] == '[') {
-          ++p;
-          ++t;
-          continue;
-        }
-      } else {
-        char lit = pc;
-        std::size_t adv = 1;
-        if (pc == '\\' && p + 1 < pattern.size()) {
-          lit = pattern[p + 1];
-          adv = 2;
-        }
-        if (lit == text[t]) {
-          p += adv;
-          ++t;
-          continue;
-        }
-      }
-    }
-    if (star_p == std::string_view::npos) return false;
-    p = star_p;
-    t = ++star_t;
+  if (pattern.find('\0') != std::string_view::npos || text.find('\0') != std::string_view::npos)
+    return pattern == text;
+  std::size_t trailing = 0;
+  while (trailing < pattern.size() && pattern[pattern.size() - 1 - trailing] == '\\') ++trailing;
+  const std::size_t pn = pattern.size() + (trailing % 2), need = pn + 1 + text.size() + 1;
+  char stack[512];
+  std::string heap;
+  char* buf = stack;
+  if (need > sizeof stack) {
+    heap.resize(need);
+    buf = heap.data();
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  if (!pattern.empty()) std::memcpy(buf, pattern.data(), pattern.size());
+  if (trailing % 2) buf[pattern.size()] = '\\';
+  buf[pn] = '\0';
+  char* t = buf + pn + 1;
+  if (!text.empty()) std::memcpy(t, text.data(), text.size());
+  t[text.size()] = '\0';
+  return ::fnmatch(buf, t, 0) == 0;
 }
 
 }  // namespace detail
