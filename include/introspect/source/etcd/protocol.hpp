@@ -10,6 +10,7 @@
 
 #include <simdjson.h>
 
+#include <introspect/format/json_escape.hpp>
 #include <introspect/source/etcd/detail/base64.hpp>
 
 namespace introspect::inline v1::etcd {
@@ -58,23 +59,10 @@ struct watch_range {
 
 namespace detail {
 
+// The one JSON escaper (format/json_escape.hpp); invalid UTF-8 becomes U+FFFD, as etcd's Go
+// JSON decoder would make it anyway.
 inline void json_string_literal(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      static constexpr char hex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += hex[u >> 4];
-      out += hex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
+  append_json_string(out, s);
 }
 
 using simdjson::dom::element;

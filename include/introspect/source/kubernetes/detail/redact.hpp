@@ -10,6 +10,8 @@
 
 #include <simdjson.h>
 
+#include <introspect/format/json_escape.hpp>
+
 namespace introspect::inline v1::kubernetes::detail {
 
 //! The text that replaces a redacted value.
@@ -43,23 +45,8 @@ inline bool url_with_credentials(std::string_view v) noexcept {
   return at != std::string_view::npos && rest.substr(0, at).find('/') == std::string_view::npos;
 }
 
-inline void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      out += "\\u00";
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  out.push_back('"');
-}
+// The one JSON escaper (format/json_escape.hpp): simdjson's strings are valid UTF-8 already.
+using introspect::append_json_string;
 
 // The object of one `env` entry: its value goes when the name or the value looks secret.
 inline bool env_value_is_secret(simdjson::dom::object entry) {
