@@ -375,7 +375,7 @@ inline void print_q(const char* what, const quantiles& q) {
 
 //! Runs the whole measurement for one tier; `c` says where the store is.
 template <class Ins>
-int run(const char* tier_name, ix::config c, const options& o) {
+int run(const char* tier_name, typename Ins::config c, const options& o) {
   constexpr bool store_tier = Ins::threads > 0;
   constexpr bool null_engine = std::is_same_v<typename Ins::engine_type, ix::null_engine>;
   constexpr std::int64_t period = period_ns<Ins>();
@@ -392,7 +392,6 @@ int run(const char* tier_name, ix::config c, const options& o) {
   const sample s0 = sample::now();
 
   c.instance = "bench";
-  c.report_errors = true;
   if (!Ins::configure(std::move(c))) return 1;
   auto& ins = Ins::instance();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the writer opens the store

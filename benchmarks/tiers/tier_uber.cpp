@@ -19,9 +19,9 @@ int main(int argc, char** argv) {
   }
   std::printf("nats-server -js at %s (child process: its threads are not counted)\n",
               server.url().c_str());
-  introspect::config c;
+  introspect::uber_introspection::config c;
   c.store = dir.path() / "store";
-  c.nats_url = server.url();
+  c.jetstream.url = server.url();
   return tb::run<introspect::uber_introspection>("uber", std::move(c),
                                                  tb::options::parse(argc, argv));
 }

@@ -8,3 +8,4 @@
 #include <introspect/introspection.hpp>
 #include <introspect/macros.hpp>
 #include <introspect/sink/stream_store.hpp>
+#include <introspect/sink/tee.hpp>

@@ -8,7 +8,6 @@
 //! ins.state("container/3", "RECOVERING");
 //! ins.notify(ix::severity::warning, "disk nearly full", {{"disk", "sdb"}});
 //! @endcode
-#include <cstdio>
 #include <initializer_list>
 #include <mutex>
 #include <optional>
@@ -17,10 +16,14 @@
 #include <type_traits>
 
 #include <introspect/core/config.hpp>
+#include <introspect/core/error_handler.hpp>
 #include <introspect/core/record.hpp>
 #include <introspect/engine/select.hpp>
+#include <introspect/policy/options.hpp>
 #include <introspect/policy/resolve.hpp>
 #include <introspect/reflect/fields.hpp>
+#include <introspect/sink/jsonl_file.hpp>
+#include <introspect/sink/null.hpp>
 
 namespace introspect::inline v1 {
 
@@ -53,28 +56,35 @@ class introspection {
   //! Threads this type starts (0 for the tiny tier: the product's calls drive it).
   static constexpr int threads = engine_type::threads + endpoint_type::threads;
 
+  //! The run-time configuration of this type: the common fields (store, instance, clock, ...)
+  //! and one member per selected component with options (`kubernetes`, `etcd`, `jetstream`);
+  //! see policy/options.hpp. For most tiers it is introspect::config itself.
+  using config = detail::config_t<resolved>;
+  //! True when this type's config is introspect::config (no component options).
+  static constexpr bool plain_config = std::is_same_v<config, introspect::config>;
+
   //! Sets the configuration used when instance() first runs; false (and a message) if late.
-  static bool configure(config c) {
-    std::lock_guard lock(config_mutex());
-    if (created()) {
-      std::fprintf(stderr, "introspect: configure() after instance(): ignored\n");
-      return false;
-    }
-    pending_config() = std::move(c);
-    return true;
-  }
+  static bool configure(config c) { return set_pending(std::move(c), std::nullopt); }
 
   //! Like configure(c), with the options of the expose policy's endpoint (where it listens).
   static bool configure(config c, endpoint_options e) requires(
       !std::is_same_v<expose, introspect::expose::none>) {
-    std::lock_guard lock(config_mutex());
-    if (created()) {
-      std::fprintf(stderr, "introspect: configure() after instance(): ignored\n");
-      return false;
-    }
-    pending_config() = std::move(c);
-    pending_endpoint() = std::move(e);
-    return true;
+    return set_pending(std::move(c), std::move(e));
+  }
+
+  //! configure() with the common fields only (a type with component options keeps their
+  //! defaults). A template, so that a braced `configure({...})` always means the type's config.
+  template <class Common>
+  requires(std::is_same_v<Common, introspect::config> &&
+           !plain_config) static bool configure(Common c) {
+    return configure(detail::with_common<config>(std::move(c)));
+  }
+  template <class Common>
+  requires(
+      std::is_same_v<Common, introspect::config> && !plain_config &&
+      !std::is_same_v<expose, introspect::expose::none>) static bool configure(Common c,
+                                                                               endpoint_options e) {
+    return configure(detail::with_common<config>(std::move(c)), std::move(e));
   }
 
   //! The product's one instance, created on first use (thread-safe).
@@ -86,6 +96,11 @@ class introspection {
   //! A separate instance with its own configuration (tests, tools, several stores).
   explicit introspection(config c, endpoint_options e = {})
       : engine_(std::move(c)), endpoint_(engine_, std::move(e)) {}
+  //! A separate instance from the common fields only (component options keep their defaults).
+  template <class Common>
+  requires(std::is_same_v<Common, introspect::config> &&
+           !plain_config) explicit introspection(Common c, endpoint_options e = {})
+      : introspection(detail::with_common<config>(std::move(c)), std::move(e)) {}
   introspection(const introspection&) = delete;
   introspection& operator=(const introspection&) = delete;
 
@@ -208,6 +223,17 @@ class introspection {
     r.mtype = t;
     r.val = v;
     engine_.emit(r);
+  }
+
+  static bool set_pending(config c, std::optional<endpoint_options> e) {
+    std::lock_guard lock(config_mutex());
+    if (created()) {
+      detail::report_error(c.on_error, "configure() after instance(): ignored");
+      return false;
+    }
+    pending_config() = std::move(c);
+    if (e) pending_endpoint() = std::move(*e);
+    return true;
   }
 
   static std::mutex& config_mutex() {

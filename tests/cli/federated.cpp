@@ -32,11 +32,10 @@ std::int64_t fake_clock() noexcept { return fake_now.fetch_add(1'000'000); }
 // One instance of the uber tier writing its own store, forwarded to the server.
 void write_instance(const fs::path& store, const std::string& instance, const std::string& url,
                     int n) {
-  ix::uber_introspection ins{ix::config{.store = store,
-                                        .instance = instance,
-                                        .nats_url = url,
-                                        .clock = &fake_clock,
-                                        .report_errors = false}};
+  ix::uber_introspection::config c{
+      .store = store, .instance = instance, .clock = &fake_clock, .on_error = ix::ignore_errors};
+  c.jetstream.url = url;
+  ix::uber_introspection ins{c};
   for (int i = 0; i < n; ++i) {
     ins.state("container/" + std::to_string(i % 4), i % 3 ? "RUNNING" : "RECOVERING");
     ins.notify(i % 7 ? ix::severity::warning : ix::severity::error, "disk nearly full",

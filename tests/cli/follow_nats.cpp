@@ -36,11 +36,12 @@ std::int64_t fake_clock() noexcept { return fake_now.fetch_add(1'000'000); }
 class instance {
  public:
   instance(const fs::path& store, const std::string& name, const std::string& url)
-      : ins_(ix::config{.store = store,
-                        .instance = name,
-                        .nats_url = url,
-                        .clock = &fake_clock,
-                        .report_errors = false}) {}
+      : ins_([&] {
+          ix::uber_introspection::config c{
+              .store = store, .instance = name, .clock = &fake_clock, .on_error = ix::ignore_errors};
+          c.jetstream.url = url;
+          return c;
+        }()) {}
   // `n` notifications named "<tag>-<i>" and as many states, flushed to the local store (the
   // forwarder publishes them from there).
   void write(const std::string& tag, int n) {

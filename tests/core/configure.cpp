@@ -2,6 +2,9 @@
 // nothing. (Own executable: instance() is one per process and type.)
 #include <chrono>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -53,4 +56,83 @@ TEST_CASE("an unconfigured instance takes $INTROSPECT_STORE and the host name",
   CHECK(ix::detail::sanitize_instance("node.tmp") == "node.tm_");
   CHECK(ix::detail::sanitize_instance("..") == "instance");
   CHECK(ix::detail::sanitize_instance("") == "instance");
+}
+
+// Per-component options: a type's config holds the options of the components it selected and
+// nothing else; the tiny tier carries no Kubernetes, etcd or JetStream fields.
+template <class C>
+concept has_kubernetes_options = requires(C c) {
+  c.kubernetes.kubeconfig;
+};
+template <class C>
+concept has_etcd_options = requires(C c) {
+  c.etcd.prefixes;
+};
+template <class C>
+concept has_jetstream_options = requires(C c) {
+  c.jetstream.url;
+};
+using tiny_config = ix::tiny_introspection::config;
+static_assert(std::is_same_v<tiny_config, ix::config>);
+static_assert(!has_kubernetes_options<tiny_config> && !has_etcd_options<tiny_config> &&
+              !has_jetstream_options<tiny_config>);
+static_assert(std::is_empty_v<decltype(tiny_config::kubernetes)> &&
+              std::is_empty_v<decltype(tiny_config::etcd)> &&
+              std::is_empty_v<decltype(tiny_config::jetstream)>);
+static_assert(std::is_same_v<ix::small_introspection::config, ix::config>);
+static_assert(std::is_same_v<ix::medium_introspection::config, ix::config>);
+static_assert(std::is_same_v<ix::large_introspection::config, ix::config>);
+static_assert(std::is_same_v<ix::introspection<ix::sink::null>::config, ix::config>);
+// A component's options are its own struct, so designated initializers reach them:
+struct fake_options {
+  std::string url;
+  int replicas = 1;
+};
+using with_fake = ix::basic_config<ix::no_options<ix::kubernetes_options_tag>,
+                                   ix::no_options<ix::etcd_options_tag>, fake_options>;
+static_assert(has_jetstream_options<with_fake> && !has_etcd_options<with_fake>);
+
+TEST_CASE("a config is written with designated initializers, components as members",
+          "[introspection][config]") {
+  const with_fake c{.store = "/var/lib/p", .instance = "n1", .jetstream = {.url = "nats://h:1"}};
+  CHECK(c.jetstream.url == "nats://h:1");
+  CHECK(c.jetstream.replicas == 1);
+  CHECK(c.queue_slots == 8192);
+  // The common fields carry over to a richer config; the components keep their defaults.
+  const auto w = ix::detail::with_common<with_fake>(
+      ix::config{.store = "/s", .instance = "i", .queue_slots = 16, .on_error = ix::ignore_errors});
+  CHECK(w.store == "/s");
+  CHECK(w.instance == "i");
+  CHECK(w.queue_slots == 16);
+  CHECK(w.on_error == &ix::ignore_errors);
+  CHECK(w.jetstream.url.empty());
+}
+
+namespace {
+std::vector<std::string> handled;
+void keep_error(std::string_view m) noexcept { handled.emplace_back(m); }
+}  // namespace
+
+// A type of its own (instance() is one per process and type).
+using handled_type = ix::introspection<ix::tier::tiny, ix::cadence::periodic<3s>>;
+
+TEST_CASE("failures go to the error handler: the process-wide one, or the config's",
+          "[introspection][config]") {
+  ixt::temp_dir dir;
+  CHECK(handled_type::configure({.store = dir / "s", .instance = "h"}));
+  (void)handled_type::instance();
+  const auto previous = ix::set_error_handler(&keep_error);
+  CHECK(previous == &ix::print_error);
+  {
+    ixt::stderr_capture err;
+    CHECK_FALSE(handled_type::configure({.store = dir / "late"}));
+    CHECK(err.text().empty());  // the handler replaced the line on stderr
+  }
+  REQUIRE(handled.size() == 1);
+  CHECK(handled[0] == "configure() after instance(): ignored");
+  // A config's own handler wins over the process-wide one.
+  CHECK_FALSE(handled_type::configure({.store = dir / "late", .on_error = ix::ignore_errors}));
+  CHECK(handled.size() == 1);
+  CHECK(ix::set_error_handler(nullptr) == &keep_error);
+  CHECK(ix::get_error_handler() == &ix::print_error);
 }

@@ -341,7 +341,7 @@ TEST_CASE("a store outage does not fill the buffer with repeated state tables",
   const auto store = blocker / "store";
   auto c = cfg(store);
   c.buffer_bytes = 64 << 10;
-  c.report_errors = false;
+  c.on_error = ix::ignore_errors;
   tiny ins(c);
   const std::string value(60, 'v');
   for (int k = 0; k < 100; ++k) ins.state("state/key/" + std::to_string(k), value);  // ~15 KB

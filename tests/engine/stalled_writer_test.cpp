@@ -73,7 +73,7 @@ TEST_CASE("a stalled writer never blocks the product; drops are counted and reco
   constexpr int calls = 20'000;
   std::uint64_t queue_drops = 0;
   {
-    ix::store_engine<resolved, stalling_writer> e{
+    ix::threaded_engine<resolved, ix::store_sink<resolved, stalling_writer>> e{
         ix::config{.store = "/unused", .instance = "n", .queue_slots = slots}};
     ix::record_view r;
     r.kind = ix::record_kind::notification;

@@ -145,7 +145,7 @@ TEST_CASE("an unusable store never reaches the product: counted, reported, no ex
   const auto file = d.path / "not-a-dir";
   std::ofstream(file) << "x";
   ix::small_introspection ins{
-      ix::config{.store = file / "store", .instance = "n", .report_errors = false}};
+      ix::config{.store = file / "store", .instance = "n", .on_error = ix::ignore_errors}};
   for (int i = 0; i < 100; ++i) ins.notify(ix::severity::info, "still running");
   ins.flush();
   CHECK(ins.stats().write_errors >= 1);

@@ -22,10 +22,10 @@ TEST_CASE("an uber build with source::etcd records a consistent snapshot in its 
   using T = ix::introspection<ix::tier::uber, ix::sink::stream_store, ix::cadence::on_demand,
                               ix::sources<ix::source::etcd>>;
   {
-    T ins{ix::config{.store = store,
-                     .instance = "n1",
-                     .etcd_endpoint = etcd.url(),
-                     .etcd_prefixes = {"/config/"}}};
+    T::config c{.store = store, .instance = "n1"};
+    c.etcd.endpoint = etcd.url();
+    c.etcd.prefixes = {"/config/"};
+    T ins{c};
     // The source snapshots on its own thread; collect until the snapshot's end marker arrived.
     for (int i = 0; i < 100; ++i) {
       ins.collect();

@@ -17,10 +17,10 @@ TEST_CASE("an uber build feeds JetStream from its local store", "[jetstream][eng
   srv.start();
   STATIC_REQUIRE(ix::uber_introspection::threads == 2);  // writer + forwarder
   {
-    ix::uber_introspection ins{ix::config{.store = tmp.path() / "store",
-                                          .instance = "node-1",
-                                          .nats_url = srv.url(),
-                                          .report_errors = false}};
+    ix::uber_introspection::config c{
+        .store = tmp.path() / "store", .instance = "node-1", .on_error = ix::ignore_errors};
+    c.jetstream.url = srv.url();
+    ix::uber_introspection ins{c};
     for (int i = 0; i < 2000; ++i)
       ins.notify(ix::severity::warning, "disk nearly full", {{"i", i}});
     ins.flush();

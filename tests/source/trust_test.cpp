@@ -261,7 +261,9 @@ TEST_CASE("an uber build's store holds no planted secret of the cluster's object
   using T = ix::introspection<ix::tier::uber, ix::sink::stream_store, ix::cadence::on_demand,
                               ix::mode::kubernetes, ix::sources<ix::source::kubernetes>>;
   {
-    T ins{ix::config{.store = st.path, .instance = "n1", .kubeconfig = kubeconfig.string()}};
+    typename T::config c{.store = st.path, .instance = "n1"};
+    c.kubernetes.kubeconfig = kubeconfig.string();
+    T ins{c};
     const auto until = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < until) {
       ins.collect();

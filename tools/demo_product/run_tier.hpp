@@ -65,10 +65,11 @@ int run_tier(const options& o) {
 template <class Ins, class Wait>
 int run_instance(const options& o, std::string instance, std::uint64_t seed, Wait&& wait) {
   sim_clock::set_event(0);
-  introspect::config c{.store = o.store,
-                       .instance = std::move(instance),
-                       .clock = o.simulated() ? &sim_clock::now : nullptr};
-  if (!o.nats.empty()) c.nats_url = o.nats;
+  typename Ins::config c{.store = o.store,
+                         .instance = std::move(instance),
+                         .clock = o.simulated() ? &sim_clock::now : nullptr};
+  if constexpr (requires { c.jetstream.url; })
+    if (!o.nats.empty()) c.jetstream.url = o.nats;
   Ins ins{c};
   recorder<Ins> rec(ins, o);
   const fault_plan fault = plan_fault(o.fault, o.planned_ms());

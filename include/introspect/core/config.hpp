@@ -9,26 +9,58 @@
 #include <unistd.h>
 
 #include <introspect/core/clock.hpp>
+#include <introspect/core/error_handler.hpp>
 
 namespace introspect::inline v1 {
 
-//! Where and as whom a product instance records; every field has a sensible default.
-struct config {
+//! The run-time options of a component a build did not select: an empty member, so a tier
+//! without that component carries none of its fields (the tiny tier has no `kubernetes`).
+template <class Component>
+struct no_options {};
+struct kubernetes_options_tag;
+struct etcd_options_tag;
+struct jetstream_options_tag;
+
+//! Where and as whom a product instance records; every field has a sensible default. The
+//! options of each selected component are members named after it (`kubernetes`, `etcd`,
+//! `jetstream`): `introspection<P...>::config` is this template with the selected ones filled
+//! in, and plain `config` the one with none. No base classes, so designated initializers work:
+//! @code
+//! my_introspection::config c{.store = "/var/lib/product/introspection", .instance = "node-1"};
+//! c.etcd.endpoint = "http://127.0.0.1:2379";  // the options of a selected component
+//! c.etcd.prefixes = {"/app/"};
+//! @endcode
+//! (A nested `.etcd = {.prefixes = ...}` compiles too; GCC's -Wextra warns about it while an
+//! options struct has members without a default member initializer.)
+template <class Kubernetes = no_options<struct kubernetes_options_tag>,
+          class Etcd = no_options<struct etcd_options_tag>,
+          class JetStream = no_options<struct jetstream_options_tag>>
+struct basic_config {
   std::filesystem::path store{};        //!< empty: $INTROSPECT_STORE, else ./introspection
   std::string instance{};               //!< empty: the host name
   std::uint64_t file_bytes = 8u << 20;  //!< tiny: rotate a JSON-lines file past this size
   unsigned files_kept = 8;              //!< tiny: rotated files kept (oldest removed)
   std::size_t buffer_bytes = 4u << 20;  //!< tiny: records buffered between flushes
   std::size_t queue_slots = 8192;       //!< stream store: events queued for the writer
-  std::string proc_root = "/proc";
-  std::string kubeconfig{};  //!< kubernetes: a kubeconfig; empty: in-cluster, ~/.kube
-  std::string nats_url = "nats://127.0.0.1:4222";  //!< uber: JetStream server(s), comma-separated
-  std::string etcd_endpoint{};               //!< etcd: the v3 JSON gateway, e.g. http://host:2379
-  std::vector<std::string> etcd_prefixes{};  //!< etcd: key prefixes to snapshot
-                                             //!< where the process and host sources read
-  clock_fn clock = nullptr;                  //!< nullptr: realtime_ns
-  bool report_errors = true;                 //!< print a failure once on stderr
+  std::string proc_root = "/proc";      //!< where the process and host sources read
+  clock_fn clock = nullptr;             //!< nullptr: realtime_ns
+  error_handler on_error = nullptr;     //!< nullptr: the process-wide set_error_handler()
+  //! source::kubernetes: kubernetes::options (kubeconfig, namespace_name, resources, ...).
+  [[no_unique_address]] Kubernetes kubernetes{};
+  //! source::etcd: etcd::options (endpoint, prefixes, credentials, ...).
+  [[no_unique_address]] Etcd etcd{};
+  //! A JetStream sink: jetstream::forwarder_options (url, credentials, replicas, ...).
+  [[no_unique_address]] JetStream jetstream{};
 };
+
+//! The configuration of a build that selects no component with options of its own.
+using config = basic_config<>;
+
+//! True when `C` is a basic_config<...>.
+template <class C>
+inline constexpr bool is_config_v = false;
+template <class K, class E, class J>
+inline constexpr bool is_config_v<basic_config<K, E, J>> = true;
 
 namespace detail {
 
@@ -39,7 +71,8 @@ inline std::string host_name() {
 }
 
 // Fills every unset field from the environment or a default.
-inline config complete(config c) {
+template <class K, class E, class J>
+basic_config<K, E, J> complete(basic_config<K, E, J> c) {
   if (c.store.empty()) {
     const char* env = std::getenv("INTROSPECT_STORE");
     c.store = env && *env ? env : "introspection";
@@ -49,6 +82,24 @@ inline config complete(config c) {
   if (c.files_kept == 0) c.files_kept = 1;
   if (c.file_bytes < 4096) c.file_bytes = 4096;
   return c;
+}
+inline config complete(config c) { return complete<>(std::move(c)); }
+
+// A build's config made from the common one: the components keep their defaults (a product
+// that sets only where and as whom it records can keep writing `introspect::config{...}`).
+template <class To>
+To with_common(config c) {
+  To t;
+  t.store = std::move(c.store);
+  t.instance = std::move(c.instance);
+  t.file_bytes = c.file_bytes;
+  t.files_kept = c.files_kept;
+  t.buffer_bytes = c.buffer_bytes;
+  t.queue_slots = c.queue_slots;
+  t.proc_root = std::move(c.proc_root);
+  t.clock = c.clock;
+  t.on_error = c.on_error;
+  return t;
 }
 
 // Instance names end up in file and scope names: keep them portable and traversal-free. The

@@ -24,9 +24,9 @@ inline constexpr std::string_view state_table_meta = "state_table";
 
 //! Writes identity.json: instance, tier, mapping and format versions.
 template <class Writer>
-void write_identity(Writer& w, const config& c, std::string_view tier, bool per_kind) {
+void write_identity(Writer& w, std::string_view instance, std::string_view tier, bool per_kind) {
   std::string j = "{\"instance\":";
-  append_json_string(j, c.instance);
+  append_json_string(j, instance);
   j += ",\"tier\":";
   append_json_string(j, tier);
   j += ",\"mapping\":\"";

@@ -26,13 +26,17 @@ struct source_traits;
 template <>
 struct source_traits<source::process> {
   using type = source::process_source;
-  static std::unique_ptr<type> make(const config& c) { return std::make_unique<type>(c.proc_root); }
+  template <class Config>
+  static std::unique_ptr<type> make(const Config& c) {
+    return std::make_unique<type>(c.proc_root);
+  }
 };
 
 template <>
 struct source_traits<source::host> {
   using type = source::host_source;
-  static std::unique_ptr<type> make(const config& c) {
+  template <class Config>
+  static std::unique_ptr<type> make(const Config& c) {
     source::host_options o;
     o.fs_path = c.store.string();  // the filesystem the store lives on
     o.proc_root = c.proc_root;
@@ -63,7 +67,9 @@ class collector<sources<S...>, Kinds> {
 
   // Sources own threads and sockets: they are neither copied nor moved, so each lives on the
   // heap, allocated once here.
-  explicit collector(const config& c) : impls_(make_source<S>(c)...) {
+  //! `c` is the build's config (basic_config<...>): each source takes its own options from it.
+  template <class Config>
+  explicit collector(const Config& c) : impls_(make_source<S>(c)...) {
     std::apply([](auto&... impl) { (start_source(*impl), ...); }, impls_);
   }
 
@@ -75,8 +81,8 @@ class collector<sources<S...>, Kinds> {
   }
 
  private:
-  template <class Tag>
-  static auto make_source(const config& c) {
+  template <class Tag, class Config>
+  static auto make_source(const Config& c) {
     if constexpr (requires { source_traits<Tag>::make(c, std::type_identity<Kinds>{}); })
       return source_traits<Tag>::make(c, std::type_identity<Kinds>{});
     else

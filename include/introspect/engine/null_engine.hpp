@@ -11,7 +11,8 @@ namespace introspect::inline v1 {
 //! The engine of sink::null: records nothing, costs nothing.
 struct null_engine {
   static constexpr int threads = 0;
-  explicit null_engine(const config&) noexcept {}
+  template <class Config>
+  explicit null_engine(const Config&) noexcept {}
   void emit(const record_view&) noexcept {}
   void tick() noexcept {}
   void flush() noexcept {}

@@ -1,9 +1,8 @@
 #pragma once
 //! Chooses the engine type of a resolved policy set: a disabled capability is a different type.
+#include <cstdint>
 #include <type_traits>
 
-#include <introspect/engine/null_engine.hpp>
-#include <introspect/engine/sync_engine.hpp>
 #include <introspect/policy/expose.hpp>
 #include <introspect/policy/sink.hpp>
 
@@ -12,27 +11,24 @@ namespace introspect::inline v1::detail {
 template <class T>
 inline constexpr bool dependent_false = false;
 
-// Specialised by each sink's engine header (primary: a sink whose engine is not included).
+// Specialised by each sink policy's header, sink/<policy>.hpp (primary: a sink whose header is
+// not included).
 template <class Sink, class Resolved, class = void>
 struct engine_for {
   static_assert(dependent_false<Sink>,
-                "introspection<...>: this sink's engine is not included; include "
-                "<introspect/introspect.hpp> (stream_store) or <introspect/engine/jetstream.hpp> "
+                "introspection<...>: this sink's header is not included; include "
+                "<introspect/introspect.hpp> (stream_store) or <introspect/sink/jetstream.hpp> "
                 "(tee<stream_store, jetstream>, the uber default)");
 };
 
-template <class Resolved>
-struct engine_for<sink::null, Resolved> {
-  using type = null_engine;
+// The sink type of a sink policy (a tee's parts); specialised by each sink policy's header.
+template <class Sink, class Resolved>
+struct sink_for {
+  static_assert(dependent_false<Sink>,
+                "sink::tee<A, B>: the header of A or B is not included (sink/<policy>.hpp)");
 };
-
-// JSON-lines files are written each period; cadences without a period flush each 60 s.
-template <class Resolved>
-struct engine_for<sink::jsonl_file, Resolved> {
-  static constexpr std::int64_t period =
-      Resolved::cadence::period_ns > 0 ? Resolved::cadence::period_ns : 60'000'000'000;
-  using type = sync_engine<period>;
-};
+template <class Sink, class Resolved>
+using sink_t = typename sink_for<Sink, Resolved>::type;
 
 // The endpoint of an expose policy; specialised by each endpoint's header.
 template <class Expose, class Engine>

@@ -4,6 +4,7 @@
 //! A policy is a type with a nested `category` naming its tag; introspection<P...> resolves
 //! the pack by category, order-free, and takes a missing category from the tier's defaults.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 
 namespace introspect::inline v1 {
@@ -16,20 +17,92 @@ struct duration_arg {
       : ns(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()) {}
 };
 
-//! Policy categories.
+//! A list of types (categories, a tier's default policies).
+template <class... Ts>
+struct type_list {};
+
+//! Policy categories. Each carries the sentence that names its misuse, next to the check:
+//! `given<N>` is instantiated with the number of policies of the category a build gave.
 namespace tag {
-struct tier {};
-struct cadence {};
-struct sink {};
-struct mapping {};
-struct mode {};
-struct sources {};
-struct kinds {};
-struct durability {};
-struct segment {};
-struct drop {};
-struct expose {};
+struct tier {
+  template <std::size_t N>
+  struct given {
+    static_assert(N <= 1,
+                  "introspection<...>: two tier policies given; keep one of tier::tiny ... uber");
+  };
+};
+struct cadence {
+  template <std::size_t N>
+  struct given {
+    static_assert(N <= 1, "introspection<...>: two cadence policies given; keep one");
+  };
+};
+struct sink {
+  template <std::size_t N>
+  struct given {
+    static_assert(N <= 1,
+                  "introspection<...>: two sink policies given; keep one (sink::tee<A, B> "
+                  "writes to two)");
+  };
+};
+struct mapping {
+  template <std::size_t N>
+  struct given {
+    static_assert(N <= 1, "introspection<...>: two mapping policies given; keep one");
+  };
+};
+struct mode {
+  template <std::size_t N>
+  struct given {
+    static_assert(N <= 1, "introspection<...>: two mode policies given; keep one");
+  };
+};
+struct sources {
+  template <std::size_t N>
+  struct given {
+    static_assert(N <= 1,
+                  "introspection<...>: two sources<...> policies given; list all sources in one");
+  };
+};
+struct kinds {
+  template <std::size_t N>
+  struct given {
+    static_assert(N <= 1,
+                  "introspection<...>: two kinds<...> policies given; list all kinds in one");
+  };
+};
+struct durability {
+  template <std::size_t N>
+  struct given {
+    static_assert(N <= 1, "introspection<...>: two durability policies given; keep one");
+  };
+};
+struct segment {
+  template <std::size_t N>
+  struct given {
+    static_assert(N <= 1, "introspection<...>: two segment<...> policies given; keep one");
+  };
+};
+struct drop {
+  template <std::size_t N>
+  struct given {
+    static_assert(N <= 1, "introspection<...>: drop_newest and drop_oldest both given; keep one");
+  };
+};
+struct expose {
+  template <std::size_t N>
+  struct given {
+    static_assert(N <= 1, "introspection<...>: two expose policies given; keep one");
+  };
+};
 }  // namespace tag
+
+//! Every policy category, in one list: resolution, its checks, the tiers' completeness and the
+//! policy tests fold over it. A new category is its tag above, its entry here and its default
+//! in each tier.
+using categories =
+    type_list<tag::tier, tag::cadence, tag::sink, tag::mapping, tag::mode, tag::sources, tag::kinds,
+              tag::durability, tag::segment, tag::drop, tag::expose>;
 
 namespace tier {
 struct tiny;    //!< rotating JSON-lines files, no thread
@@ -48,12 +121,12 @@ struct continuous;  //!< records stream out as they occur
 }  // namespace cadence
 
 namespace sink {
-struct null;          //!< discards everything (and compiles to nothing)
-struct jsonl_file;    //!< rotating JSON-lines files
-struct stream_store;  //!< the stream-store container
-struct jetstream;     //!< NATS JetStream, fed from the local store
+struct null;          //!< discards everything (and compiles to nothing): sink/null.hpp
+struct jsonl_file;    //!< rotating JSON-lines files: sink/jsonl_file.hpp
+struct stream_store;  //!< the stream-store container: sink/stream_store.hpp
+struct jetstream;     //!< NATS JetStream, fed from the local store: sink/jetstream.hpp
 template <class... Sinks>
-struct tee;  //!< tee<stream_store, jetstream>: the uber default
+struct tee;  //!< tee<A, B>: both (sink/tee.hpp); tee<stream_store, jetstream> is uber's
 }  // namespace sink
 
 namespace mapping {
@@ -70,8 +143,10 @@ struct kubernetes;
 }  // namespace mode
 
 namespace source {
-struct process;  //!< /proc/self: RSS, CPU, fds, threads
-struct host;     //!< load, memory, filesystem, disk I/O
+struct process;     //!< /proc/self: RSS, CPU, fds, threads
+struct host;        //!< load, memory, filesystem, disk I/O
+struct kubernetes;  //!< Kubernetes resources (needs mode::kubernetes, engine/kubernetes.hpp)
+struct etcd;        //!< snapshots and watches of etcd prefixes (engine/etcd.hpp)
 }  // namespace source
 
 template <class... Sources>

@@ -41,7 +41,7 @@ struct kinds {
   using category = tag::kinds;
   static_assert((detail::is_kind_tag<Kinds> && ...),
                 "kinds<...> takes kind tags only: kind::state, kind::metric, kind::notification, "
-                "kind::insight, kind::record");
+                "kind::insight, kind::record, kind::snapshot");
   template <class K>
   static constexpr bool contains = ((K::value == Kinds::value) || ...);
   static constexpr bool has(record_kind k) noexcept { return ((k == Kinds::value) || ...); }

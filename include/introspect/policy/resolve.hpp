@@ -1,13 +1,11 @@
 #pragma once
-//! Resolves a pack of policies, order-free, into one per category (Boost.Hana), with readable
-//! errors for duplicates, unknown types and contradictions.
+//! Resolves a pack of policies, order-free, into one per category, with readable errors for
+//! duplicates, unknown types and contradictions. Every check folds over the one `categories`
+//! list (fwd/policies.hpp); a missing category comes from the tier's default list, resolved the
+//! same way ("first of its category wins", Boost.Intrusive's pack_options).
 #include <type_traits>
 
-#include <boost/hana/count_if.hpp>
-#include <boost/hana/find_if.hpp>
-#include <boost/hana/optional.hpp>
-#include <boost/hana/tuple.hpp>
-#include <boost/hana/type.hpp>
+#include <cstddef>
 
 #include <introspect/policy/expose.hpp>
 #include <introspect/policy/tier.hpp>
@@ -30,77 +28,46 @@ struct check_policy {
   using type = P;
 };
 
-// The category of P, or a tag no category equals: a non-policy already failed check_policy, and
-// this keeps that one sentence from being followed by a page of follow-on errors.
-struct not_a_policy {};
-template <class P>
-struct category_of {
-  using type = not_a_policy;
+// Instantiates each category's given<N>: its static_assert is the one sentence for a duplicate.
+template <class Categories, class... Ps>
+struct check_counts;
+template <class... Cs, class... Ps>
+struct check_counts<type_list<Cs...>, Ps...> {
+  static constexpr std::size_t checked =
+      (std::size_t{0} + ... + sizeof(typename Cs::template given<count_of<Cs, Ps...>>));
 };
-template <policy P>
-struct category_of<P> {
-  using type = typename P::category;
-};
-
-template <class Category>
-constexpr auto in_category = [](auto t) {
-  using P = typename std::remove_cvref_t<decltype(t)>::type;
-  return boost::hana::bool_c<std::is_same_v<typename category_of<P>::type, Category>>;
-};
-
-// The policy of `Category` in Ps..., or Default.
-template <class Category, class Default, class... Ps>
-using pick_t =
-    typename std::remove_cvref_t<decltype(boost::hana::find_if(boost::hana::tuple_t<Ps...>,
-                                                               in_category<Category>)
-                                              .value_or(boost::hana::type_c<Default>))>::type;
 
 template <class Category, class... Ps>
-inline constexpr std::size_t count_in_category =
-    decltype(boost::hana::count_if(boost::hana::tuple_t<Ps...>, in_category<Category>))::value;
+inline constexpr std::size_t count_in_category = count_of<Category, Ps...>;
+
+// User policies, then the tier's defaults: the first of each category wins.
+template <class Category, class Tier, class... Ps>
+using pick_t =
+    first_of_t<Category, first_of_t<Category, missing_policy, typename Tier::defaults>, Ps...>;
 
 template <class... Ps>
 struct resolve {
   // check_policy<P>'s static_assert is the one sentence for a non-policy.
-  using checked_policies_ = boost::hana::tuple<typename check_policy<Ps>::type...>;
-
-  static_assert(count_in_category<tag::tier, Ps...> <= 1,
-                "introspection<...>: two tier policies given; keep one of tier::tiny ... uber");
-  static_assert(count_in_category<tag::cadence, Ps...> <= 1,
-                "introspection<...>: two cadence policies given; keep one");
-  static_assert(count_in_category<tag::sink, Ps...> <= 1,
-                "introspection<...>: two sink policies given; keep one");
-  static_assert(count_in_category<tag::mapping, Ps...> <= 1,
-                "introspection<...>: two mapping policies given; keep one");
-  static_assert(count_in_category<tag::mode, Ps...> <= 1,
-                "introspection<...>: two mode policies given; keep one");
-  static_assert(count_in_category<tag::sources, Ps...> <= 1,
-                "introspection<...>: two sources<...> policies given; list all sources in one");
-  static_assert(count_in_category<tag::durability, Ps...> <= 1,
-                "introspection<...>: two durability policies given; keep one");
-  static_assert(count_in_category<tag::segment, Ps...> <= 1,
-                "introspection<...>: two segment<...> policies given; keep one");
-  static_assert(count_in_category<tag::drop, Ps...> <= 1,
-                "introspection<...>: drop_newest and drop_oldest both given; keep one");
-  static_assert(count_in_category<tag::kinds, Ps...> <= 1,
-                "introspection<...>: two kinds<...> policies given; list all kinds in one");
-  static_assert(count_in_category<tag::expose, Ps...> <= 1,
-                "introspection<...>: two expose policies given; keep one");
+  using checked_policies_ = type_list<typename check_policy<Ps>::type...>;
+  static constexpr std::size_t checked_counts_ = check_counts<categories, Ps...>::checked;
 
   // A build that names no tier gets the small tier's defaults.
-  using tier_type = pick_t<tag::tier, introspect::tier::small, Ps...>;
-  using tier = tier_type;
-  using cadence = pick_t<tag::cadence, typename tier_type::cadence, Ps...>;
-  using sink = pick_t<tag::sink, typename tier_type::sink, Ps...>;
-  using mapping = pick_t<tag::mapping, typename tier_type::mapping, Ps...>;
-  using mode = pick_t<tag::mode, typename tier_type::mode, Ps...>;
-  using sources = pick_t<tag::sources, typename tier_type::sources, Ps...>;
-  using kinds = pick_t<tag::kinds, typename tier_type::kinds, Ps...>;
-  using durability = pick_t<tag::durability, typename tier_type::durability, Ps...>;
-  using segment = pick_t<tag::segment, typename tier_type::segment, Ps...>;
-  using drop = pick_t<tag::drop, typename tier_type::drop, Ps...>;
-  // No tier exposes an endpoint: a port is opened only when a build asks for one.
-  using expose = pick_t<tag::expose, introspect::expose::none, Ps...>;
+  using tier = first_of_t<tag::tier, introspect::tier::small, Ps...>;
+  //! The policy of `Category`: the build's, else its tier's.
+  template <class Category>
+  using get =
+      std::conditional_t<std::is_same_v<Category, tag::tier>, tier, pick_t<Category, tier, Ps...>>;
+  using tier_type = tier;
+  using cadence = get<tag::cadence>;
+  using sink = get<tag::sink>;
+  using mapping = get<tag::mapping>;
+  using mode = get<tag::mode>;
+  using sources = get<tag::sources>;
+  using kinds = get<tag::kinds>;
+  using durability = get<tag::durability>;
+  using segment = get<tag::segment>;
+  using drop = get<tag::drop>;
+  using expose = get<tag::expose>;
 
   static_assert(!(std::is_same_v<sink, introspect::sink::jsonl_file> && mapping::per_kind),
                 "introspection<...>: sink::jsonl_file writes one file set; "

@@ -6,25 +6,33 @@
 #include <introspect/fwd/policies.hpp>
 
 namespace introspect::inline v1::sink {
+//! Records go nowhere (sink/null.hpp): every call compiles to nothing.
 struct null {
   using category = tag::sink;
 };
+//! Rotating JSON-lines files, written inline at each period (sink/jsonl_file.hpp).
 struct jsonl_file {
   using category = tag::sink;
 };
+//! The stream-store container, written by the writer thread (sink/stream_store.hpp).
 struct stream_store {
   using category = tag::sink;
 };
-//! NATS JetStream, fed from the local store (never instead of it): usable only inside tee.
+//! NATS JetStream, fed from the local store (never instead of it): usable only as B in
+//! tee<stream_store, jetstream> (sink/jetstream.hpp says so with a static_assert).
 struct jetstream {};
-//! Several sinks. The only composition offered is tee<stream_store, jetstream>: the local store
-//! stays the source of truth (support works offline) and a forwarder feeds JetStream from it.
+//! Every record to two sinks, A then B (sink/tee.hpp): tee<stream_store, jetstream> is the uber
+//! default; tee<stream_store, null> is a store with an empty second sink.
 template <class... Sinks>
 struct tee {
   using category = tag::sink;
-  static_assert(sizeof...(Sinks) == 2 &&
-                    std::is_same_v<std::tuple<Sinks...>, std::tuple<stream_store, jetstream>>,
-                "sink::tee<...>: the supported composition is tee<sink::stream_store, "
-                "sink::jetstream> (JetStream is fed from the local store)");
+  static_assert(sizeof...(Sinks) == 2,
+                "sink::tee<...>: a tee takes two sinks, tee<A, B> (nest tees for more)");
 };
+
+//! True when records written to `Sink` reach `Target` (a sink, or a tee holding it).
+template <class Sink, class Target>
+inline constexpr bool feeds_v = std::is_same_v<Sink, Target>;
+template <class... Sinks, class Target>
+inline constexpr bool feeds_v<tee<Sinks...>, Target> = (feeds_v<Sinks, Target> || ...);
 }  // namespace introspect::inline v1::sink

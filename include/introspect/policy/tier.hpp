@@ -1,11 +1,15 @@
 #pragma once
-//! Tiers: each is a bundle of default policies (design.md §2); any policy given explicitly wins.
+//! Tiers: each is a list of default policies, one per category (design.md §2), resolved like
+//! the user's: the first policy of a category wins, and the user's come first.
 #include <chrono>
+#include <cstddef>
+#include <type_traits>
 
 #include <introspect/fwd/policies.hpp>
 #include <introspect/policy/cadence.hpp>
 #include <introspect/policy/drop.hpp>
 #include <introspect/policy/durability.hpp>
+#include <introspect/policy/expose.hpp>
 #include <introspect/policy/kinds.hpp>
 #include <introspect/policy/mapping.hpp>
 #include <introspect/policy/mode.hpp>
@@ -13,7 +17,75 @@
 #include <introspect/policy/sink.hpp>
 #include <introspect/policy/sources.hpp>
 
-namespace introspect::inline v1::tier {
+namespace introspect::inline v1 {
+
+namespace detail {
+
+template <class Category>
+struct category_is {
+  template <class P>
+  static constexpr bool match = requires {
+    typename P::category;
+  }
+  &&std::is_same_v<typename P::category, Category>;
+};
+
+// The first policy of `Category` in the list, or `Default` (Boost.Intrusive's pack_options:
+// the user's policies come first, the tier's after them, so the first of a category wins).
+template <class Category, class Default, class... Ps>
+struct first_of {
+  using type = Default;
+};
+template <class Category, class Default, class P, class... Ps>
+struct first_of<Category, Default, P, Ps...> {
+  using type = std::conditional_t<category_is<Category>::template match<P>, P,
+                                  typename first_of<Category, Default, Ps...>::type>;
+};
+template <class Category, class Default, class... Ps>
+struct first_of<Category, Default, type_list<Ps...>> : first_of<Category, Default, Ps...> {};
+template <class Category, class Default, class... Ps>
+using first_of_t = typename first_of<Category, Default, Ps...>::type;
+
+template <class Category, class... Ps>
+inline constexpr std::size_t count_of = (std::size_t{0} + ... +
+                                         (category_is<Category>::template match<Ps> ? 1 : 0));
+
+// A tier's defaults: exactly one policy of every category but tier.
+template <class Defaults, class Categories = categories>
+inline constexpr bool complete_defaults = false;
+template <class... Ps, class... Cs>
+inline constexpr bool complete_defaults<type_list<Ps...>, type_list<Cs...>> =
+    (requires { typename Ps::category; } && ...) &&
+    ((std::is_same_v<Cs, tag::tier> ? count_of<Cs, Ps...> == 0 : count_of<Cs, Ps...> == 1) && ...);
+
+struct missing_policy {};
+
+//! A tier: a name and a list of default policies, one per category; the named members
+//! (cadence, sink, ...) read the list.
+template <class... Defaults>
+struct tier_of {
+  using category = tag::tier;
+  using defaults = type_list<Defaults...>;
+  static_assert(complete_defaults<defaults>,
+                "tier: the default policies must name exactly one policy of every category "
+                "(fwd/policies.hpp: categories) and no tier");
+  template <class Category>
+  using get = first_of_t<Category, missing_policy, Defaults...>;
+  using cadence = get<tag::cadence>;
+  using sink = get<tag::sink>;
+  using mapping = get<tag::mapping>;
+  using mode = get<tag::mode>;
+  using sources = get<tag::sources>;
+  using kinds = get<tag::kinds>;
+  using durability = get<tag::durability>;
+  using segment = get<tag::segment>;
+  using drop = get<tag::drop>;
+  using expose = get<tag::expose>;
+};
+
+}  // namespace detail
+
+namespace tier {
 
 using namespace std::chrono_literals;
 
@@ -26,77 +98,64 @@ using retain_notification = retain<kind::notification, keep_bytes<128 * mib>, ke
 using retain_insight = retain<kind::insight, keep_bytes<64 * mib>, keep_for<90 * 24h>>;
 using retain_record = retain<kind::record, keep_bytes<256 * mib>, keep_for<7 * 24h>>;
 using retain_snapshot = retain<kind::snapshot, keep_bytes<256 * mib>, keep_for<7 * 24h>>;
-// Policies every stream-store tier shares unless overridden.
-struct store_defaults {
-  using durability = introspect::durability::on_tick;
-  using drop = introspect::drop_oldest;
-  using segment = introspect::segment<64 * mib, 1h>;
-};
+// Every tier's durability, drop and segment policies, and no endpoint: a port is opened only
+// when a build asks for one.
+template <class... Ps>
+using with_shared_defaults =
+    introspect::detail::tier_of<Ps..., introspect::durability::on_tick, introspect::drop_oldest,
+                                introspect::segment<64 * mib, 1h>, introspect::expose::none>;
 }  // namespace detail
 
-struct tiny : detail::store_defaults {
-  using category = tag::tier;
+struct tiny
+    : detail::with_shared_defaults<introspect::kinds<kind::state, kind::notification>,
+                                   introspect::cadence::periodic<60s>, introspect::sink::jsonl_file,
+                                   introspect::mapping::single_stream, introspect::mode::standalone,
+                                   introspect::sources<>> {
   static constexpr const char* name = "tiny";
-  using kinds = introspect::kinds<kind::state, kind::notification>;
-  using cadence = introspect::cadence::periodic<60s>;
-  using sink = introspect::sink::jsonl_file;
-  using mapping = introspect::mapping::single_stream;
-  using mode = introspect::mode::standalone;
-  using sources = introspect::sources<>;
 };
 
-struct small : detail::store_defaults {
-  using category = tag::tier;
+struct small : detail::with_shared_defaults<
+                   introspect::kinds<kind::state, kind::notification, kind::metric>,
+                   introspect::cadence::periodic<10s>, introspect::sink::stream_store,
+                   introspect::mapping::single_stream_with<keep_bytes<256 * detail::mib>>,
+                   introspect::mode::standalone, introspect::sources<source::process>> {
   static constexpr const char* name = "small";
-  using kinds = introspect::kinds<kind::state, kind::notification, kind::metric>;
-  using cadence = introspect::cadence::periodic<10s>;
-  using sink = introspect::sink::stream_store;
-  using mapping = introspect::mapping::single_stream_with<keep_bytes<256 * detail::mib>>;
-  using mode = introspect::mode::standalone;
-  using sources = introspect::sources<source::process>;
 };
 
-struct medium : detail::store_defaults {
-  using category = tag::tier;
+struct medium
+    : detail::with_shared_defaults<
+          introspect::kinds<kind::state, kind::notification, kind::metric, kind::insight>,
+          introspect::cadence::periodic<1s>, introspect::sink::stream_store,
+          introspect::mapping::stream_per_kind<detail::retain_state, detail::retain_metric,
+                                               detail::retain_notification, detail::retain_insight>,
+          introspect::mode::standalone, introspect::sources<source::process, source::host>> {
   static constexpr const char* name = "medium";
-  using kinds = introspect::kinds<kind::state, kind::notification, kind::metric, kind::insight>;
-  using cadence = introspect::cadence::periodic<1s>;
-  using sink = introspect::sink::stream_store;
-  using mapping =
-      introspect::mapping::stream_per_kind<detail::retain_state, detail::retain_metric,
-                                           detail::retain_notification, detail::retain_insight>;
-  using mode = introspect::mode::standalone;
-  using sources = introspect::sources<source::process, source::host>;
 };
 
-struct large : detail::store_defaults {
-  using category = tag::tier;
+struct large
+    : detail::with_shared_defaults<
+          introspect::kinds<kind::state, kind::notification, kind::metric, kind::insight,
+                            kind::record>,
+          introspect::cadence::continuous, introspect::sink::stream_store,
+          introspect::mapping::stream_per_kind<detail::retain_state, detail::retain_metric,
+                                               detail::retain_notification, detail::retain_insight,
+                                               detail::retain_record, detail::retain_snapshot>,
+          introspect::mode::standalone, introspect::sources<source::process, source::host>> {
   static constexpr const char* name = "large";
-  using kinds =
-      introspect::kinds<kind::state, kind::notification, kind::metric, kind::insight, kind::record>;
-  using cadence = introspect::cadence::continuous;
-  using sink = introspect::sink::stream_store;
-  using mapping =
-      introspect::mapping::stream_per_kind<detail::retain_state, detail::retain_metric,
-                                           detail::retain_notification, detail::retain_insight,
-                                           detail::retain_record, detail::retain_snapshot>;
-  using mode = introspect::mode::standalone;
-  using sources = introspect::sources<source::process, source::host>;
 };
 
-struct uber : detail::store_defaults {
-  using category = tag::tier;
+struct uber
+    : detail::with_shared_defaults<
+          introspect::kinds<kind::state, kind::notification, kind::metric, kind::insight,
+                            kind::record, kind::snapshot>,
+          introspect::cadence::continuous,
+          introspect::sink::tee<introspect::sink::stream_store, introspect::sink::jetstream>,
+          introspect::mapping::stream_per_kind<detail::retain_state, detail::retain_metric,
+                                               detail::retain_notification, detail::retain_insight,
+                                               detail::retain_record, detail::retain_snapshot>,
+          introspect::mode::standalone, introspect::sources<source::process, source::host>> {
   static constexpr const char* name = "uber";
-  using kinds = introspect::kinds<kind::state, kind::notification, kind::metric, kind::insight,
-                                  kind::record, kind::snapshot>;
-  using cadence = introspect::cadence::continuous;
-  using sink = introspect::sink::tee<introspect::sink::stream_store, introspect::sink::jetstream>;
-  using mapping =
-      introspect::mapping::stream_per_kind<detail::retain_state, detail::retain_metric,
-                                           detail::retain_notification, detail::retain_insight,
-                                           detail::retain_record, detail::retain_snapshot>;
-  using mode = introspect::mode::standalone;
-  using sources = introspect::sources<source::process, source::host>;
 };
 
-}  // namespace introspect::inline v1::tier
+}  // namespace tier
+}  // namespace introspect::inline v1

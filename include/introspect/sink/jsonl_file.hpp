@@ -1,166 +1,170 @@
 #pragma once
-//! The tiny tier's sink: rotating JSON-lines files `<instance>-<seq:08>.jsonl`, N kept.
-#include <algorithm>
-#include <cerrno>
-#include <charconv>
+//! sink::jsonl_file (the tiny tier's): jsonl_sink buffers records as JSON lines in memory and
+//! writes them as whole lines to rotating files at each flush; every file starts with a header
+//! and the state table, so any single file is self-contained. Its engine is inline_engine: no
+//! thread, the product's calls and tick() drive the period.
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <string>
-#include <string_view>
-#include <system_error>
-#include <vector>
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <introspect/store/files.hpp>
+#include <introspect/core/config.hpp>
+#include <introspect/core/error_handler.hpp>
+#include <introspect/core/record.hpp>
+#include <introspect/engine/inline_engine.hpp>
+#include <introspect/engine/select.hpp>
+#include <introspect/engine/state_table.hpp>
+#include <introspect/engine/stats.hpp>
+#include <introspect/format/jsonl.hpp>
+#include <introspect/policy/sink.hpp>
+#include <introspect/sink/detail/jsonl_file_writer.hpp>
 
 namespace introspect::inline v1 {
 
-//! Rotating JSON-lines files. Writes only whole lines; every file starts with a preamble the
-//! owner supplies (a header and the state table), so any single file is self-contained.
-class jsonl_file_writer {
+//! The JSON-lines sink: bounded (buffer_bytes), never throws into the product; a failed write
+//! keeps the records and retries at the next flush. Not thread-safe: its engine locks.
+class jsonl_sink {
  public:
-  //! Files are `<dir>/<instance>-<seq>.jsonl`; a restart continues with the next sequence.
-  jsonl_file_writer(std::filesystem::path dir, std::string instance, std::uint64_t file_bytes,
-                    unsigned files_kept)
-      : dir_(std::move(dir)),
-        instance_(std::move(instance)),
-        limit_(file_bytes),
-        kept_(files_kept) {}
-  jsonl_file_writer(const jsonl_file_writer&) = delete;
-  jsonl_file_writer& operator=(const jsonl_file_writer&) = delete;
-  ~jsonl_file_writer() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  using input = record_view;
+  static constexpr int threads = 0;
 
-  //! Writes whole lines, rotating at line boundaries. `preamble(std::string&)` appends the
-  //! first lines of a new file. Returns 0 on success or the errno of the failure; on failure
-  //! nothing partial stays in the file and `lines` can be retried later.
-  template <class Preamble>
-  int write(std::string_view lines, Preamble&& preamble) {
-    while (!lines.empty()) {
-      if (fd_ < 0 || (size_ > preamble_size_ && size_ + first_line(lines) > limit_)) {
-        if (int e = rotate(preamble)) return e;
+  //! `c` is complete (detail::complete): store, instance and the file limits are set.
+  explicit jsonl_sink(const config& c)
+      : store_(c.store),
+        on_error_(c.on_error),
+        buffer_bytes_(c.buffer_bytes),
+        enc_(c.instance),
+        file_(c.store, detail::sanitize_instance(c.instance), c.file_bytes, c.files_kept) {}
+  jsonl_sink(const jsonl_sink&) = delete;
+  jsonl_sink& operator=(const jsonl_sink&) = delete;
+
+  //! Buffers one record (and updates the state table); a full buffer drops it, counted.
+  void append(const record_view& r) noexcept {
+    try {
+      if (r.kind == record_kind::state) table_.set(r.source, r.name, r.val, r.ts_ns);
+      if (buf_.size() >= buffer_bytes_) {
+        ++stats_.dropped_buffer_full;
+      } else {
+        enc_.encode(r, buf_);
+        ++stats_.records;
       }
-      std::size_t take = fit(lines);
-      if (int e = write_all(lines.substr(0, take))) return e;
-      lines.remove_prefix(take);
+    } catch (...) {
+      ++stats_.dropped_buffer_full;  // allocation failure: the record is dropped, and counted
     }
-    return 0;
   }
 
-  //! The file being written, empty before the first write.
-  const std::filesystem::path& current() const noexcept { return path_; }
-  std::uint64_t sequence() const noexcept { return seq_; }
-
-  //! Parses the sequence of a file name of this instance, or returns -1.
-  static std::int64_t sequence_of(std::string_view file, std::string_view instance) noexcept {
-    if (file.size() != instance.size() + 1 + 8 + 6 || !file.starts_with(instance) ||
-        file[instance.size()] != '-' || !file.ends_with(".jsonl"))
-      return -1;
-    std::int64_t v = 0;
-    auto digits = file.substr(instance.size() + 1, 8);
-    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-    return ec == std::errc{} && p == digits.data() + digits.size() ? v : -1;
+  //! Writes everything buffered, with the state table and the drop counts, as of `t`.
+  bool flush(std::int64_t t) noexcept {
+    // The table and drop lines are remade by every attempt: a failed one must not leave them in
+    // the buffer, or each failed period adds a stale table (unbounded, past buffer_bytes).
+    const std::size_t records_end = buf_.size();
+    try {
+      append_drop_counts(t);
+      table_.for_each(t, [&](const record_view& r) { enc_.encode(r, buf_); });
+      if (buf_.empty()) return false;
+      const int err = file_.write(buf_, [&](std::string& out) { preamble(out, t); });
+      if (err == 0) {
+        buf_.clear();
+        ++stats_.flushes;
+        return true;
+      }
+      ++stats_.write_errors;  // the records are kept and retried next period
+      stats_.last_errno = err;
+      report(err);
+    } catch (...) {
+      ++stats_.write_errors;
+    }
+    buf_.resize(records_end);
+    recorded_drops_ = recorded_errors_ = ~std::uint64_t{0};  // the next attempt writes the counts
+    return false;
   }
+
+  //! The period's work is the flush: files are written once per period.
+  bool tick(std::int64_t t) noexcept { return flush(t); }
+
+  //! The last flush, at exit: what cannot be written is counted and reported.
+  void close(std::int64_t t) noexcept {
+    flush(t);
+    if (buf_.empty()) return;
+    std::size_t lines = 0;
+    for (char ch : buf_) lines += ch == '\n';
+    stats_.lost_write_error += lines;
+    detail::report_error(on_error_, "%zu records could not be written at exit", lines);
+  }
+
+  engine_stats stats() const noexcept { return stats_; }
+  //! The file currently written (empty before the first flush).
+  std::filesystem::path current_file() const { return file_.current(); }
 
  private:
-  static std::size_t first_line(std::string_view s) noexcept {
-    auto nl = s.find('\n');
-    return nl == std::string_view::npos ? s.size() : nl + 1;
+  void append_drop_counts(std::int64_t t) {
+    if (stats_.dropped() == recorded_drops_ && stats_.write_errors == recorded_errors_) return;
+    recorded_drops_ = stats_.dropped();
+    recorded_errors_ = stats_.write_errors;
+    const field_view f[] = {
+        {"buffer_full", stats_.dropped_buffer_full},
+        {"oversize", stats_.dropped_oversize},
+        {"write_error", stats_.lost_write_error},
+        {"write_errors", stats_.write_errors},
+        {"errno", stats_.last_errno},
+    };
+    record_view r;
+    r.ts_ns = t;
+    r.kind = record_kind::meta;
+    r.source = "introspect";
+    r.name = "introspect.dropped";
+    r.fields = f;
+    enc_.encode(r, buf_);
   }
 
-  // The longest prefix of whole lines that fits the current file (at least one line).
-  std::size_t fit(std::string_view s) const noexcept {
-    const std::uint64_t room = limit_ > size_ ? limit_ - size_ : 0;
-    if (s.size() <= room) return s.size();
-    auto cut = s.rfind('\n', room ? room - 1 : 0);
-    if (cut == std::string_view::npos || cut + 1 > room) return first_line(s);
-    return cut + 1;
+  void preamble(std::string& out, std::int64_t t) {
+    const field_view f[] = {{"format", "introspect-jsonl"},
+                            {"version", 1},
+                            {"sequence", file_.sequence()},
+                            {"state_keys", table_.size()}};
+    record_view h;
+    h.ts_ns = t;
+    h.kind = record_kind::meta;
+    h.source = "introspect";
+    h.name = "introspect.file";
+    h.fields = f;
+    enc_.encode(h, out);
+    table_.for_each(t, [&](const record_view& r) { enc_.encode(r, out); });
   }
 
-  std::vector<std::pair<std::int64_t, std::filesystem::path>> existing() const {
-    std::vector<std::pair<std::int64_t, std::filesystem::path>> out;
-    std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator(dir_, ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      auto seq = sequence_of(it->path().filename().native(), instance_);
-      if (seq >= 0) out.emplace_back(seq, it->path());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
+  void report(int err) {
+    if (reported_) return;
+    reported_ = true;
+    detail::report_error(on_error_,
+                         "cannot write the introspection store %s: %s (records are kept in "
+                         "memory up to %zu bytes and retried each period)",
+                         store_.c_str(), std::strerror(err), buffer_bytes_);
   }
 
-  template <class Preamble>
-  int rotate(Preamble&& preamble) {
-    std::error_code ec;
-    // 0750 like the stream store's directories (the umask may make it stricter).
-    if (int rc = store::make_directories(dir_)) return rc;
-    auto files = existing();
-    const std::uint64_t next = std::max<std::uint64_t>(
-        seq_ + (fd_ >= 0 ? 1 : 0),
-        files.empty() ? 1 : static_cast<std::uint64_t>(files.back().first) + 1);
-    char name[32];
-    auto n =
-        std::snprintf(name, sizeof name, "-%08llu.jsonl", static_cast<unsigned long long>(next));
-    auto path = dir_ / (instance_ + std::string(name, static_cast<std::size_t>(n)));
-    // A new file every time: O_EXCL | O_NOFOLLOW so that a symlink or file planted at the next
-    // name is never written through (the open fails; the next rotation picks a later number).
-    int fd =
-        ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
-    if (fd < 0) return errno;
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-    seq_ = next;
-    path_ = std::move(path);
-    size_ = 0;
-    files.emplace_back(static_cast<std::int64_t>(next), path_);
-    while (files.size() > kept_) {  // keep the newest N, this one included
-      std::filesystem::remove(files.front().second, ec);
-      files.erase(files.begin());
-    }
-    std::string pre;
-    preamble(pre);
-    preamble_size_ = pre.size();
-    if (int e = write_all(pre)) {  // a file without its header is not self-contained: retry anew
-      ::close(fd_);
-      fd_ = -1;
-      std::filesystem::remove(path_, ec);
-      return e;
-    }
-    return 0;
-  }
-
-  // Writes all of `s` or nothing: a short write is cut back so no partial line remains.
-  int write_all(std::string_view s) {
-    const std::uint64_t before = size_;
-    std::size_t done = 0;
-    while (done < s.size()) {
-      ssize_t n = ::write(fd_, s.data() + done, s.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        int e = n < 0 ? errno : EIO;
-        if (done && ::ftruncate(fd_, static_cast<off_t>(before)) != 0) { /* keep e */
-        }
-        return e;
-      }
-      done += static_cast<std::size_t>(n);
-    }
-    size_ += s.size();
-    return 0;
-  }
-
-  std::filesystem::path dir_;
-  std::string instance_;
-  std::uint64_t limit_;
-  unsigned kept_;
-  int fd_ = -1;
-  std::uint64_t seq_ = 0;
-  std::uint64_t size_ = 0;
-  std::uint64_t preamble_size_ = 0;
-  std::filesystem::path path_;
+  std::filesystem::path store_;
+  error_handler on_error_;
+  std::size_t buffer_bytes_;
+  jsonl_encoder enc_;
+  jsonl_file_writer file_;
+  state_table table_;
+  std::string buf_;
+  engine_stats stats_{};
+  std::uint64_t recorded_drops_ = 0, recorded_errors_ = 0;
+  bool reported_ = false;
 };
+
+namespace detail {
+template <class Resolved>
+struct sink_for<sink::jsonl_file, Resolved> {
+  using type = jsonl_sink;
+};
+// JSON-lines files are written each period; cadences without a period flush each 60 s.
+template <class Resolved>
+struct engine_for<sink::jsonl_file, Resolved> {
+  static constexpr std::int64_t period =
+      Resolved::cadence::period_ns > 0 ? Resolved::cadence::period_ns : 60'000'000'000;
+  using type = inline_engine<jsonl_sink, period>;
+};
+}  // namespace detail
 
 }  // namespace introspect::inline v1

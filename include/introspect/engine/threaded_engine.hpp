@@ -1,20 +1,23 @@
 #pragma once
-//! The engine of the stream-store tiers: the product's calls encode into a bounded lock-free
-//! queue (never blocking, never doing I/O); one writer thread drains it into the store, and at
-//! each period writes metric snapshots, drop counts and the state checkpoint.
+//! The engine with a thread (the stream-store tiers'): the product's calls encode into a bounded
+//! lock-free queue (never blocking, never doing I/O); one writer thread drains it into the sink,
+//! and at each period collects the sources and writes metric snapshots, drop counts and the
+//! state checkpoint. The engine owns the thread, the queue and the hand-off; its sink
+//! (store_sink, or tee<store_sink, ...>) only writes.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <utility>
 
 #include <introspect/codec/binary.hpp>
 #include <introspect/core/config.hpp>
+#include <introspect/core/error_handler.hpp>
 #include <introspect/core/record.hpp>
 #include <introspect/engine/checkpointing.hpp>
 #include <introspect/engine/collector.hpp>
@@ -22,27 +25,19 @@
 #include <introspect/engine/online_insights.hpp>
 #include <introspect/engine/state_table.hpp>
 #include <introspect/engine/stats.hpp>
-#include <introspect/engine/stream_mapping.hpp>
 #include <introspect/metrics/registry.hpp>
 #include <introspect/pipeline/event_slot.hpp>
-#include <introspect/store/writer.hpp>
+#include <introspect/policy/options.hpp>
+#include <introspect/sink/concept.hpp>
 
 namespace introspect::inline v1 {
 
-//! What runs beside the writer thread (the uber tier's JetStream forwarder); none by default.
-struct no_attachment {
-  static constexpr int threads = 0;
-  template <class Mapping, class Segment>
-  explicit no_attachment(const config&, std::type_identity<Mapping>, std::type_identity<Segment>) {}
-  void after_flush() noexcept {}
-};
-
-//! Stream-store engine; `Resolved` is the resolved policy set of an introspection type and
-//! `Writer` the store (a test substitutes one that stalls, to prove the product never waits).
-template <class Resolved, class Writer = store::writer, class Attachment = no_attachment>
-class store_engine {
-  using mapping = typename Resolved::mapping;
-  using router = stream_router<mapping, typename Resolved::segment>;
+//! The threaded engine of `Resolved` (the resolved policy set of an introspection type) over
+//! `Sink`: a store-like sink that takes framed records and opens its store on the writer thread
+//! (open, is_open, writer, close: store_sink and the tees that start with one).
+template <class Resolved, class Sink>
+requires record_sink<Sink> && std::is_same_v<typename Sink::input, framed_record>
+class threaded_engine {
   static constexpr std::int64_t period_ns =
       Resolved::cadence::period_ns > 0 ? Resolved::cadence::period_ns : 1'000'000'000;
   static constexpr bool continuous =
@@ -55,39 +50,44 @@ class store_engine {
       !Resolved::sources::empty;
 
  public:
-  static constexpr int threads = 1 + Attachment::threads;
+  //! The build's configuration: the common fields and the selected components' options.
+  using config_type = detail::config_t<Resolved>;
+  using sink_type = Sink;
+  static constexpr int threads = 1 + Sink::threads;
   static constexpr std::size_t slot_bytes = 384;
   using queue_type = pipeline::bounded_queue<pipeline::event_slot<slot_bytes>,
                                              typename Resolved::drop::queue_policy>;
 
-  explicit store_engine(config c)
+  explicit threaded_engine(config_type c)
       : cfg_(detail::complete(with_coarse_clock(std::move(c)))),
         scope_(detail::sanitize_instance(cfg_.instance)),
         queue_(cfg_.queue_slots),
-        attachment_(cfg_, std::type_identity<mapping>{},
-                    std::type_identity<typename Resolved::segment>{}),
+        sink_(cfg_, scope_),
         thread_([this] { run(); }) {}
-  store_engine(const store_engine&) = delete;
-  store_engine& operator=(const store_engine&) = delete;
-  ~store_engine() {
+  threaded_engine(const threaded_engine&) = delete;
+  threaded_engine& operator=(const threaded_engine&) = delete;
+  ~threaded_engine() {
     stop_.store(true, std::memory_order_release);
     queue_.notify();
     thread_.join();
   }
 
-  const config& cfg() const noexcept { return cfg_; }
+  const config_type& cfg() const noexcept { return cfg_; }
 
   // The product's calls stamp records on the hot path: CLOCK_REALTIME_COARSE costs ~6 ns where
   // CLOCK_REALTIME costs ~29 ns here, for a resolution of one jiffy (4 ms at HZ=250). Records
   // keep their order within a stream by offset; a product that needs finer stamps sets a clock.
-  static config with_coarse_clock(config c) {
+  static config_type with_coarse_clock(config_type c) {
     if (!c.clock) c.clock = &coarse_realtime_ns;
     return c;
   }
   std::int64_t now() const noexcept { return cfg_.clock(); }
   metrics::registry& registry() noexcept { return registry_; }
-  //! What runs beside the writer (the JetStream forwarder of the uber tier).
-  Attachment& attachment() noexcept { return attachment_; }
+  //! The sink (written by the writer thread only; its accessors that say thread-safe are).
+  Sink& sink() noexcept { return sink_; }
+  //! A tee's second sink: what runs beside the store (the uber tier's JetStream sink).
+  auto& attachment() noexcept requires requires(Sink& s) { s.second(); }
+  { return sink_.second(); }
 
   //! Encodes and enqueues one record; never blocks: a full queue drops the oldest, counted.
   void emit(const record_view& r) noexcept {
@@ -141,7 +141,8 @@ class store_engine {
       const bool stopping = stop_.load(std::memory_order_acquire);
       const auto flush_ticket = flush_ticket_requested();
       drain();
-      if (continuous && writer_ && writer_->flush()) attachment_.after_flush();
+      // The time of a flush matters to no store-like sink (and a simulated clock counts reads).
+      if (continuous && sink_.is_open()) sink_.flush(std::int64_t{0});
       const auto t = now();
       const bool collect_now = on_demand && collect_requested_.load(std::memory_order_acquire);
       if (t >= next_period || stopping || flush_ticket || collect_now) {
@@ -154,8 +155,8 @@ class store_engine {
     }
     // What never reached the disk is counted: buffered records the writer cannot write, and
     // records still queued for a store that never opened (read-only mount, unusable path).
-    if (writer_) {
-      if constexpr (requires { writer_->close(); }) writer_->close();
+    if (sink_.is_open()) {
+      sink_.close();
       snapshot_stats();
     } else {
       std::uint64_t n = 0;
@@ -166,7 +167,7 @@ class store_engine {
 
   void snapshot_stats() {
     std::lock_guard lock(stats_mu_);
-    store_stats_ = writer_->stats();
+    store_stats_ = sink_.stats();
   }
 
   std::uint64_t flush_ticket_requested() {
@@ -185,19 +186,13 @@ class store_engine {
   // The store is opened by the writer thread, so a slow or failing disk never delays the
   // product's start; a failure is reported once and retried each period.
   bool open_store() {
-    if (writer_) return true;
+    if (sink_.is_open()) return true;
     try {
-      store::writer_options o;
-      o.durability = store_durability<typename Resolved::durability>();
-      writer_.emplace(cfg_.store, scope_, o);
-      routes_.reset();
-      write_identity(*writer_, cfg_, Resolved::tier::name, mapping::per_kind);
-      restore_state_table(*writer_, table_);
+      sink_.open([&](auto& writer) { restore_state_table(writer, table_); });
       return true;
     } catch (const std::exception& e) {
       ++open_failures_;
       report(e.what());
-      writer_.reset();
       return false;
     }
   }
@@ -216,7 +211,7 @@ class store_engine {
     if (k == record_kind::state) update_table(s);
     if constexpr (insights_enabled) observe_slot(s);
     try {
-      writer_->append(routes_.get(*writer_, k), s.ts, s.kind, s.data());
+      sink_.append(framed_record{k, s.ts, s.payload()});
     } catch (const std::exception& e) {
       report(e.what());
     }
@@ -248,14 +243,13 @@ class store_engine {
       if (r.kind != record_kind::insight) observe(r);
     scratch_.clear();
     codec::encode(r, scratch_);
-    writer_->append(routes_.get(*writer_, r.kind), r.ts_ns, static_cast<std::uint8_t>(r.kind),
-                    std::string_view{scratch_});
+    sink_.append(framed_record{r.kind, r.ts_ns, std::string_view{scratch_}});
   }
 
   // `final`: the engine stops or the product asked for a flush. Without durability the state
   // checkpoint (an fsynced metadata write) waits for those, not every period.
   void period_work(std::int64_t t, bool final, bool by_clock) noexcept {
-    if (!writer_ && !open_store()) return;
+    if (!open_store()) return;
     // A flush() that lands on the instant of a period the thread already did (it saw the clock
     // reach the period before it saw the flush request) must not write that period's sources
     // and metric snapshot twice: with a simulated clock (demo_product --seed) that race made
@@ -272,11 +266,9 @@ class store_engine {
         write_metric_snapshot(registry_, t, [&](const record_view& r) { append_record(r); });
         write_drop_counts(t);
       }
-      if (writer_->tick()) attachment_.after_flush();
-      writer_->apply_retention(t);
-      constexpr bool durable = store_durability<typename Resolved::durability>().syncs();
-      if (table_dirty_ && (durable || final)) {
-        save_state_checkpoint(*writer_, table_, registry_, t);
+      sink_.tick(t);
+      if (table_dirty_ && (Sink::durable || final)) {
+        save_state_checkpoint(sink_.writer(), table_, registry_, t);
         table_dirty_ = false;
       }
     } catch (const std::exception& e) {
@@ -288,7 +280,7 @@ class store_engine {
 
   // Every drop, by cause, is itself recorded: a silent drop is the peers' worst habit.
   void write_drop_counts(std::int64_t t) {
-    const auto& st = writer_->stats();
+    const auto st = sink_.stats();
     const std::pair<std::string_view, std::uint64_t> counts[] = {
         {"introspect.dropped.queue_full", queue_.drops().get(pipeline::drop_cause::queue_full)},
         {"introspect.dropped.oversize", queue_.drops().get(pipeline::drop_cause::oversize)},
@@ -310,17 +302,17 @@ class store_engine {
   }
 
   void report(const char* what) {
-    if (reported_ || !cfg_.report_errors) return;
+    if (reported_) return;
     reported_ = true;
-    std::fprintf(stderr, "introspect: store %s: %s (the product continues; retried each period)\n",
-                 cfg_.store.c_str(), what);
+    detail::report_error(cfg_.on_error, "store %s: %s (the product continues; retried each period)",
+                         cfg_.store.c_str(), what);
   }
 
-  config cfg_;
+  config_type cfg_;
   std::string scope_;
   queue_type queue_;
   metrics::registry registry_;
-  [[no_unique_address]] Attachment attachment_;  // destroyed after the writer thread joined
+  Sink sink_;  // destroyed after the writer thread joined
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> collect_requested_{false};
@@ -330,10 +322,8 @@ class store_engine {
   std::atomic<std::uint64_t> open_failures_{0};
   std::atomic<std::uint64_t> lost_unopened_{0};  // queued records lost: the store never opened
   mutable std::mutex stats_mu_;
-  store::write_stats store_stats_{};
+  decltype(std::declval<const Sink&>().stats()) store_stats_{};  // the sink's, as of the writer
   // Owned by the writer thread only:
-  std::optional<Writer> writer_;
-  router routes_;
   state_table table_;
   [[no_unique_address]] collector<typename Resolved::sources, typename Resolved::kinds> collector_{
       cfg_};

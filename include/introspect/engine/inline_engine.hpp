@@ -1,0 +1,92 @@
+#pragma once
+//! The engine with no thread (the tiny tier's): the product's own calls and tick() drive the
+//! period. It owns the lock (spdlog's base_sink); its sink only buffers and writes.
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+
+#include <introspect/core/config.hpp>
+#include <introspect/core/record.hpp>
+#include <introspect/engine/stats.hpp>
+#include <introspect/sink/concept.hpp>
+
+namespace introspect::inline v1 {
+
+//! Calls `Sink` under one mutex, inline in the product's call; flushes it when `PeriodNs` has
+//! elapsed (by the record's time or tick()'s) and at exit. Thread-safe, never throws.
+template <class Sink, std::int64_t PeriodNs>
+requires record_sink<Sink>
+class inline_engine {
+ public:
+  using config_type = config;
+  using sink_type = Sink;
+  static constexpr int threads = Sink::threads;
+
+  explicit inline_engine(config c)
+      : cfg_(detail::complete(std::move(c))), sink_(cfg_), last_flush_(cfg_.clock()) {}
+  inline_engine(const inline_engine&) = delete;
+  inline_engine& operator=(const inline_engine&) = delete;
+  ~inline_engine() {
+    const auto t = now();
+    std::lock_guard lock(mu_);
+    if constexpr (requires { sink_.close(t); })
+      sink_.close(t);
+    else
+      sink_.flush(t);
+  }
+
+  const config& cfg() const noexcept { return cfg_; }
+  std::int64_t now() const noexcept { return cfg_.clock(); }
+
+  //! Hands one record to the sink; flushes it if the period has elapsed.
+  void emit(const record_view& r) noexcept {
+    std::lock_guard lock(mu_);
+    sink_.append(r);
+    if (r.ts_ns - last_flush_ >= PeriodNs) flush_locked(r.ts_ns);
+  }
+
+  //! Drives the period when the product is idle: the sink's periodic work if it has elapsed.
+  void tick() noexcept {
+    const auto t = now();
+    std::lock_guard lock(mu_);
+    if (t - last_flush_ >= PeriodNs) {
+      last_flush_ = t;
+      sink_.tick(t);
+    }
+  }
+
+  //! Writes everything buffered now.
+  void flush() noexcept {
+    const auto t = now();
+    std::lock_guard lock(mu_);
+    flush_locked(t);
+  }
+
+  auto stats() const {
+    std::lock_guard lock(mu_);
+    return sink_.stats();
+  }
+
+  //! The sink (not locked: for a caller that knows no other thread records).
+  Sink& sink() noexcept { return sink_; }
+
+  //! The file currently written (a sink with files; empty before the first flush).
+  std::filesystem::path current_file() const requires requires(const Sink& s) { s.current_file(); }
+  {
+    std::lock_guard lock(mu_);
+    return sink_.current_file();
+  }
+
+ private:
+  void flush_locked(std::int64_t t) noexcept {
+    last_flush_ = t;
+    sink_.flush(t);
+  }
+
+  config cfg_;
+  mutable std::mutex mu_;
+  Sink sink_;
+  std::int64_t last_flush_;
+};
+
+}  // namespace introspect::inline v1
