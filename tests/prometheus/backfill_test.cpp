@@ -1,6 +1,6 @@
 // `introspect export --format openmetrics` of a demo store, backfilled into a Prometheus TSDB by
 // promtool (as a user would), read back with `promtool tsdb dump`: every metric sample of the
-// store is there, at its millisecond, with its value.
+// store is there, at its millisecond, with its value — histograms as their cumulative buckets.
 #include <catch2/catch.hpp>
 
 #include <ctime>
@@ -9,6 +9,8 @@
 #include <tuple>
 
 #include <introspect/export/prom_names.hpp>
+#include <introspect/metrics/bucket_text.hpp>
+#include <introspect/metrics/detail/log_linear.hpp>
 
 #include "../cli/harness.hpp"
 #include "support.hpp"
@@ -44,6 +46,7 @@ std::int64_t ms_of(const std::string& ts) {
 
 // (metric name, instance, ms) → value, from `promtool tsdb dump` lines:
 // {__name__="x_total", instance="demo", source="product"} 42 1767225601000
+// A bucket's name carries its bound: "x_bucket{le=0.000127}".
 using samples = std::map<std::tuple<std::string, std::string, std::int64_t>, double>;
 samples parse_dump(const std::string& dump, std::string& other_labels) {
   samples out;
@@ -52,7 +55,7 @@ samples parse_dump(const std::string& dump, std::string& other_labels) {
     const auto close = line.find("} ");
     REQUIRE(close != std::string::npos);
     const std::string labels = line.substr(1, close - 1);
-    std::string name, instance;
+    std::string name, instance, le;
     std::size_t p = 0;
     while (p < labels.size()) {
       const auto eq = labels.find("=\"", p);
@@ -62,7 +65,9 @@ samples parse_dump(const std::string& dump, std::string& other_labels) {
         name = v;
       else if (k == "instance")
         instance = v;
-      else if (k != "source" && k != "quantile")
+      else if (k == "le")
+        le = v;
+      else if (k != "source")
         other_labels += k + " ";
       p = end + 1;
       while (p < labels.size() && (labels[p] == ',' || labels[p] == ' ')) ++p;
@@ -70,7 +75,7 @@ samples parse_dump(const std::string& dump, std::string& other_labels) {
     double v = 0;
     long long ts = 0;
     REQUIRE(std::sscanf(line.c_str() + close + 2, "%lf %lld", &v, &ts) == 2);
-    if (contains(labels, "quantile=")) continue;  // checked through _count and _sum
+    if (!le.empty()) name.append("{le=").append(le).append("}");
     out[{name, instance, ts}] = v;
   }
   return out;
@@ -112,8 +117,30 @@ TEST_CASE("promtool backfills the OpenMetrics export with every sample of the st
   // A source collected twice in one millisecond gives two records of a series at one
   // timestamp; a TSDB keeps one value per timestamp, the export the later record's.
   samples want;
-  std::size_t counters = 0, histograms = 0;
-  for (const auto& line : cli_test::lines_of(prom_test::slurp(jsonl))) {
+  std::size_t counters = 0, histograms = 0, buckets = 0;
+  // Histograms: every sample of a series shows the edges 2^k - 1 up to the series' largest
+  // value; the count at an edge is that of every stored bucket whose upper bound is within it.
+  const auto lines = cli_test::lines_of(prom_test::slurp(jsonl));
+  std::map<std::pair<std::string, std::string>, unsigned> edges;  // (name, instance) → edges
+  auto stored_buckets = [](const std::string& line) {
+    std::vector<introspect::metrics::bucket_count_entry> e;
+    REQUIRE(introspect::metrics::decode_bucket_text(json_field(line, "buckets"), e));
+    return e;
+  };
+  auto needed_edges = [](const std::vector<introspect::metrics::bucket_count_entry>& e) {
+    unsigned k = 0;
+    for (const auto& b : e)
+      while (k < 64 &&
+             introspect::metrics::detail::bucket_upper(b.index) > (std::uint64_t{1} << k) - 1)
+        ++k;
+    return e.empty() ? 0u : k + 1;
+  };
+  for (const auto& line : lines)
+    if (json_field(line, "type") == "histogram") {
+      auto& n = edges[{json_field(line, "name"), json_field(line, "instance")}];
+      n = std::max(n, needed_edges(stored_buckets(line)));
+    }
+  for (const auto& line : lines) {
     if (line.empty()) continue;
     const auto name = json_field(line, "name"), type = json_field(line, "type");
     const auto base = introspect::exporters::detail::prom_base_units(name);
@@ -127,15 +154,33 @@ TEST_CASE("promtool backfills the OpenMetrics export with every sample of the st
       want[{base.name + "_total", instance, ms}] = scaled("value");
     } else if (type == "histogram") {
       ++histograms;
-      want[{base.name + "_count", instance, ms}] = std::stod(json_field(line, "count"));
+      const double count = std::stod(json_field(line, "count"));
+      want[{base.name + "_count", instance, ms}] = count;
       want[{base.name + "_sum", instance, ms}] = scaled("sum");
+      want[{base.name + "_bucket{le=+Inf}", instance, ms}] = count;
+      const auto e = stored_buckets(line);
+      for (unsigned k = 0; k < edges[{name, instance}]; ++k) {
+        const std::uint64_t le = (std::uint64_t{1} << k) - 1;
+        double c = 0;
+        for (const auto& b : e)
+          if (introspect::metrics::detail::bucket_upper(b.index) <= le)
+            c += static_cast<double>(b.count);
+        want[{base.name + "_bucket{le=" +
+                  introspect::exporters::detail::number(
+                      introspect::exporters::detail::scaled(static_cast<double>(le), base.scale)) +
+                  "}",
+              instance, ms}] = c;
+        ++buckets;
+      }
     } else {
       want[{base.name, instance, ms}] = scaled("value");
     }
   }
   CHECK(counters > 100);
   CHECK(histograms > 20);
-  // The TSDB holds exactly the store's samples (quantiles aside), each with its value.
+  CHECK(buckets > 10 * histograms);
+  // The TSDB holds exactly the store's samples, each with its value: counters, gauges, and
+  // every histogram's cumulative buckets, _sum and _count.
   CHECK(got.size() == want.size());
   std::size_t matched = 0;
   for (const auto& [key, value] : want) {

@@ -7,9 +7,13 @@
 #include <fstream>
 #include <string>
 
+#include <fmt/format.h>
+
 #include <introspect/export/name_mapping.hpp>
 #include <introspect/export/openmetrics.hpp>
+#include <introspect/export/prometheus.hpp>
 #include <introspect/expose/registry_exposition.hpp>
+#include <introspect/metrics/bucket_text.hpp>
 #include <introspect/metrics/registry.hpp>
 
 #include "support.hpp"
@@ -121,5 +125,88 @@ TEST_CASE("the OpenMetrics history keeps every sample in time order per series",
                  "disk_used_ratio{instance=\"node-1\",source=\"product\",disk=\"sdb\"} 0.71 "
                  "1.500\n"));
   CHECK(contains(t, "journal_latency_seconds_count" + lbl + " 10 1.000\n"));
+  // A record without stored bucket counts is still a histogram: its +Inf bucket only.
+  CHECK(contains(t, "# TYPE journal_latency_seconds histogram\n"));
+  CHECK(contains(t,
+                 "journal_latency_seconds_bucket{instance=\"node-1\",source=\"product\","
+                 "le=\"+Inf\"} 10 1.000\n"));
+  CHECK(!contains(t, "quantile"));
   CHECK(t.substr(t.size() - 6) == "# EOF\n");
+}
+
+namespace {
+// A histogram record as the store engine writes it (engine/metric_snapshot.hpp): count, sum and
+// the bucket text of a real snapshot.
+ix::record histogram_record(std::int64_t ts_ms, const std::vector<std::int64_t>& values) {
+  ix::metrics::registry reg;
+  for (auto v : values) reg.observe("journal.latency_us", v);
+  ix::record r;
+  reg.snapshot([&](std::string_view, const auto& sample) {
+    using S = std::remove_cvref_t<decltype(sample)>;
+    if constexpr (std::is_same_v<S, ix::metrics::histogram_snapshot>) {
+      std::string text;
+      ix::metrics::encode_bucket_text(sample, text);
+      r.kind = ix::record_kind::metric;
+      r.mtype = ix::metric_type::histogram;
+      r.ts_ns = ts_ms * 1'000'000;
+      r.instance = "node-1";
+      r.source = "product";
+      r.name = "journal.latency_us";
+      r.val = static_cast<std::int64_t>(sample.count);
+      r.fields = {{"count", static_cast<std::int64_t>(sample.count)},
+                  {"sum", sample.sum},
+                  {"buckets", text}};
+    }
+  });
+  return r;
+}
+}  // namespace
+
+TEST_CASE("histograms export as cumulative power-of-two buckets from the stored counts",
+          "[prometheus][openmetrics]") {
+  // The second snapshot is cumulative (the same process, later): 3 more observations, one of
+  // them past every earlier edge, so the series' first sample gets the later edges too.
+  const auto first = histogram_record(1000, {3, 100, 900, 900, 5000});
+  const auto second = histogram_record(2000, {3, 100, 900, 900, 5000, 7, 7, 70'000});
+  const std::string lbl = "instance=\"node-1\",source=\"product\"";
+  // fmt, not "literal" + std::string (GCC 12's false -Wrestrict at -O3).
+  auto bucket = [&](const char* le, int n, const char* ts) {
+    return fmt::format("journal_latency_seconds_bucket{{{},le=\"{}\"}} {}{}\n", lbl, le, n, ts);
+  };
+  auto sample = [&](const char* suffix, const char* v, const char* ts) {
+    return fmt::format("journal_latency_seconds_{}{{{}}} {}{}\n", suffix, lbl, v, ts);
+  };
+
+  ix::exporters::openmetrics_history h;
+  h.add(second);
+  h.add(first);
+  std::string t;
+  h.write([&](std::string_view s) { t += s; });
+  INFO(t);
+  CHECK(contains(t, "# TYPE journal_latency_seconds histogram\n"));
+  // le = 2^k - 1 us in seconds; each count exact (a power of two is a bucket edge).
+  CHECK(contains(t, bucket("0", 0, " 1.000") + bucket("1e-06", 0, " 1.000") +
+                        bucket("3e-06", 1, " 1.000") + bucket("7e-06", 1, " 1.000")));
+  CHECK(contains(t, bucket("0.000127", 2, " 1.000")));
+  CHECK(contains(t, bucket("0.001023", 4, " 1.000")));
+  CHECK(contains(t, bucket("0.008191", 5, " 1.000")));
+  CHECK(contains(t, bucket("0.131071", 5, " 1.000") + bucket("+Inf", 5, " 1.000") +
+                        sample("sum", "0.006903", " 1.000") + sample("count", "5", " 1.000")));
+  CHECK(contains(t, bucket("7e-06", 3, " 2.000")));
+  CHECK(contains(t, bucket("0.065535", 7, " 2.000") + bucket("0.131071", 8, " 2.000") +
+                        bucket("+Inf", 8, " 2.000")));
+  CHECK(contains(t, sample("count", "8", " 2.000")));
+  CHECK(!contains(t, "0.262143"));  // no edge past the largest observation
+
+  // The latest-value exposition: the same buckets, no timestamps, accepted by promtool.
+  ix::exporters::prometheus_exporter e;
+  e.add(first);
+  e.add(second);
+  const auto p = e.text();
+  INFO(p);
+  CHECK(contains(p, "# TYPE journal_latency_seconds histogram\n"));
+  CHECK(contains(p, bucket("7e-06", 3, "")));
+  CHECK(contains(p, bucket("0.131071", 8, "") + bucket("+Inf", 8, "")));
+  CHECK(contains(p, sample("count", "8", "")));
+  CHECK(prom_test::promtool_check_metrics(p) == "");
 }

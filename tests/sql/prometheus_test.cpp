@@ -39,12 +39,14 @@ TEST_CASE("the exposition keeps the latest sample and names types", "[export][pr
   CHECK(t.find("controller_requests_total{instance=\"node-1\",source=\"product\"} 9\n") !=
         std::string::npos);
   CHECK(t.find("# TYPE cache_hit_ratio gauge") != std::string::npos);
-  // Abbreviated units become base units, values scaled: 200 us is 0.0002 s.
-  const std::string p99 =
-      "journal_latency_seconds{instance=\"node-1\",source=\"product\",quantile=\"0.99\"} ";
-  const auto at = t.find(p99);
+  // Abbreviated units become base units, values scaled: 900 us is 0.0009 s. A histogram
+  // record without stored bucket counts has only its +Inf bucket.
+  CHECK(t.find("journal_latency_seconds_bucket{instance=\"node-1\",source=\"product\","
+               "le=\"+Inf\"} 10\n") != std::string::npos);
+  const std::string sum = "journal_latency_seconds_sum{instance=\"node-1\",source=\"product\"} ";
+  const auto at = t.find(sum);
   REQUIRE(at != std::string::npos);
-  CHECK(std::stod(t.substr(at + p99.size())) == Approx(0.0002));
+  CHECK(std::stod(t.substr(at + sum.size())) == Approx(0.0009));
   CHECK(t.find("journal_latency_seconds_count{instance=\"node-1\",source=\"product\"} 10") !=
         std::string::npos);
 

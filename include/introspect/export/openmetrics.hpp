@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include <introspect/core/record.hpp>
+#include <introspect/export/histogram_buckets.hpp>
 #include <introspect/export/name_mapping.hpp>
 #include <introspect/export/prom_names.hpp>
 
@@ -27,9 +28,10 @@ namespace introspect::inline v1::exporters {
 //! Collects every metric sample, grouped by family and series, and writes them in the order
 //! OpenMetrics requires: one block per family, each series' points in increasing time.
 //!
-//! Counters become `<family>_total`, gauges gauges, histogram snapshots summaries (their stored
-//! p50/p90/p99 as quantiles, plus `_sum` and `_count`). Labels are `instance`, `source` and
-//! those the name mapping takes from the name. Timestamps keep milliseconds, Prometheus's
+//! Counters become `<family>_total`, gauges gauges, histogram snapshots histograms: cumulative
+//! `_bucket{le}` at every power of two of the recorded unit (from the stored bucket counts; a
+//! record without them has only `le="+Inf"`), `_sum` and `_count`. Labels are `instance`, `source`
+//! and those the name mapping takes from the name. Timestamps keep milliseconds, Prometheus's
 //! resolution; of two samples of a series in one millisecond the later record wins.
 class openmetrics_history {
  public:
@@ -41,16 +43,16 @@ class openmetrics_history {
     auto& names = mapped_[r.name];
     if (names.family.empty()) names = mapping_.map(r.name);
     const auto type = r.mtype == metric_type::counter     ? family_type::counter
-                      : r.mtype == metric_type::histogram ? family_type::summary
+                      : r.mtype == metric_type::histogram ? family_type::histogram
                                                           : family_type::gauge;
     // A name used by two types (a counter and a gauge both mapped to one family) would make
     // two families of one name, which OpenMetrics rejects: the later type gets a suffix.
     std::string fam_name = names.family;
     auto it = families_.find(fam_name);
     if (it != families_.end() && it->second.type != type) {
-      fam_name += type == family_type::counter   ? "_counter"
-                  : type == family_type::summary ? "_summary"
-                                                 : "_gauge";
+      fam_name += type == family_type::counter     ? "_counter"
+                  : type == family_type::histogram ? "_histogram"
+                                                   : "_gauge";
       it = families_.find(fam_name);
     }
     if (it == families_.end())
@@ -65,10 +67,10 @@ class openmetrics_history {
     point p;
     p.ms = floor_div(r.ts_ns, 1'000'000);
     p.seq = seq_++;
-    if (type == family_type::summary) {
-      p.v = {detail::numeric(r.find_field("p50")), detail::numeric(r.find_field("p90")),
-             detail::numeric(r.find_field("p99")), detail::numeric(r.find_field("sum")),
-             detail::numeric(r.find_field("count"))};
+    if (type == family_type::histogram) {
+      p.v[3] = detail::numeric(r.find_field("sum"));
+      p.v[4] = detail::numeric(r.find_field("count"));
+      detail::power_of_two_buckets(r, p.cum);
     } else {
       p.v[0] = detail::numeric(&r.val);
     }
@@ -90,18 +92,22 @@ class openmetrics_history {
       }
     };
     for (auto& [name, fam] : families_) {
-      const char* type = fam.type == family_type::counter   ? "counter"
-                         : fam.type == family_type::summary ? "summary"
-                                                            : "gauge";
+      const char* type = fam.type == family_type::counter     ? "counter"
+                         : fam.type == family_type::histogram ? "histogram"
+                                                              : "gauge";
       fmt::format_to(std::back_inserter(buf), "# TYPE {} {}\n# HELP {} introspect metric {}\n",
                      name, type, name, escape_help(fam.source_name));
       for (auto& [labels, points] : fam.series) {
         // Records of several streams or stores arrive merged by time but not always in order.
         std::stable_sort(points.begin(), points.end(),
                          [](const point& a, const point& b) { return a.ms < b.ms; });
+        // Every sample of a histogram series shows the same edges (up to its largest value
+        // ever): an `le` series that comes and goes would break rate() over the backfill.
+        std::size_t edges = 0;
+        for (const auto& p : points) edges = std::max(edges, p.cum.size());
         for (std::size_t i = 0; i < points.size(); ++i) {
           if (i + 1 < points.size() && points[i + 1].ms == points[i].ms) continue;
-          write_point(buf, name, fam, labels, points[i]);
+          write_point(buf, name, fam, labels, points[i], edges);
           flush(false);
         }
       }
@@ -111,11 +117,12 @@ class openmetrics_history {
   }
 
  private:
-  enum class family_type { counter, gauge, summary };
+  enum class family_type { counter, gauge, histogram };
   struct point {
     std::int64_t ms = 0;
     std::uint64_t seq = 0;
-    std::array<double, 5> v{};  // the value, or p50 p90 p99 sum count
+    std::array<double, 5> v{};       // the value; for a histogram v[3] = sum, v[4] = count
+    std::vector<std::uint64_t> cum;  // a histogram's cumulative power-of-two buckets
   };
   struct family {
     family_type type;
@@ -145,7 +152,7 @@ class openmetrics_history {
   }
 
   static void write_point(std::string& buf, const std::string& name, const family& fam,
-                          const std::string& labels, const point& p) {
+                          const std::string& labels, const point& p, std::size_t edges) {
     const auto ts = timestamp(p.ms);
     auto line = [&](std::string_view suffix, std::string_view extra, double v) {
       fmt::format_to(std::back_inserter(buf), "{}{}{{{}{}}} {} {}\n", name, suffix, labels, extra,
@@ -159,10 +166,9 @@ class openmetrics_history {
       case family_type::gauge:
         line("", "", detail::scaled(p.v[0], fam.scale));
         break;
-      case family_type::summary:
-        line("", ",quantile=\"0.5\"", detail::scaled(p.v[0], fam.scale));
-        line("", ",quantile=\"0.9\"", detail::scaled(p.v[1], fam.scale));
-        line("", ",quantile=\"0.99\"", detail::scaled(p.v[2], fam.scale));
+      case family_type::histogram:
+        detail::write_buckets(buf, name, labels, p.cum, edges, p.v[4], fam.scale,
+                              fmt::format(" {}", ts));
         line("_sum", "", detail::scaled(p.v[3], fam.scale));
         line("_count", "", p.v[4]);
         break;

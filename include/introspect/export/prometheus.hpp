@@ -1,14 +1,17 @@
 #pragma once
 //! Prometheus text exposition (format 0.0.4) of the latest value of every metric: counters as
-//! `<name>_total`, gauges as gauges, histograms as summaries with p50/p90/p99 quantiles.
+//! `<name>_total`, gauges as gauges, histograms as histograms: cumulative `_bucket{le}` at every
+//! power of two of the recorded unit (from the stored bucket counts), `_sum` and `_count`.
 #include <cstdint>
 #include <map>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include <introspect/core/record.hpp>
+#include <introspect/export/histogram_buckets.hpp>
 #include <introspect/export/prom_names.hpp>
 
 namespace introspect::inline v1::exporters {
@@ -34,7 +37,7 @@ class prometheus_exporter {
         return detail::number(detail::scaled(detail::numeric(v), s.scale));
       };
       const bool counter = r.mtype == metric_type::counter;
-      const bool summary = r.mtype == metric_type::histogram;
+      const bool histogram = r.mtype == metric_type::histogram;
       const std::string fam = counter ? name + "_total" : name;
       const std::string labels =
           fmt::format("instance=\"{}\",source=\"{}\"", detail::label_value(instance),
@@ -43,13 +46,15 @@ class prometheus_exporter {
         family = fam;
         out += fmt::format("# HELP {} introspect metric {}\n", fam, detail::label_value(r.name));
         out += fmt::format("# TYPE {} {}\n", fam,
-                           counter   ? "counter"
-                           : summary ? "summary"
-                                     : "gauge");
+                           counter     ? "counter"
+                           : histogram ? "histogram"
+                                       : "gauge");
       }
-      if (summary) {
-        for (auto [q, k] : {std::pair{"0.5", "p50"}, {"0.9", "p90"}, {"0.99", "p99"}})
-          out += fmt::format("{}{{{},quantile=\"{}\"}} {}\n", fam, labels, q, num(r.find_field(k)));
+      if (histogram) {
+        std::vector<std::uint64_t> cum;
+        detail::power_of_two_buckets(r, cum);
+        detail::write_buckets(out, fam, labels, cum, cum.size(),
+                              detail::numeric(r.find_field("count")), s.scale, "");
         out += fmt::format("{}_sum{{{}}} {}\n", fam, labels, num(r.find_field("sum")));
         out += fmt::format("{}_count{{{}}} {}\n", fam, labels,
                            detail::number(detail::numeric(r.find_field("count"))));
