@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <introspect/store/active_index.hpp>
 #include <introspect/store/errors.hpp>
 #include <introspect/store/frame.hpp>
 #include <introspect/store/names.hpp>
@@ -79,7 +80,8 @@ inline std::vector<segment_file> list_segments(const fs::path& stream_dir,
         out.push_back({*first, stream_dir / name, stream_dir / segment_idx_name(*first)});
         continue;
       }
-    } else if ((parse_segment_name(name, segment_idx_suffix) || name == truncation_name ||
+    } else if ((parse_segment_name(name, segment_idx_suffix) ||
+                parse_segment_name(name, segment_tix_suffix) || name == truncation_name ||
                 name == truncation_copy_name || name == active_name || is_tmp(name)) &&
                e.type == entry_type::file) {
       continue;

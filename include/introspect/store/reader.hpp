@@ -135,6 +135,11 @@ class cursor {
     stats_.errors.push_back(std::move(e));
   }
 
+  // Every record whose ts is at most `max_ts` is skipped (since_ or the truncation time).
+  bool hidden_before(std::int64_t max_ts) const noexcept {
+    return (since_ && max_ts < *since_) || max_ts < trunc_.ts_ns;
+  }
+
   bool open_next() {
     sealed_ = false;
     auto ts = detail::load_truncation_state(dir_);
@@ -168,9 +173,15 @@ class cursor {
           note({it->log, 0, detail::segment_header_size, detail::to_string(sc_.header_status())});
         target_ = std::max(target_, it->first);
         bool last = std::next(it) == segs.end();
-        if (last) return true;
-        auto idx = detail::load_index(it->idx, it->first, sc_.file_size());
-        if (!idx) return true;
+        auto idx = last ? std::nullopt : detail::load_index(it->idx, it->first, sc_.file_size());
+        if (!idx) {
+          // The active segment (or one whose .idx is gone): its time index, entries confirmed.
+          sc_.seek(detail::tix_start(it->log, dir_ / detail::segment_tix_name(it->first), it->first,
+                                     [&](const detail::tix_entry& e) {
+                                       return e.offset <= target_ || hidden_before(e.max_ts_before);
+                                     }));
+          return true;
+        }
         if (idx->records == 0 || (since_ && idx->max_ts < *since_) ||
             (idx->records && idx->max_ts < trunc_.ts_ns) || idx->end <= target_) {
           target_ = std::max(target_, std::next(it)->first);
@@ -179,7 +190,7 @@ class cursor {
         }
         offset_t start = it->first;
         for (auto& e : idx->entries) {
-          bool skip_ts = (since_ && e.max_ts_before < *since_) || e.max_ts_before < trunc_.ts_ns;
+          bool skip_ts = hidden_before(e.max_ts_before);
           if (e.offset <= target_ || skip_ts)
             start = std::max(start, e.offset);
           else if (e.offset > target_)

@@ -33,8 +33,9 @@ inline void remove_leftovers(const std::filesystem::path& dir) {
     auto& name = e.name;
     if (is_tmp(name)) {
       (void)sys::unlink((dir / name).c_str());
-    } else if (auto first = parse_segment_name(name, segment_idx_suffix)) {
-      // An index whose segment retention already removed (crash between the two unlinks).
+    } else if (auto first = parse_segment_name(name, segment_idx_suffix);
+               first || (first = parse_segment_name(name, segment_tix_suffix))) {
+      // An index whose segment retention already removed (crash between the unlinks).
       struct stat st {};
       if (::lstat((dir / segment_log_name(*first)).c_str(), &st) != 0 && errno == ENOENT)
         (void)sys::unlink((dir / name).c_str());
@@ -104,8 +105,12 @@ inline recovered_stream recover_stream(const std::filesystem::path& dir,
                          "active segment missing (" + std::to_string(rec->records) +
                              " records at the last roll or close)"});
   std::size_t n_sealed = active_lost ? segs.size() : (segs.empty() ? 0 : segs.size() - 1);
-  for (std::size_t i = 0; i < n_sealed; ++i)
+  for (std::size_t i = 0; i < n_sealed; ++i) {
     r.sealed.push_back(recover_sealed(segs[i], index_interval, r));
+    // Sealed with its .idx now: the active-segment index (left by a crash mid-roll) is spent.
+    if (r.sealed.back().readable)
+      (void)sys::unlink((dir / segment_tix_name(segs[i].first)).c_str());
+  }
   if (segs.empty() || active_lost) {
     std::uint64_t start = r.trunc.offset;
     if (!r.sealed.empty())

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include <introspect/store/active_index.hpp>
 #include <introspect/store/errors.hpp>
 #include <introspect/store/lock_file.hpp>
 #include <introspect/store/meta.hpp>
@@ -100,6 +101,7 @@ class writer {
       s->fd = detail::unique_fd(detail::sys::open(s->path.c_str(), O_WRONLY | detail::no_follow));
       if (!s->fd)
         throw store_error("cannot open " + s->path.string() + ": " + detail::errno_text(errno));
+      detail::rebuild_tix(s->tix, s->dir, s->path, s->active, opt_.durability.syncs());
     }
     s->buf.resize(opt_.buffer_bytes);
     streams_.push_back(std::move(s));
@@ -132,6 +134,7 @@ class writer {
     const auto undo_records = s.active.records;
     const auto undo_min = s.active.min_ts, undo_max = s.active.max_ts;
     const auto undo_entries = s.active.entries.size();
+    const auto undo_tix = s.tix.size();
     if (s.active.records == 0) s.first_ts = ts_ns;
     s.active.add(off, ts_ns, frame, s.opt.index_interval);
     s.buf_len += frame;
@@ -152,6 +155,7 @@ class writer {
           s.active.min_ts = undo_min;
           s.active.max_ts = undo_max;
           s.active.entries.resize(undo_entries);
+          s.tix.cut(undo_tix, undo_entries);
           s.active.end = s.active.first + (s.active.file_size - detail::segment_header_size);
           return drop(n, 1, nullptr);
         }
@@ -261,6 +265,7 @@ class writer {
     std::uint32_t since_sync = 0;
     truncation_point trunc;
     bool trunc_copy_pending = false;
+    detail::tix_writer tix;  // the active segment's time index (.tix)
   };
 
   static std::filesystem::path checked_scope_dir(const std::filesystem::path& root,
@@ -300,9 +305,14 @@ class writer {
     }
     if (err) {
       count_error(err, "write " + s.path.string());
+      if (err == ENOSPC || err == EDQUOT) s.tix.retire();  // records first: its space for them
       if (done) (void)detail::sys::ftruncate(s.fd.get(), static_cast<off_t>(s.active.file_size));
       return false;
     }
+    // The index follows the frames it points at, so an entry never names unwritten bytes.
+    detail::tix_append_written(s.tix, s.active.entries,
+                               s.active.first + s.active.file_size - detail::segment_header_size,
+                               {s.buf.data(), s.buf_len});
     s.active.file_size += s.buf_len;
     s.buf_len = 0;
     s.buf_records = 0;
@@ -331,6 +341,7 @@ class writer {
     s.active.first = s.active.end = first;
     s.active.file_size = detail::segment_header_size;
     write_active(s);
+    (void)s.tix.create(s.dir / detail::segment_tix_name(first), first, {}, false);
     return true;
   }
 
@@ -340,6 +351,7 @@ class writer {
     auto scan = detail::scan_segment(s.path, s.active.first, s.opt.index_interval);
     if (scan.error) return;
     s.active = std::move(scan.summary);
+    s.tix.done = s.active.entries.size();
     s.active.file_size = scan.valid_end_pos;
     s.active.end = s.active.first + (scan.valid_end_pos - detail::segment_header_size);
   }
@@ -372,6 +384,8 @@ class writer {
     if (int rc =
             detail::atomic_write_file(idx, detail::encode_index(sealed), opt_.durability.syncs()))
       count_error(rc, "write " + idx.string());  // not fatal: the index is rebuilt on open
+    else
+      s.tix.retire();
     auto old_fd = std::move(s.fd);
     auto old_path = s.path;
     if (!open_segment(s, sealed.end, true)) {
@@ -394,6 +408,7 @@ class writer {
         break;
       }
       (void)detail::sys::unlink((s.dir / detail::segment_idx_name(seg.first)).c_str());
+      (void)detail::sys::unlink((s.dir / detail::segment_tix_name(seg.first)).c_str());
       ++stats_.segments_removed;
     }
     if (n) {
