@@ -54,6 +54,25 @@ std::unique_ptr<introspect::store_reader> open_nats_store(const std::string& url
   return store;
 }
 
+std::map<std::pair<std::string, std::string>, std::uint64_t> nats_stream_lags(
+    const introspect::store_reader& store) {
+  namespace js = introspect::jetstream;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> out;
+  const auto* jss = dynamic_cast<const introspect::jetstream_store*>(&store);
+  if (!jss) return out;
+  try {
+    js::fetcher f(jss->options());
+    const auto streams = f.streams("*");
+    const auto st = js::federation_status(f, streams);
+    for (const auto& rs : streams)
+      if (auto lag = js::stream_lag_bytes(st, rs.scope, rs.stream))
+        out[{rs.scope, rs.stream}] = *lag;
+  } catch (const js::error&) {
+    // open_nats_store() already said whether the instances can be told behind.
+  }
+  return out;
+}
+
 namespace {
 
 // The streams of a JetStream store, followed with one ordered consumer each; the same stream

@@ -1,7 +1,10 @@
 #pragma once
 // nats://HOST:PORT as a STORE: the federated view over JetStream, when the build has libnats.
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <introspect/query/store_reader.hpp>
 
@@ -18,5 +21,11 @@ std::unique_ptr<introspect::store_reader> open_nats_store(const std::string& url
 std::unique_ptr<follower> make_nats_follower(const introspect::store_reader& store,
                                              const ix::record_filter& f, const filter_args& fa,
                                              ix::damage_log& log);
+
+// For a store open_nats_store() opened: per (instance, stream), the bytes the instance's store
+// holds beyond what JetStream holds, from its forwarder's last progress report (absent: unknown).
+// Empty for any other store, or when the server cannot be asked (open_nats_store() said so).
+std::map<std::pair<std::string, std::string>, std::uint64_t> nats_stream_lags(
+    const introspect::store_reader& store);
 
 }  // namespace ixcli

@@ -15,4 +15,9 @@ std::unique_ptr<follower> make_nats_follower(const introspect::store_reader&,
   throw usage_error{"--follow: this build of introspect has no JetStream support (libnats-dev)"};
 }
 
+std::map<std::pair<std::string, std::string>, std::uint64_t> nats_stream_lags(
+    const introspect::store_reader&) {
+  return {};
+}
+
 }  // namespace ixcli
