@@ -240,6 +240,7 @@ k8s::connection conn_to(const fake_api& api) {
 
 k8s::options fast(std::vector<k8s::resource> rs = {k8s::deployments()}) {
   k8s::options o;
+  o.events = false;  // the in-process server serves no Events
   o.resources = std::move(rs);
   o.watch_window = 600ms;
   o.read_timeout = 300ms;
@@ -925,7 +926,17 @@ TEST_CASE("snapshots are taken again at snapshot_interval", "[kubernetes][source
   const auto t0 = steady::now();
   REQUIRE(run(w, evs, [&] { return w.status().at(0).snapshots >= 3; }));
   CHECK(steady::now() - t0 >= 600ms);
-  CHECK(snapshot_with_id(evs, 3).end);
+  const auto s3 = snapshot_with_id(evs, 3);
+  REQUIRE(s3.end);
+  // Unchanged objects are references to the snapshot that recorded them whole (the first).
+  REQUIRE(s3.objects.size() == 2);
+  for (const auto* e : s3.objects) {
+    CHECK(attr(*e, "same_as_snapshot") == ix::value{std::int64_t{1}});
+    CHECK(std::holds_alternative<std::monostate>(e->val));
+    CHECK(attr(*e, "replicas.ready") == ix::value{});  // identity only
+  }
+  CHECK(attr(*s3.end, "references") == ix::value{std::int64_t{2}});
+  CHECK(attr(*s3.end, "stored_bytes") == ix::value{std::int64_t{0}});
   CHECK(w.status().at(0).failures == 0);
 }
 

@@ -3,13 +3,23 @@
 // server thread in the test process would hide exactly the SIGPIPE that kills a product.
 //
 //   fake_apiserver --cert-out FILE [--key-out FILE] [--fixtures DIR] [--stream-ms N] [--plain]
+//                  [--script-ms N] [--due-ms N]
 //
 // It makes a self-signed certificate for 127.0.0.1 (written to --cert-out so the client can
 // trust it), listens on 127.0.0.1 at a random port, prints the port on stdout, and serves each
 // connection in a forked child (which dies with the server: PR_SET_PDEATHSIG). A GET without
 // `watch=` answers a list: DIR/<last path segment>.json when it exists, else an empty list. A
 // watch (or etcd's /v3/watch) answers 200 and then a BOOKMARK every --stream-ms (0: holds the
-// stream idle) until the client goes away. Every request line is appended to DIR/requests.log when
+// stream idle) until the client goes away. Scripted watches: when DIR/<segment>.watch.jsonl
+// exists, a watch first sends each of its lines (one watch event each) whose object's
+// resourceVersion is above the watch's `resourceVersion`, --script-ms apart (the first one
+// --script-ms after the watch opens), as a real API server sends what changed after that
+// version; a client that resumes from the last version it saw gets nothing twice. With
+// --due-ms, line i of each script instead "happens" (i + 1) x N ms after the server started: it
+// is sent at that time to a watch open then, or as soon as one opens later (what a real API
+// server does with a change made while no watch was open), and DIR/sent.log gets
+// "<segment> <resourceVersion> <due time, ns since the epoch>" for latency measurements. Every
+// request line is appended to DIR/requests.log when
 // --fixtures is given, with its Authorization header, so tests can see what a client sent.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,9 +31,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -36,6 +49,9 @@ namespace {
 struct config {
   std::string cert_out, key_out, fixtures;
   int stream_ms = 0;
+  int script_ms = 200;
+  int due_ms = 0;
+  long long started_ns = 0;
   bool plain = false;
 };
 
@@ -103,9 +119,45 @@ struct conn {
   }
 };
 
-std::string read_fixture(const config& cfg, const std::string& path) {
+std::string segment(const std::string& path) {
   std::string seg = path.substr(0, path.find('?'));
-  seg = seg.substr(seg.rfind('/') + 1);
+  return seg.substr(seg.rfind('/') + 1);
+}
+
+// The first "resourceVersion":"N" of a JSON line, as a number (0 when there is none).
+unsigned long long first_rv(const std::string& text) {
+  const std::string key = "\"resourceVersion\":\"";
+  const auto at = text.find(key);
+  return at == std::string::npos ? 0 : std::strtoull(text.c_str() + at + key.size(), nullptr, 10);
+}
+
+long long now_ns() {
+  timespec t{};
+  ::clock_gettime(CLOCK_REALTIME, &t);
+  return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec;
+}
+
+// The scripted events of a watch of `path` after the version it asks for, with their index.
+std::vector<std::pair<int, std::string>> scripted(const config& cfg, const std::string& path) {
+  std::vector<std::pair<int, std::string>> out;
+  if (cfg.fixtures.empty()) return out;
+  std::ifstream in(cfg.fixtures + "/" + segment(path) + ".watch.jsonl");
+  const auto q = path.find("resourceVersion=");
+  const auto from = q == std::string::npos ? 0 : std::strtoull(path.c_str() + q + 16, nullptr, 10);
+  int i = 0;
+  for (std::string line; std::getline(in, line); ++i)
+    if (!line.empty() && first_rv(line) > from) out.emplace_back(i, line + "\n");
+  return out;
+}
+
+bool write_chunk(conn& c, const std::string& data) {
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  return c.write(size + data + "\r\n");
+}
+
+std::string read_fixture(const config& cfg, const std::string& path) {
+  const std::string seg = segment(path);
   if (!cfg.fixtures.empty()) {
     std::ifstream in(cfg.fixtures + "/" + seg + ".json", std::ios::binary);
     if (in) {
@@ -161,6 +213,19 @@ void serve(conn c, const config& cfg) {
     if (!c.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                  "Transfer-Encoding: chunked\r\n\r\n"))
       return;
+    for (const auto& [i, ev] : scripted(cfg, path)) {
+      if (cfg.due_ms > 0) {
+        const long long due =
+            cfg.started_ns + static_cast<long long>(cfg.due_ms) * (i + 1) * 1000000LL;
+        if (due > now_ns()) ::usleep(static_cast<useconds_t>((due - now_ns()) / 1000));
+        if (!write_chunk(c, ev)) return;
+        std::ofstream(cfg.fixtures + "/sent.log", std::ios::app)
+            << segment(path) << ' ' << first_rv(ev) << ' ' << due << '\n';
+        continue;
+      }
+      ::usleep(static_cast<useconds_t>(cfg.script_ms) * 1000);
+      if (!write_chunk(c, ev)) return;
+    }
     if (cfg.stream_ms == 0) {
       while (c.read(chunk, sizeof chunk) > 0) {
       }
@@ -169,10 +234,8 @@ void serve(conn c, const config& cfg) {
     const std::string ev =
         R"({"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":"1"}}})"
         "\n";
-    char size[32];
-    std::snprintf(size, sizeof size, "%zx\r\n", ev.size());
     for (;;) {
-      if (!c.write(size + ev + "\r\n")) return;
+      if (!write_chunk(c, ev)) return;
       ::usleep(static_cast<useconds_t>(cfg.stream_ms) * 1000);
     }
   }
@@ -196,11 +259,16 @@ int main(int argc, char** argv) {
       cfg.fixtures = value();
     else if (a == "--stream-ms")
       cfg.stream_ms = std::atoi(value().c_str());
+    else if (a == "--script-ms")
+      cfg.script_ms = std::atoi(value().c_str());
+    else if (a == "--due-ms")
+      cfg.due_ms = std::atoi(value().c_str());
     else if (a == "--plain")
       cfg.plain = true;
     else
       die("unknown option");
   }
+  cfg.started_ns = now_ns();
   // A test that dies (a SIGPIPE, a crash) takes its server with it.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() == 1) return 0;

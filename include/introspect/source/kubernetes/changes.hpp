@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include <introspect/format/rfc3339.hpp>
 #include <introspect/source/kubernetes/event.hpp>
 #include <introspect/source/kubernetes/object_state.hpp>
 
@@ -49,6 +50,7 @@ inline bool notified(std::string_view field, const value* before, const value& a
   }
   if (field.starts_with("condition/")) {
     const auto type = field.substr(10);
+    if (type.find('.') != std::string_view::npos) return false;  // .reason, .message: the why
     const bool is_true =
         std::holds_alternative<std::string>(after) && std::get<std::string>(after) == "True";
     const bool bad = negative_condition(type) ? is_true : !is_true;
@@ -66,7 +68,56 @@ inline bool notified(std::string_view field, const value* before, const value& a
     sev = severity::warning;
     return true;
   }
+  if (field.starts_with("container/") && field.ends_with("/waiting.reason")) {
+    // A container that cannot start: the reasons kubelet gives for a failing container.
+    const std::string r =
+        std::holds_alternative<std::string>(after) ? std::get<std::string>(after) : "";
+    if (r != "CrashLoopBackOff" && r != "ErrImagePull" && r != "ImagePullBackOff" &&
+        r != "CreateContainerConfigError" && r != "CreateContainerError" &&
+        r != "InvalidImageName" && r != "RunContainerError")
+      return false;
+    sev = severity::warning;
+    return true;
+  }
   return false;
+}
+
+// The text of a string field of `o`, or nullptr.
+inline const std::string* text_of(const object_state& o, const std::string& name) {
+  const value* v = o.find(name);
+  return v && std::holds_alternative<std::string>(*v) ? &std::get<std::string>(*v) : nullptr;
+}
+
+// The why of a notified change of `name`, as attributes: reason, message, exit code and the
+// time the change happened by the object's own account (`event_ts`, ns since the epoch, from
+// lastTransitionTime or finishedAt), beside the time it was read (the record's ts).
+inline void add_why(const object_state& o, std::string_view name, std::vector<field>& out) {
+  std::string base, container, when_key;
+  if (name.starts_with("condition/")) {
+    base = std::string{name} + ".";
+    when_key = "last_transition";
+  } else if (name.starts_with("container/") &&
+             (name.ends_with("/restarts") || name.ends_with("/waiting.reason"))) {
+    const auto rest = name.substr(10);
+    container = std::string{rest.substr(0, rest.rfind('/'))};
+    base = "container/";
+    base += container;
+    base += name.ends_with("/restarts") ? "/last." : "/waiting.";
+    when_key = "finished_at";
+    out.push_back({"container", container});
+  } else if (name == "phase") {
+    base.clear();
+  } else {
+    return;
+  }
+  if (const auto* r = text_of(o, base + "reason")) out.push_back({"reason", *r});
+  if (const auto* m = text_of(o, base + "message")) out.push_back({"message", *m});
+  if (const value* code = o.find(base + "exit_code")) out.push_back({"exit_code", *code});
+  if (when_key.empty()) return;
+  if (const auto* t = text_of(o, base + when_key)) {
+    out.push_back({when_key == "finished_at" ? "finished_at" : "last_transition_time", *t});
+    if (const auto ns = parse_rfc3339(*t)) out.push_back({"event_ts", *ns});
+  }
 }
 
 inline void notify(std::vector<event>& out, std::int64_t ts, severity sev, std::string message,
@@ -78,6 +129,8 @@ inline void notify(std::vector<event>& out, std::int64_t ts, severity sev, std::
   e.name = std::move(message);
   e.fields = {{"namespace", o.ns}, {"kind", o.kind}, {"name", o.name}};
   for (auto& f : extra) e.fields.push_back(std::move(f));
+  for (const char* where : {"node", "owner"})
+    if (const auto* t = text_of(o, where)) e.fields.push_back({where, *t});
   if (!o.resource_version.empty()) e.fields.push_back({"resource_version", o.resource_version});
   out.push_back(std::move(e));
 }
@@ -111,9 +164,12 @@ inline void diff(const object_state* before, const object_state& after, bool ann
     severity sev{};
     if (!before || !detail::notified(field, old, v, sev)) continue;
     const auto old_text = old ? detail::value_text(*old) : std::string{"(none)"};
+    std::vector<introspect::field> extra{
+        {"field", field}, {"old", old ? *old : value{}}, {"new", v}};
+    detail::add_why(after, field, extra);
     detail::notify(out, ts, sev,
                    who + ": " + field + " " + old_text + " -> " + detail::value_text(v), after,
-                   {{"field", field}, {"old", old ? *old : value{}}, {"new", v}});
+                   std::move(extra));
   }
   if (!before) return;
   // A field that disappeared (a condition removed, a container gone) is recorded as none.

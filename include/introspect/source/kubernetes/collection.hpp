@@ -4,6 +4,7 @@
 //! expired watches (410 Gone).
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -14,6 +15,7 @@
 #include <simdjson.h>
 
 #include <introspect/source/backoff.hpp>
+#include <introspect/source/detail/jitter.hpp>
 #include <introspect/source/kubernetes/changes.hpp>
 #include <introspect/source/kubernetes/event.hpp>
 #include <introspect/source/kubernetes/object_state.hpp>
@@ -65,9 +67,17 @@ struct collection {
   bool listed = false;
   bool health_reported = false;
   std::string rv;
-  std::map<std::string, object_state> objects;  // by "<ns>/<name>"
+  std::map<std::string, object_state> objects;       // by "<ns>/<name>"
+  std::map<std::string, std::int64_t> event_counts;  // Events: the count recorded, by "<ns>/<name>"
   resource_status st;
   std::uint64_t snapshot_id = 0;  // the last snapshot of this collection
+  //! Where each object's JSON was last recorded whole (options::snapshot_references).
+  struct whole_copy {
+    std::size_t hash = 0;
+    std::size_t size = 0;
+    std::uint64_t snapshot_id = 0;
+  };
+  std::map<std::string, whole_copy> whole;  // by "<ns>/<name>"
 
   //! A success: health "ok" when it was failing (or first), and "reachable again".
   void succeeded(std::int64_t ts, std::vector<event>& out) {
@@ -119,6 +129,27 @@ struct collection {
     }
     st.last_error = std::move(cause);
     return fresh;
+  }
+
+  //! A failure, then the collection's backoff (jittered by `jitter`, see source::backoff).
+  void failed(std::string cause, double jitter, source::detail::jitter_rng& rng, std::int64_t ts,
+              std::vector<event>& out) {
+    bo.failed(clock::now());
+    const auto delay = source::detail::jittered(
+        std::chrono::ceil<std::chrono::milliseconds>(bo.delay()), jitter, rng);
+    failed(std::move(cause), delay, ts, out);
+  }
+  //! 410 Gone: list again, at once the first time, after a growing jittered delay when the
+  //! previous watch expired too.
+  void gone(std::string_view how, double jitter, source::detail::jitter_rng& rng, std::int64_t ts,
+            std::vector<event>& out) {
+    const bool repeated = gone_bo.failures() > 0;
+    gone_bo.failed(clock::now());
+    const auto delay =
+        repeated ? source::detail::jittered(
+                       std::chrono::ceil<std::chrono::milliseconds>(gone_bo.delay()), jitter, rng)
+                 : std::chrono::milliseconds{0};
+    gone(how, delay, ts, out);
   }
 
   //! The watch expired (410 Gone): list again, at once the first time, after `delay` when the

@@ -57,7 +57,42 @@ inline void add(object_state& o, std::string field, value v) {
   o.fields.emplace_back(std::move(field), std::move(v));
 }
 
-// status.conditions[]: one "condition/<type>" = "True" | "False" | "Unknown" per entry.
+// A non-empty string member as a field (nothing when absent or empty).
+inline void read_text(simdjson::simdjson_result<element> e, object_state& o, std::string field) {
+  std::string_view s;
+  if (e.get_string().get(s) == simdjson::SUCCESS && !s.empty())
+    add(o, std::move(field), std::string{s});
+}
+
+// A container state (`state` or `lastState`): which one, and its reason, message, exit code
+// and times under `prefix` ("container/<c>/" + "waiting." / "terminated." / "last.").
+inline void read_container_state(simdjson::simdjson_result<element> st, object_state& o,
+                                 const std::string& c, bool last) {
+  for (const char* which : {"waiting", "running", "terminated"}) {
+    auto s = st[which];
+    simdjson::dom::object obj;
+    if (s.get_object().get(obj) != simdjson::SUCCESS) continue;
+    if (last && std::string_view{which} != "terminated") continue;
+    std::string p = "container/";
+    p += c;
+    p += '/';
+    if (!last) add(o, p + "state", std::string{which});
+    p += last ? "last" : which;
+    p += '.';
+    if (std::string_view{which} == "running") return;
+    read_text(s["reason"], o, p + "reason");
+    read_text(s["message"], o, p + "message");
+    if (std::string_view{which} == "terminated") {
+      std::int64_t code = 0;
+      if (json_int(s["exitCode"], code)) add(o, p + "exit_code", code);
+      read_text(s["finishedAt"], o, p + "finished_at");
+    }
+    return;
+  }
+}
+
+// status.conditions[]: "condition/<type>" = "True" | "False" | "Unknown" per entry, and the
+// why beside it: "condition/<type>.reason", ".message", ".last_transition" (RFC 3339).
 inline void read_conditions(simdjson::simdjson_result<element> status, object_state& o) {
   simdjson::dom::array conds;
   if (status["conditions"].get_array().get(conds) != simdjson::SUCCESS) return;
@@ -65,7 +100,11 @@ inline void read_conditions(simdjson::simdjson_result<element> status, object_st
     std::string_view type, st;
     if (c["type"].get_string().get(type) != simdjson::SUCCESS) continue;
     if (c["status"].get_string().get(st) != simdjson::SUCCESS) st = "Unknown";
-    add(o, "condition/" + std::string{type}, std::string{st});
+    const std::string key = "condition/" + std::string{type};
+    add(o, key, std::string{st});
+    read_text(c["reason"], o, key + ".reason");
+    read_text(c["message"], o, key + ".message");
+    read_text(c["lastTransitionTime"], o, key + ".last_transition");
   }
 }
 
@@ -106,6 +145,8 @@ inline void read_pod(element obj, object_state& o) {
   std::string_view reason;
   if (status["reason"].get_string().get(reason) == simdjson::SUCCESS)
     add(o, "reason", std::string{reason});
+  read_text(status["message"], o, "message");
+  read_text(obj["spec"]["nodeName"], o, "node");
   std::int64_t total = 0;
   std::vector<std::pair<std::string, value>> per_container;
   for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
@@ -120,6 +161,10 @@ inline void read_pod(element obj, object_state& o) {
       if (c["ready"].get_bool().get(ready) != simdjson::SUCCESS) ready = false;
       per_container.emplace_back("container/" + name + "/restarts", restarts);
       per_container.emplace_back("container/" + name + "/ready", ready);
+      object_state why;  // state and lastState: the why of a restart or a wait
+      read_container_state(c["state"], why, name, false);
+      read_container_state(c["lastState"], why, name, true);
+      for (auto& f : why.fields) per_container.push_back(std::move(f));
     }
   }
   add(o, "restarts", total);
@@ -151,6 +196,19 @@ inline bool read_object(simdjson::dom::element obj, const resource& r, std::stri
     out.kind = r.plural;
   }
   detail::add(out, "exists", true);
+  // The controller that owns it ("ReplicaSet/web-7c5d8f9b4d", "StatefulSet/segmentstore").
+  simdjson::dom::array owners;
+  if (meta["ownerReferences"].get_array().get(owners) == simdjson::SUCCESS) {
+    for (simdjson::dom::element ref : owners) {
+      bool controller = false;
+      if (ref["controller"].get_bool().get(controller) != simdjson::SUCCESS || !controller)
+        continue;
+      detail::add(out, "owner",
+                  std::string{detail::json_string(ref["kind"], "?")} + "/" +
+                      std::string{detail::json_string(ref["name"], "?")});
+      break;
+    }
+  }
   switch (r.shape) {
     case shape::deployment:
     case shape::statefulset:
@@ -168,6 +226,8 @@ inline bool read_object(simdjson::dom::element obj, const resource& r, std::stri
         detail::add(out, "phase", std::string{s});
       break;
     }
+    case shape::event:  // recorded as notifications (events.hpp), never as states
+      break;
   }
   detail::read_conditions(obj["status"], out);
   return true;

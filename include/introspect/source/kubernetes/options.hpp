@@ -22,7 +22,13 @@ struct options {
   //! namespace when it has none; "*" = every namespace; anything else = that namespace.
   std::string namespace_name;
   //! A label selector applied to every list and watch ("app=segmentstore"); empty = all.
+  //! (Not to Events: they carry no labels of the objects they are about.)
   std::string label_selector;
+  //! Also watch the namespace's Events (`events.k8s.io/v1`; `core_events()` in `resources`
+  //! for core v1 instead) and record each as a notification (events.hpp): the cluster's own
+  //! account of why ("Readiness probe failed", "Back-off restarting failed container"). Needs
+  //! `list`/`watch` on events. Off when `resources` already holds an Events resource.
+  bool events = true;
 
   //! One watch request lasts at most this long before the next collection gets its turn:
   //! one thread serves every collection, so an event waits at most about
@@ -53,7 +59,12 @@ struct options {
   bool snapshots = false;
   //! With `snapshots`: every collection is listed again (a new snapshot) this long after the
   //! last snapshot; zero = only the first list, re-lists after 410 Gone, and snapshot_now().
-  std::chrono::milliseconds snapshot_interval{60000};
+  //! Hours, not minutes: the watch records every change in between anyway.
+  std::chrono::milliseconds snapshot_interval{std::chrono::hours{6}};
+  //! With `snapshots`: an object unchanged since the last snapshot that recorded its JSON is
+  //! recorded without it, with `same_as_snapshot` = that snapshot's id (200 mostly idle pods:
+  //! a few KiB per snapshot instead of ~2 MB).
+  bool snapshot_references = true;
   //! Whether a bearer token may be sent to an http:// server (in clear). Off: such a
   //! connection is a configuration error (a test server on loopback may turn it on).
   bool allow_token_over_http = false;

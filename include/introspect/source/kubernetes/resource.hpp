@@ -7,7 +7,7 @@
 namespace introspect::inline v1::kubernetes {
 
 //! Which fields of an object are recorded (see docs/kubernetes.md for each one).
-enum class shape { deployment, statefulset, pod, custom };
+enum class shape { deployment, statefulset, pod, custom, event };
 
 //! One collection of the API: where it is and how its objects are read.
 struct resource {
@@ -29,6 +29,10 @@ inline resource statefulsets() {
 }
 //! v1 Pods.
 inline resource pods() { return {"", "v1", "pods", "Pod", true, shape::pod}; }
+//! events.k8s.io/v1 Events: recorded as notifications (events.hpp), not as object states.
+inline resource events() { return {"events.k8s.io", "v1", "events", "Event", true, shape::event}; }
+//! Core v1 Events (clusters older than 1.19, or RBAC granted only on the core group).
+inline resource core_events() { return {"", "v1", "events", "Event", true, shape::event}; }
 //! A custom resource, e.g. custom_resource("example.com", "v1", "widgets").
 inline resource custom_resource(std::string group, std::string version, std::string plural,
                                 bool namespaced = true, std::string kind = {}) {

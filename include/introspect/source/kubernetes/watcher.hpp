@@ -27,8 +27,10 @@
 #include <introspect/source/kubernetes/api_client.hpp>
 #include <introspect/source/kubernetes/changes.hpp>
 #include <introspect/source/kubernetes/collection.hpp>
+#include <introspect/source/kubernetes/collection_snapshot.hpp>
 #include <introspect/source/kubernetes/connection.hpp>
 #include <introspect/source/kubernetes/event.hpp>
+#include <introspect/source/kubernetes/events.hpp>
 #include <introspect/source/kubernetes/object_state.hpp>
 #include <introspect/source/kubernetes/options.hpp>
 #include <introspect/source/kubernetes/snapshot.hpp>
@@ -46,7 +48,11 @@ class watcher {
       ns_.clear();
     else
       ns_ = opts_.namespace_name.empty() ? c.namespace_name : opts_.namespace_name;
-    for (const auto& r : opts_.resources) {
+    auto resources = opts_.resources;
+    const bool has_events = std::any_of(resources.begin(), resources.end(),
+                                        [](const resource& r) { return r.shape == shape::event; });
+    if (opts_.events && !has_events) resources.push_back(events());
+    for (const auto& r : resources) {
       collection& t = tracked_.emplace_back(
           r, collection_path(r, ns_),
           introspect::source::backoff{opts_.backoff_initial, opts_.backoff_max});
@@ -129,44 +135,34 @@ class watcher {
  private:
   std::int64_t now_ns() const noexcept { return opts_.clock(); }
 
-  std::string selector() const {
-    return opts_.label_selector.empty()
+  std::string selector(const collection& t) const {
+    return opts_.label_selector.empty() || t.res.shape == shape::event
                ? std::string{}
                : "&labelSelector=" + detail::url_encode(opts_.label_selector);
   }
 
   void succeed(collection& t, std::vector<event>& out) { t.succeeded(now_ns(), out); }
 
-  // A failure: recorded (state always; a notification when the cause changes), then backoff.
+  // A failure: recorded (a notification when the cause changes), then backoff; 410 Gone: list
+  // again, at once the first time, after a growing delay when it repeats.
   void fail(collection& t, std::string cause, std::vector<event>& out) {
-    t.bo.failed(clock::now());
-    const auto delay = source::detail::jittered(
-        std::chrono::ceil<std::chrono::milliseconds>(t.bo.delay()), opts_.backoff_jitter, rng_);
-    t.failed(std::move(cause), delay, now_ns(), out);
+    t.failed(std::move(cause), opts_.backoff_jitter, rng_, now_ns(), out);
   }
-
-  // 410 Gone: list again; at once the first time, with a growing delay when it repeats.
   void gone(collection& t, std::string_view how, std::vector<event>& out) {
-    const bool repeated = t.gone_bo.failures() > 0;
-    t.gone_bo.failed(clock::now());
-    const auto delay = repeated
-                           ? source::detail::jittered(
-                                 std::chrono::ceil<std::chrono::milliseconds>(t.gone_bo.delay()),
-                                 opts_.backoff_jitter, rng_)
-                           : std::chrono::milliseconds{0};
-    t.gone(how, delay, now_ns(), out);
+    t.gone(how, opts_.backoff_jitter, rng_, now_ns(), out);
   }
 
   void list(collection& t, std::vector<event>& out) {
     std::map<std::string, object_state> fresh;
     std::map<std::string, std::string> json;  // options::snapshots: each object's JSON
+    std::vector<cluster_event> said;          // Events (shape::event)
     std::string rv, cont, body;
     bool restarted = false;
     do {
       std::string q =
           t.path + "?limit=" + std::to_string(std::max<std::size_t>(opts_.page_size, 1));
       if (!cont.empty()) q += "&continue=" + detail::url_encode(cont);
-      q += selector();
+      q += selector(t);
       body.clear();
       const auto r = client_.get(q, [&](std::string_view d) {
         body.append(d);
@@ -179,6 +175,7 @@ class watcher {
         restarted = true;
         fresh.clear();
         json.clear();
+        said.clear();
         cont.clear();
         continue;
       }
@@ -199,6 +196,11 @@ class watcher {
       simdjson::dom::array items;
       if (doc["items"].get_array().get(items) == simdjson::SUCCESS) {
         for (auto item : items) {
+          if (t.res.shape == shape::event) {
+            if (read_cluster_event(item, said.emplace_back())) continue;
+            said.pop_back();
+            continue;
+          }
           object_state o;
           if (!read_object(item, t.res, kind, o)) continue;
           auto key = o.ns + "/" + o.name;
@@ -209,17 +211,33 @@ class watcher {
     } while (!cont.empty());
     if (rv.empty()) return fail(t, "list: response has no metadata.resourceVersion", out);
 
+    const auto ts = now_ns();
+    if (t.res.shape == shape::event) {
+      // Events are news even at the first list: the API server forgets them within the hour.
+      std::map<std::string, std::int64_t> seen;
+      for (const auto& e : said) {
+        const auto key = e.ns + "/" + e.name;
+        if (auto it = t.event_counts.find(key); it != t.event_counts.end()) seen[key] = it->second;
+        record_cluster_event(e, seen, ts, out);
+      }
+      t.event_counts = std::move(seen);
+      return listed(t, std::move(rv), out);
+    }
     // A re-list reports what changed while the watch was away, deletions included.
     const bool relist = t.st.lists > 0;
-    const auto ts = now_ns();
     for (const auto& [key, o] : fresh) {
       const auto old = t.objects.find(key);
       diff(old == t.objects.end() ? nullptr : &old->second, o, relist, ts, out);
     }
     for (const auto& [key, o] : t.objects)
       if (!fresh.count(key)) deleted(o, ts, out);
-    if (opts_.snapshots) record_snapshot(t, fresh, json, rv, ts, out);
+    if (opts_.snapshots)
+      record_snapshot(t, fresh, json, rv, ts, ++snapshot_seq_, ns_, opts_.snapshot_references, out);
     t.objects = std::move(fresh);
+    listed(t, std::move(rv), out);
+  }
+
+  void listed(collection& t, std::string rv, std::vector<event>& out) {
     t.rv = std::move(rv);
     t.listed = true;
     ++t.st.lists;
@@ -234,7 +252,7 @@ class watcher {
         1, std::chrono::ceil<std::chrono::seconds>(opts_.watch_window).count());
     const std::string q = t.path + "?watch=1&resourceVersion=" + detail::url_encode(t.rv) +
                           "&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(secs) +
-                          selector();
+                          selector(t);
     std::string buf, error_body, bad_event;
     bool expired = false;
     int status = 0;
@@ -334,6 +352,19 @@ class watcher {
       if (obj["metadata"]["resourceVersion"].get_string().get(s) == simdjson::SUCCESS) t.rv = s;
       return true;
     }
+    if (t.res.shape == shape::event) {
+      cluster_event e;
+      if (!read_cluster_event(obj, e)) {
+        bad = "event object without metadata.name";
+        return false;
+      }
+      if (type == "DELETED")
+        t.event_counts.erase(e.ns + "/" + e.name);  // expired: not news
+      else
+        record_cluster_event(e, t.event_counts, now_ns(), out);
+      if (!e.resource_version.empty()) t.rv = e.resource_version;
+      return true;
+    }
     object_state o;
     if (!read_object(obj, t.res, {}, o)) {
       bad = "event object without metadata.name";
@@ -380,25 +411,6 @@ class watcher {
   }
 
   bool demanded() const noexcept { return demand_.load(std::memory_order_acquire); }
-
-  // The list just read, whole, at its resourceVersion: begin marker, objects in key order, end.
-  void record_snapshot(collection& t, const std::map<std::string, object_state>& objects,
-                       std::map<std::string, std::string>& json, const std::string& rv,
-                       std::int64_t ts, std::vector<event>& out) {
-    const auto id = ++snapshot_seq_;
-    t.snapshot_id = id;
-    snapshot_marker_event(out, ts, "begin", id, rv, t.st.name, ns_, 0, 0);
-    std::int64_t bytes = 0;
-    for (const auto& [key, o] : objects) {
-      auto& j = json[key];
-      bytes += static_cast<std::int64_t>(j.size());
-      snapshot_object(out, ts, o, std::move(j), "snapshot", id, rv, t.st.name);
-    }
-    snapshot_marker_event(out, ts, "end", id, rv, t.st.name, ns_,
-                          static_cast<std::int64_t>(objects.size()), bytes);
-    ++t.st.snapshots;
-    t.st.snapshot_id = id;
-  }
 
   void publish(collection& t) {
     t.st.listed = t.listed;
