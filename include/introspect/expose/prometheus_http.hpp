@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -101,7 +102,13 @@ class prometheus_http_endpoint {
 
   //! Stops serving (idempotent); the destructor calls it.
   void stop() noexcept {
-    if (server_) server_->stop();
+    if (server_ && thread_.joinable()) {
+      // httplib's stop() does nothing until the listener runs: a stop right after the start
+      // (a product that configures and exits at once) would leave it in accept() for ever.
+      while (!server_->is_running() && !listener_done_.load(std::memory_order_acquire))
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      server_->stop();
+    }
     if (thread_.joinable()) thread_.join();
     server_.reset();
   }
@@ -143,6 +150,7 @@ class prometheus_http_endpoint {
       sigaddset(&set, SIGPIPE);
       ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
       server_->listen_after_bind();
+      listener_done_.store(true, std::memory_order_release);
     });
   }
 
@@ -186,6 +194,7 @@ class prometheus_http_endpoint {
   std::thread thread_;
   std::mutex scrape_mutex_;
   std::atomic<std::uint64_t> scrapes_{0};
+  std::atomic<bool> listener_done_{false};
   int port_ = 0;
   std::string error_;
 };
