@@ -280,7 +280,7 @@ class threaded_engine {
 
   // Every drop, by cause, is itself recorded: a silent drop is the peers' worst habit.
   void write_drop_counts(std::int64_t t) {
-    const auto st = sink_.stats();
+    const auto& st = sink_.stats();
     const std::pair<std::string_view, std::uint64_t> counts[] = {
         {"introspect.dropped.queue_full", queue_.drops().get(pipeline::drop_cause::queue_full)},
         {"introspect.dropped.oversize", queue_.drops().get(pipeline::drop_cause::oversize)},
@@ -322,7 +322,8 @@ class threaded_engine {
   std::atomic<std::uint64_t> open_failures_{0};
   std::atomic<std::uint64_t> lost_unopened_{0};  // queued records lost: the store never opened
   mutable std::mutex stats_mu_;
-  decltype(std::declval<const Sink&>().stats()) store_stats_{};  // the sink's, as of the writer
+  // The sink's counters as of the writer thread's last look.
+  std::remove_cvref_t<decltype(std::declval<const Sink&>().stats())> store_stats_{};
   // Owned by the writer thread only:
   state_table table_;
   [[no_unique_address]] collector<typename Resolved::sources, typename Resolved::kinds> collector_{

@@ -28,14 +28,12 @@ struct check_policy {
   using type = P;
 };
 
-// Instantiates each category's given<N>: its static_assert is the one sentence for a duplicate.
+// Instantiates each category's given<N> (as a base class, so that completing check_counts
+// instantiates them all): its static_assert is the one sentence for a duplicate.
 template <class Categories, class... Ps>
 struct check_counts;
 template <class... Cs, class... Ps>
-struct check_counts<type_list<Cs...>, Ps...> {
-  static constexpr std::size_t checked =
-      (std::size_t{0} + ... + sizeof(typename Cs::template given<count_of<Cs, Ps...>>));
-};
+struct check_counts<type_list<Cs...>, Ps...> : Cs::template given<count_of<Cs, Ps...>>... {};
 
 template <class Category, class... Ps>
 inline constexpr std::size_t count_in_category = count_of<Category, Ps...>;
@@ -49,7 +47,7 @@ template <class... Ps>
 struct resolve {
   // check_policy<P>'s static_assert is the one sentence for a non-policy.
   using checked_policies_ = type_list<typename check_policy<Ps>::type...>;
-  static constexpr std::size_t checked_counts_ = check_counts<categories, Ps...>::checked;
+  static_assert(sizeof(check_counts<categories, Ps...>) > 0);  // the sentences are in given<N>
 
   // A build that names no tier gets the small tier's defaults.
   using tier = first_of_t<tag::tier, introspect::tier::small, Ps...>;

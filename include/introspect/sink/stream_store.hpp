@@ -74,7 +74,7 @@ class store_sink {
     return flushed;
   }
   //! What the store wrote and lost (drops, ENOSPC, I/O errors).
-  store::write_stats stats() const { return writer_->stats(); }
+  const store::write_stats& stats() const noexcept { return writer_->stats(); }
   //! The last writes, at exit.
   void close() {
     if constexpr (requires { writer_->close(); }) writer_->close();

@@ -47,7 +47,7 @@ class tee_sink {
     const bool a = a_.tick(t);
     return b_.tick(t) || a;
   }
-  auto stats() const { return a_.stats(); }
+  decltype(auto) stats() const { return a_.stats(); }
 
   template <class OnOpen>
   requires requires(A& a, OnOpen& f) { a.open(f); }

@@ -1,4 +1,5 @@
 // expect: sink::tee<sink::jetstream, B>: JetStream is fed from the local store
+#include <introspect/introspect.hpp>
 #include <introspect/sink/jetstream.hpp>
 namespace ix = introspect;
 
