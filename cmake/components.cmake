@@ -46,4 +46,10 @@ if(TARGET PkgConfig::HTTPLIB AND TARGET OpenSSL::SSL)
     message(STATUS "introspect: no kubernetes component (yaml-cpp not found: libyaml-cpp-dev)")
   endif()
 endif()
+# Support bundles (introspect bundle, and every command reading a bundle): tar with zstd through
+# libarchive, SHA-256 of every member through OpenSSL's libcrypto.
+find_package(LibArchive QUIET)
+if(TARGET LibArchive::LibArchive AND TARGET OpenSSL::Crypto)
+  introspect_component(bundle LibArchive::LibArchive OpenSSL::Crypto)
+endif()
 set(INTROSPECT_COMPONENTS ${INTROSPECT_COMPONENTS} CACHE INTERNAL "")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: install, build, let the demo product write a tiny-tier and a medium-tier store,
-# then query them with the introspect CLI.
+# then query them with the introspect CLI; it ends by writing a support bundle and an HTML
+# report of the latency-spike store and prints where they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/install-deps
@@ -31,4 +32,15 @@ if build/bin/demo_product --tier medium --mapping per-kind --store "$out/spike" 
   build/bin/introspect query "$out/spike" -n controller.requests --agg rate --every 1m
   echo "== the last minute of warnings and worse (relative to the store's last record)"
   build/bin/introspect query "$out/spike" -p warning --since 1m | head -n 11
+  # Offline support: the customer sends one file, support reads it (docs/support.md).
+  echo "== introspect bundle $out/spike -o $out/spike.tar.zst (customer side)"
+  case_file="$out/spike.tar.zst"
+  # A build without libarchive has no bundles: summary and report then read the store itself.
+  build/bin/introspect bundle "$out/spike" -o "$case_file" || case_file="$out/spike"
+  echo "== introspect summary $case_file (support side)"
+  build/bin/introspect summary "$case_file"
+  echo "== introspect report $case_file -o $out/spike-report.html"
+  build/bin/introspect report "$case_file" -o "$out/spike-report.html"
+  echo "bundle: $case_file"
+  echo "report: $out/spike-report.html (open it in a browser; it needs no network)"
 fi

@@ -6,6 +6,7 @@
 #include <introspect/store/verify.hpp>
 
 #include "common.hpp"
+#include "support.hpp"
 
 #include <cstring>
 
@@ -55,8 +56,8 @@ void verify_stream_store(const ix::stream_store_reader& s, ix::damage_log& log, 
 }  // namespace
 
 int cmd_verify(const std::vector<std::string>& stores) {
-  auto set = open_stores(stores);
   auto raw_log = make_damage_log();
+  auto set = open_stores(stores);
   // Every path and reason reaches the terminal escaped, whichever store kind reported it.
   ix::damage_log log{[&](const ix::damage& d) {
     auto safe = d;
@@ -64,6 +65,7 @@ int cmd_verify(const std::vector<std::string>& stores) {
     safe.reason = introspect::terminal_safe(d.reason);
     raw_log.report(std::move(safe));
   }};
+  report_bundle_problems(log);  // a damaged or truncated bundle is damage
   progress prog("verify");
   totals t;
   const auto all = set.streams();

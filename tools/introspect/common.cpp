@@ -1,5 +1,6 @@
 // Shared pieces of the introspect CLI: options, store opening, times, output, damage, progress.
 #include "common.hpp"
+#include "support.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -238,12 +239,63 @@ output_sink::~output_sink() {
   }
 }
 
-ix::damage_log make_damage_log() {
-  return ix::damage_log{[](const ix::damage& d) {
-    std::string s;  // file names and reasons may hold escape sequences
+namespace {
+std::vector<std::pair<std::string, std::string>>& path_aliases() {
+  static std::vector<std::pair<std::string, std::string>> v;
+  return v;
+}
+std::vector<std::string>& all_bundle_problems() {
+  static std::vector<std::string> v;
+  return v;
+}
+// Problems not yet handed to a damage log (printed at exit if no log ever takes them).
+std::vector<ix::damage>& pending_problems() {
+  static std::vector<ix::damage> v;
+  return v;
+}
+void print_pending() {
+  for (const auto& d : pending_problems()) {
+    std::string s;
     ix::append_terminal_safe(s, d.to_string());
     std::fprintf(stderr, "%s\n", s.c_str());
+  }
+  pending_problems().clear();
+}
+}  // namespace
+
+void add_path_alias(const std::string& from, const std::string& to) {
+  path_aliases().emplace_back(from, to);
+}
+
+std::string display_path(std::string s) {
+  for (const auto& [from, to] : path_aliases())
+    for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
+  return s;
+}
+
+void note_bundle_problem(const std::string& bundle, const std::string& what) {
+  if (pending_problems().empty() && all_bundle_problems().empty()) std::atexit(print_pending);
+  all_bundle_problems().push_back(bundle + ": " + what);
+  pending_problems().push_back(ix::damage{bundle, 0, 0, what});
+}
+
+const std::vector<std::string>& bundle_problems() { return all_bundle_problems(); }
+
+void report_bundle_problems(ix::damage_log& log) {
+  for (auto& d : pending_problems()) log.report(std::move(d));
+  pending_problems().clear();
+}
+
+ix::damage_log make_damage_log() {
+  ix::damage_log log{[](const ix::damage& d) {
+    std::string s;  // file names and reasons may hold escape sequences
+    ix::append_terminal_safe(s, display_path(d.to_string()));
+    std::fprintf(stderr, "%s\n", s.c_str());
   }};
+  for (auto& d : pending_problems()) log.report(std::move(d));
+  pending_problems().clear();
+  return log;
 }
 
 namespace {
@@ -256,6 +308,10 @@ ix::store_set open_stores(const std::vector<std::string>& args) {
   ix::store_set set;
   std::vector<std::string> local;
   for (const auto& a : args) {
+    if (!is_nats_url(a) && is_bundle_file(a)) {
+      for (auto& s : open_bundle(a)) local.push_back(std::move(s));
+      continue;
+    }
     if (!is_nats_url(a)) {
       local.push_back(a);
       continue;

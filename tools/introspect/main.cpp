@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common.hpp"
+#include "support.hpp"
 
 using namespace ixcli;
 
@@ -137,6 +138,53 @@ int main(int argc, char** argv) {
   add_output_options(*insights, ino, false);
   insights->add_option("--rules", in_rules, "a JSON rules file (default: the built-in rules)");
   insights->callback([&] { action = [&] { return cmd_insights(inf, in_rules, ino); }; });
+
+  bundle_args ba;
+  auto* bundle = app.add_subcommand(
+      "bundle", "write one file holding the stores, redacted, with a manifest and verify");
+  bundle->add_option("STORE", ba.stores, "stream-store directories (a root or one instance)")
+      ->required();
+  bundle->add_option("-o,--output", ba.output,
+                     "the bundle to write (FILE.tar.zst: zstd-compressed; FILE.tar: plain tar)");
+  bundle->add_option("--since,-S", ba.since,
+                     "only records from this time (the --since forms of query; cut at frame "
+                     "boundaries)");
+  bundle->add_option("--until,-U", ba.until, "only records before this time");
+  bundle->add_flag("--since-now", ba.since_now, "relative times count back from now");
+  bundle->add_flag("--utc", ba.utc, "times without a zone are UTC");
+  bundle->add_option("--compress", ba.compress, "auto (from the name), zstd or none")
+      ->check(CLI::IsMember({"auto", "zstd", "none"}));
+  bundle->add_option("--level", ba.level, "zstd level, 1 (fastest) to 19 (default 3)");
+  bundle
+      ->add_option("--redact-key", ba.redact_keys,
+                   "globs of snapshot keys (etcd keys) whose values are redacted; replaces the "
+                   "default list (repeatable or comma-separated)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  bundle->add_flag("--no-redact", ba.no_redact,
+                   "copy snapshot values as they are (only for a store that holds no secrets)");
+  bundle->callback([&] { action = [&] { return cmd_bundle(ba); }; });
+
+  filter_args suf;
+  output_args suo;
+  auto* summary = app.add_subcommand(
+      "summary", "the first screen of a support case: instances, insights, silence, damage");
+  add_filter_options(*summary, suf);
+  suo.format = "text";
+  summary->add_option("--output,-o,--format", suo.format, "text (default) or json");
+  summary->add_option("--color", suo.color, "auto (default: on a terminal), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  summary->callback([&] { action = [&] { return cmd_summary(suf, suo); }; });
+
+  filter_args ref;
+  std::string report_out;
+  std::size_t report_top = 8;
+  auto* report = app.add_subcommand(
+      "report", "write one self-contained HTML page: summary, timeline, plots with evidence");
+  add_filter_options(*report, ref);
+  report->add_option("-o,--output", report_out, "the HTML file to write")->required();
+  report->add_option("--top", report_top, "how many of the most changing metrics to plot (8)");
+  report->callback([&] { action = [&] { return cmd_report(ref, report_out, report_top); }; });
 
   // An unknown command: say so and list the commands (CLI11 would call it an extra argument).
   if (argc > 1 && argv[1][0] != '-') {

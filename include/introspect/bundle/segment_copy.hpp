@@ -1,0 +1,126 @@
+#pragma once
+//! The bytes of one segment as a bundle carries them: valid frames byte for byte (snapshot and
+//! bearer-token redaction applied, CRC recomputed), every other byte after the header (damaged
+//! ranges, torn tails) zeroed: they may hold anything, and what they were is in the bundle's
+//! verify report. A window keeps the frames between two file positions (frame boundaries).
+//!
+//! The walk is the store's own segment_scanner (store/segment.hpp), so that the bundle and
+//! every reader agree on what a valid frame is, damage and resynchronisation included.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <introspect/bundle/redact.hpp>
+#include <introspect/store/segment.hpp>
+
+namespace introspect::inline v1::bundle {
+
+//! What the copies of a bundle found, summed over its segments.
+struct copy_stats {
+  std::uint64_t frames = 0;
+  std::uint64_t zeroed_bytes = 0;  //!< damaged ranges and torn tails
+  std::map<std::uint8_t, std::uint64_t> kinds;
+  std::int64_t first_ts = std::numeric_limits<std::int64_t>::max();
+  std::int64_t last_ts = std::numeric_limits<std::int64_t>::min();
+  redaction_counts redactions;
+};
+
+//! One frame's place in a segment (the window's first pass).
+struct frame_place {
+  std::uint64_t pos = 0, size = 0;
+  std::int64_t ts_ns = 0;
+};
+
+//! The valid frames of a segment, in file order (positions and times only).
+inline std::vector<frame_place> frame_places(const std::filesystem::path& p, store::offset_t first,
+                                             int& error) {
+  std::vector<frame_place> out;
+  store::detail::segment_scanner sc;
+  error = 0;
+  if (!sc.open(p, first)) {
+    error = sc.error();
+    return out;
+  }
+  store::detail::scanned_frame f;
+  store::damage d;
+  for (;;) {
+    const auto s = sc.next(f, d);
+    if (s == store::detail::segment_scanner::step::end) break;
+    if (s == store::detail::segment_scanner::step::frame)
+      out.push_back({f.pos, f.size(), f.header.ts_ns});
+  }
+  error = sc.error();
+  return out;
+}
+
+//! Copies file positions [from, to) of a segment (from == 32: from its first frame) to
+//! `emit(const std::byte*, std::size_t)`, preceded by a segment header for `new_first`. Emits
+//! exactly 32 + (to - from) bytes. Returns the errno of a failed read (0 when all went well).
+template <class Emit>
+int copy_segment(const std::filesystem::path& p, store::offset_t first, std::uint64_t from,
+                 std::uint64_t to, store::offset_t new_first, const redact_options& ropt,
+                 copy_stats& st, Emit&& emit) {
+  namespace sd = store::detail;
+  std::byte hdr[sd::segment_header_size];
+  sd::segment_scanner sc;
+  const bool opened = sc.open(p, first);
+  if (from == sd::segment_header_size && new_first == first && opened) {
+    // The whole file: its own header as it is (evidence when it is damaged).
+    std::memset(hdr, 0, sizeof hdr);
+    sd::unique_fd fd(sd::sys::open(p.c_str(), O_RDONLY | sd::no_follow));
+    if (fd) (void)sd::pread_full(fd.get(), hdr, sizeof hdr, 0);
+  } else {
+    sd::encode_segment_header(hdr, new_first);
+  }
+  emit(hdr, sizeof hdr);
+  std::vector<std::byte> zeros(64 << 10), frame;
+  std::uint64_t at = from;  // the next file position to emit
+  auto fill_to = [&](std::uint64_t pos) {
+    while (at < pos) {
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(pos - at, zeros.size()));
+      emit(zeros.data(), n);
+      st.zeroed_bytes += n;
+      at += n;
+    }
+  };
+  int error = opened ? 0 : sc.error();
+  if (opened) {
+    sc.seek(from);
+    sd::scanned_frame f;
+    store::damage d;
+    for (;;) {
+      const auto s = sc.next(f, d);
+      if (s == sd::segment_scanner::step::end) break;
+      if (s != sd::segment_scanner::step::frame) continue;
+      if (f.pos + f.size() > to) break;
+      fill_to(f.pos);
+      const std::byte* bytes = f.payload - sd::frame_header_size;
+      ++st.frames;
+      ++st.kinds[f.header.kind];
+      st.first_ts = std::min(st.first_ts, f.header.ts_ns);
+      st.last_ts = std::max(st.last_ts, f.header.ts_ns);
+      const bool look =
+          ropt.enabled && may_need_redaction(f.header.kind, {f.payload, f.header.length});
+      if (look) frame.assign(bytes, bytes + f.size());
+      if (look && redact_payload({frame.data() + sd::frame_header_size, f.header.length},
+                                 f.header.kind, ropt, st.redactions)) {
+        sd::encode_frame(frame.data(), f.header.ts_ns, f.header.kind, f.header.flags,
+                         f.header.length);
+        emit(frame.data(), frame.size());
+      } else {
+        emit(bytes, f.size());
+      }
+      at = f.pos + f.size();
+    }
+    error = sc.error();
+  }
+  fill_to(to);
+  return error;
+}
+
+}  // namespace introspect::inline v1::bundle

@@ -1,0 +1,284 @@
+// introspect bundle through build/bin/introspect: a bundle reads like its store (round trip,
+// plain and zstd), a window is cut at frame boundaries, planted secrets never reach the
+// bundle's bytes, and a damaged or truncated bundle gives a clear error and what is intact.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <introspect/codec/binary.hpp>
+#include <introspect/store/writer.hpp>
+
+#include "../demo/demo_support.hpp"
+
+namespace {
+
+using namespace demo_test;
+namespace ix = introspect;
+
+const std::string cli = INTROSPECT_TEST_BIN_DIR "/introspect";
+
+run_result ix_run(const std::string& args, const fs::path& scratch) {
+  std::string cmd = sh_quote(cli);
+  cmd += ' ';
+  cmd += args;
+  return run_shell(cmd, scratch);
+}
+
+std::size_t lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+// One demo store per test run (medium tier, a stream per kind, 20 s of simulated time).
+const fs::path& demo_store(const temp_dir& t) {
+  static fs::path p;
+  if (p.empty() || !fs::exists(p)) {
+    p = t / "store";
+    const auto r = run_demo({"--tier", "medium", "--mapping", "per-kind", "--store", p.string(),
+                             "--seed", "7", "--events", "20000"},
+                            t.path());
+    REQUIRE(r.exit_code == 0);
+  }
+  return p;
+}
+
+void write_file(const fs::path& p, const std::string& s) {
+  std::ofstream out(p, std::ios::binary);
+  out << s;
+}
+
+// A record for the test store.
+ix::record rec(std::int64_t ts, ix::record_kind k, std::string name, ix::value v,
+               std::vector<ix::field> fields = {}) {
+  ix::record r;
+  r.ts_ns = ts;
+  r.kind = k;
+  // Snapshots of etcd keys ("/app/...") come from the etcd source, objects from Kubernetes.
+  r.source = k != ix::record_kind::snapshot ? "product"
+             : name.starts_with("/")        ? "etcd"
+                                            : "kubernetes";
+  r.name = std::move(name);
+  r.val = std::move(v);
+  r.fields = std::move(fields);
+  if (k == ix::record_kind::notification) r.sev = ix::severity::warning;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a bundle reads like its store: query, aggregates, insights and verify",
+          "[bundle][cli]") {
+  temp_dir t;
+  const auto& store = demo_store(t);
+  const auto s = sh_quote(store.string());
+  for (const char* name : {"case.tar.zst", "case.tar"}) {
+    const auto b = sh_quote((t / name).string());
+    const auto made = ix_run("bundle " + s + " -o " + b, t.path());
+    INFO(name << ": " << made.out << made.err);
+    REQUIRE(made.exit_code == 0);
+    CHECK(made.out.find("verify: clean") != std::string::npos);
+    for (const char* q :
+         {"query {} -o jsonl", "query {} -k metric -n 'bookkeeper.*' --agg p99 --every 5s -o csv",
+          "query {} -n controller.requests --agg rate --every 5s -o csv", "insights {} -o jsonl",
+          "tail {} -n 50 -o jsonl"}) {
+      std::string qs(q);
+      const auto at = qs.find("{}");
+      const auto from_store = ix_run(std::string(qs).replace(at, 2, s), t.path());
+      const auto from_bundle = ix_run(std::string(qs).replace(at, 2, b), t.path());
+      INFO(q);
+      CHECK(from_store.exit_code == from_bundle.exit_code);
+      if (qs.starts_with("query")) CHECK(lines(from_store.out) > 0);
+      CHECK(from_store.out == from_bundle.out);
+    }
+    const auto v = ix_run("verify " + b, t.path());
+    CHECK(v.exit_code == 0);
+  }
+  // Reading a bundle extracts it into a private directory under $TMPDIR, gone at exit.
+  const auto tmp = t / "tmp";
+  fs::create_directories(tmp);
+  const auto q = run_shell("TMPDIR=" + sh_quote(tmp.string()) + " " + sh_quote(cli) + " query " +
+                               sh_quote((t / "case.tar").string()) + " --limit 3",
+                           t.path());
+  CHECK(q.exit_code == 0);
+  CHECK(fs::is_empty(tmp));
+}
+
+TEST_CASE("bundle --since/--until keeps a window cut at frame boundaries", "[bundle][cli]") {
+  temp_dir t;
+  const auto s = sh_quote(demo_store(t).string());
+  const auto b = sh_quote((t / "window.tar.zst").string());
+  const std::string win = " --since 2026-01-01T00:00:05Z --until 2026-01-01T00:00:12Z";
+  const auto made = ix_run("bundle " + s + win + " -o " + b, t.path());
+  INFO(made.out << made.err);
+  REQUIRE(made.exit_code == 0);
+  CHECK(made.out.find("window: 2026-01-01T00:00:05") != std::string::npos);
+  // The window's records are all there, exactly as the store has them.
+  const auto want = ix_run("query " + s + win + " -o jsonl", t.path());
+  const auto got = ix_run("query " + b + win + " -o jsonl", t.path());
+  CHECK(lines(want.out) > 100);
+  CHECK(want.out == got.out);
+  // Nothing far outside it: every stream starts at its first frame of the window and ends
+  // with its last frame before the end (frames are kept whole, in stream order).
+  const auto all_store = ix_run("query " + s + " -o jsonl", t.path());
+  const auto all_bundle = ix_run("query " + b + " -o jsonl", t.path());
+  CHECK(lines(all_bundle.out) < lines(all_store.out) / 2);
+  const auto first = ix_run("query " + b + " -o jsonl --limit 1", t.path());
+  const auto last = ix_run("query " + b + " -o jsonl -r --limit 1", t.path());
+  CHECK(first.out.find("\"ts\":\"2026-01-01T00:00:0") != std::string::npos);
+  CHECK(first.out.substr(0, 40) >= std::string{"{\"ts\":\"2026-01-01T00:00:05"});
+  CHECK(last.out.substr(0, 40) < std::string{"{\"ts\":\"2026-01-01T00:00:12"});
+  // A cut segment carries no stale index or active-segment record: verify is clean.
+  const auto v = ix_run("verify " + b, t.path());
+  INFO(v.out << v.err);
+  CHECK(v.exit_code == 0);
+  // A window that holds nothing says so.
+  const auto usage =
+      ix_run("bundle " + s + " --since 2026-01-01T00:00:12Z --until 2026-01-01T00:00:05Z -o " + b,
+             t.path());
+  CHECK(usage.exit_code == 2);
+  CHECK(usage.err.find("--since is not before --until") != std::string::npos);
+}
+
+TEST_CASE("planted secrets never appear in the bundle's bytes; the manifest says what went",
+          "[bundle][cli][redaction]") {
+  temp_dir t;
+  const auto root = t / "secrets";
+  const std::int64_t t0 = epoch_ns;
+  const std::vector<ix::record> recs{
+      rec(t0, ix::record_kind::metric, "cache.bytes", 1234.0),
+      rec(t0 + ms, ix::record_kind::snapshot, "kubernetes/secrets/prod/db",
+          std::string{
+              R"({"kind":"Secret","metadata":{"name":"db","annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"password\":\"PLANTEDLASTAPPLIED\"}}","team":"storage"}},"data":{"password":"UExBTlRFRFNFQ1JFVERBVEE="}})"},
+          {{"kind", std::string{"Secret"}}, {"namespace", std::string{"prod"}}}),
+      rec(t0 + 2 * ms, ix::record_kind::snapshot, "kubernetes/pods/prod/api-0",
+          std::string{
+              R"({"kind":"Pod","spec":{"containers":[{"name":"api","env":[{"name":"DB_PASSWORD","value":"PLANTEDENVSECRET"},{"name":"LOG_LEVEL","value":"keep-this-debug"},{"name":"DSN","value":"postgres://u:PLANTEDURLPW@db/x"}]}]}})"},
+          {{"kind", std::string{"Pod"}}}),
+      rec(t0 + 3 * ms, ix::record_kind::snapshot, "/app/config/api_token",
+          std::string{"PLANTEDETCDVALUE"}, {{"revision", std::int64_t{7}}}),
+      rec(t0 + 4 * ms, ix::record_kind::snapshot, "/app/config/replicas",
+          std::string{"keep-this-3"}, {{"revision", std::int64_t{8}}}),
+      rec(t0 + 5 * ms, ix::record_kind::notification, "upstream refused", ix::value{},
+          {{"header", std::string{"Authorization: Bearer PLANTEDBEARERxyz.987"}}}),
+      rec(t0 + 6 * ms, ix::record_kind::state, "container/1", std::string{"RUNNING"}),
+  };
+  {
+    ix::store::writer w(root, "node-1");
+    std::string payload;
+    std::vector<ix::field_view> fv;
+    for (const auto& r : recs) {
+      payload.clear();
+      ix::codec::encode(ix::view_of(r, fv), payload);
+      REQUIRE(w.append(w.stream("all"), r.ts_ns, static_cast<std::uint8_t>(r.kind), payload));
+    }
+    w.flush();
+  }
+  const std::vector<std::string> planted{
+      "PLANTEDLASTAPPLIED", "UExBTlRFRFNFQ1JFVERBVEE=", "PLANTEDENVSECRET",
+      "PLANTEDURLPW",       "PLANTEDETCDVALUE",         "PLANTEDBEARERxyz.987"};
+  const auto rs = sh_quote(root.string());
+  // The store holds them (so that the test can fail).
+  const auto raw = ix_run("query " + rs + " -o jsonl", t.path());
+  for (const auto& p : planted) CHECK(raw.out.find(p) != std::string::npos);
+  for (const char* name : {"s.tar", "s.tar.zst"}) {
+    const auto b = t / name;
+    const auto made = ix_run("bundle " + rs + " -o " + sh_quote(b.string()), t.path());
+    INFO(made.out << made.err);
+    REQUIRE(made.exit_code == 0);
+    CHECK(made.out.find("redacted:") != std::string::npos);
+    // The bytes: the file itself, and its decompressed tar for the zstd one.
+    std::string bytes = read_file(b);
+    if (std::string_view{name}.ends_with(".zst"))
+      bytes = run_shell("zstd -dc " + sh_quote(b.string()), t.path()).out;
+    REQUIRE(bytes.size() > 1000);
+    for (const auto& p : planted) {
+      INFO(name << " holds " << p);
+      CHECK(bytes.find(p) == std::string::npos);
+    }
+    // What is not secret stays, and the records still decode.
+    const auto q = ix_run("query " + sh_quote(b.string()) + " -o jsonl", t.path());
+    CHECK(lines(q.out) == recs.size());
+    CHECK(q.out.find("keep-this-debug") != std::string::npos);
+    CHECK(q.out.find("keep-this-3") != std::string::npos);
+    CHECK(q.out.find("storage") != std::string::npos);
+    CHECK(q.err.empty());
+    const auto manifest =
+        run_shell("tar -xOf " + sh_quote(b.string()) + " manifest.json", t.path()).out;
+    for (const char* rule : {"\"kubernetes-secret\": 1", "\"last-applied\": 1", "\"env\": 2",
+                             "\"key-pattern\": 1", "\"bearer-token\": 1"}) {
+      INFO(manifest);
+      CHECK(manifest.find(rule) != std::string::npos);
+    }
+    CHECK(ix_run("verify " + sh_quote(b.string()), t.path()).exit_code == 0);
+  }
+  // --no-redact is what it says (the check above can see a token when one is there).
+  const auto open = t / "open.tar";
+  REQUIRE(
+      ix_run("bundle " + rs + " --no-redact -o " + sh_quote(open.string()), t.path()).exit_code ==
+      0);
+  CHECK(read_file(open).find("PLANTEDETCDVALUE") != std::string::npos);
+}
+
+TEST_CASE("a truncated or damaged bundle gives a clear error and what is intact", "[bundle][cli]") {
+  temp_dir t;
+  // Five simulated minutes: a bundle of several members, whose zstd stream is cut deep inside.
+  const auto big = t / "big";
+  REQUIRE(run_demo({"--tier", "medium", "--mapping", "per-kind", "--store", big.string(), "--seed",
+                    "7", "--events", "300000"},
+                   t.path())
+              .exit_code == 0);
+  const auto s = sh_quote(big.string());
+  const auto full = ix_run("query " + s + " -o jsonl", t.path());
+  REQUIRE(lines(full.out) > 1000);
+  for (const char* name : {"d.tar.zst", "d.tar"}) {
+    const auto b = t / name;
+    REQUIRE(ix_run("bundle " + s + " -o " + sh_quote(b.string()), t.path()).exit_code == 0);
+    const auto bytes = read_file(b);
+    // Cut at 60%: the members before the cut come out, the one it broke in partly.
+    const auto cut = t / (std::string{"cut-"} + name);
+    write_file(cut, bytes.substr(0, bytes.size() * 6 / 10));
+    const auto q = ix_run("query " + sh_quote(cut.string()) + " -o jsonl", t.path());
+    INFO(name << " cut: " << q.err);
+    CHECK(q.err.find(cut.string()) != std::string::npos);
+    CHECK(q.err.find("truncated") != std::string::npos);
+    CHECK(lines(q.out) > 0);
+    CHECK(lines(q.out) < lines(full.out));
+    CHECK(ix_run("verify " + sh_quote(cut.string()), t.path()).exit_code == 1);
+    // zstd's magic and then garbage: a bundle of which nothing can be read is a usage error.
+    const auto junk = t / "junk.tar.zst";
+    write_file(junk, std::string{"\x28\xB5\x2F\xFD"} + std::string(4096, 'x'));
+    const auto j = ix_run("query " + sh_quote(junk.string()), t.path());
+    CHECK(j.exit_code == 2);
+  }
+  // A flipped byte inside a plain tar's segment member: the checksum names the member, the
+  // frame it hit is reported as damage, every other record is read.
+  const auto b = t / "d.tar";
+  auto bytes = read_file(b);
+  const auto seg = bytes.find("metric/segment-");
+  REQUIRE(seg != std::string::npos);
+  const auto pos = (seg / 512 + 1) * 512 + 4096;  // inside the member's data
+  bytes[pos] = static_cast<char>(bytes[pos] ^ 0x5A);
+  const auto flipped = t / "flipped.tar";
+  write_file(flipped, bytes);
+  const auto v = ix_run("verify " + sh_quote(flipped.string()), t.path());
+  INFO(v.out << v.err);
+  CHECK(v.exit_code == 1);
+  CHECK(v.err.find("checksum mismatch") != std::string::npos);
+  CHECK(v.err.find("flipped.tar:stores/0/") != std::string::npos);
+  const auto q = ix_run("query " + sh_quote(flipped.string()) + " -o jsonl", t.path());
+  CHECK(lines(q.out) >= lines(full.out) - 2);
+  CHECK(lines(q.out) < lines(full.out));
+}
+
+TEST_CASE("bundle usage errors name the argument", "[bundle][cli]") {
+  temp_dir t;
+  const auto s = sh_quote(demo_store(t).string());
+  const auto no_o = ix_run("bundle " + s, t.path());
+  CHECK(no_o.exit_code == 2);
+  CHECK(no_o.err.find("-o FILE") != std::string::npos);
+  const auto not_store = ix_run("bundle " + sh_quote(t.path().string()) + " -o x.tar", t.path());
+  CHECK(not_store.exit_code == 2);
+  CHECK(not_store.err.find("not a stream store") != std::string::npos);
+}
