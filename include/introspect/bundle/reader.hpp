@@ -21,6 +21,7 @@
 #include <introspect/bundle/detail/member_writer.hpp>
 #include <introspect/bundle/manifest.hpp>
 #include <introspect/bundle/sha256.hpp>
+#include <introspect/store/tooling.hpp>
 
 namespace introspect::inline v1::bundle {
 
@@ -37,10 +38,10 @@ struct opened_bundle {
 inline bool looks_like_bundle(const std::filesystem::path& p) {
   struct stat st {};
   if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
-  store::detail::unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  store::unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return false;
   unsigned char b[512] = {};
-  const auto n = store::detail::pread_full(fd.get(), b, sizeof b, 0);
+  const auto n = store::pread_full(fd.get(), b, sizeof b, 0);
   if (n >= 4 && b[0] == 0x28 && b[1] == 0xB5 && b[2] == 0x2F && b[3] == 0xFD) return true;  // zstd
   if (n >= 2 && b[0] == 0x1F && b[1] == 0x8B) return true;                                  // gzip
   if (n >= 6 && std::memcmp(b,
@@ -120,7 +121,7 @@ inline opened_bundle extract_bundle(const std::filesystem::path& file,
     }
     const fs::path out = into / name;
     detail::make_parents(out);
-    store::detail::unique_fd fd(
+    store::unique_fd fd(
         ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
     if (!fd) {
       r.problems.push_back(

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <introspect/bundle/redact.hpp>
+#include <introspect/store/tooling.hpp>
 #include <introspect/store/segment.hpp>
 
 namespace introspect::inline v1::bundle {
@@ -40,18 +41,18 @@ struct frame_place {
 inline std::vector<frame_place> frame_places(const std::filesystem::path& p, store::offset_t first,
                                              int& error) {
   std::vector<frame_place> out;
-  store::detail::segment_scanner sc;
+  store::segment_scanner sc;
   error = 0;
   if (!sc.open(p, first)) {
     error = sc.error();
     return out;
   }
-  store::detail::scanned_frame f;
+  store::scanned_frame f;
   store::damage d;
   for (;;) {
     const auto s = sc.next(f, d);
-    if (s == store::detail::segment_scanner::step::end) break;
-    if (s == store::detail::segment_scanner::step::frame)
+    if (s == store::segment_scanner::step::end) break;
+    if (s == store::segment_scanner::step::frame)
       out.push_back({f.pos, f.size(), f.header.ts_ns});
   }
   error = sc.error();
@@ -65,14 +66,14 @@ template <class Emit>
 int copy_segment(const std::filesystem::path& p, store::offset_t first, std::uint64_t from,
                  std::uint64_t to, store::offset_t new_first, const redact_options& ropt,
                  copy_stats& st, Emit&& emit) {
-  namespace sd = store::detail;
+  namespace sd = store;
   std::byte hdr[sd::segment_header_size];
   sd::segment_scanner sc;
   const bool opened = sc.open(p, first);
   if (from == sd::segment_header_size && new_first == first && opened) {
     // The whole file: its own header as it is (evidence when it is damaged).
     std::memset(hdr, 0, sizeof hdr);
-    sd::unique_fd fd(sd::sys::open(p.c_str(), O_RDONLY | sd::no_follow));
+    sd::unique_fd fd(store::open_file(p.c_str(), O_RDONLY | sd::no_follow));
     if (fd) (void)sd::pread_full(fd.get(), hdr, sizeof hdr, 0);
   } else {
     sd::encode_segment_header(hdr, new_first);

@@ -22,6 +22,7 @@
 #include <introspect/bundle/manifest.hpp>
 #include <introspect/bundle/segment_copy.hpp>
 #include <introspect/core/clock.hpp>
+#include <introspect/store/tooling.hpp>
 #include <introspect/store/files.hpp>
 #include <introspect/store/layout.hpp>
 #include <introspect/store/verify.hpp>
@@ -78,7 +79,7 @@ inline bool is_regular(const fs::path& p) {
 // The members of one stream: its segments (whole, or cut to the window) and control files.
 inline void plan_stream(const fs::path& dir, const std::string& prefix, const bundle_options& o,
                         std::vector<planned_member>& out, manifest& m) {
-  namespace sd = store::detail;
+  namespace sd = store;
   std::vector<store::foreign_file> foreign;
   std::vector<store::read_error> errors;
   const auto segs = sd::list_segments(dir, &foreign, &errors);
@@ -150,7 +151,7 @@ inline void plan_stream(const fs::path& dir, const std::string& prefix, const bu
 // The members of one scope: its marker, metadata blobs and streams.
 inline void plan_scope(const fs::path& dir, const std::string& prefix, const bundle_options& o,
                        std::vector<planned_member>& out, manifest& m) {
-  namespace sd = store::detail;
+  namespace sd = store;
   if (is_regular(dir / ".scope"))
     out.push_back({prefix + ".scope", dir / ".scope", false, 0, 0, 0, 0, size_of(dir / ".scope")});
   std::vector<store::foreign_file> foreign;
@@ -193,7 +194,7 @@ inline std::string verify_lines(const store::verify_report& r, const fs::path& r
 inline manifest make_bundle(const bundle_options& o,
                             const std::function<void(std::uint64_t)>& progress = {}) {
   namespace fs = std::filesystem;
-  namespace sd = store::detail;
+  namespace sd = store;
   manifest m;
   m.tool = o.tool;
   m.created = format_rfc3339(realtime_ns());

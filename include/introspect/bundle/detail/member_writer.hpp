@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <introspect/bundle/sha256.hpp>
+#include <introspect/store/tooling.hpp>
 #include <introspect/store/detail/io.hpp>
 
 namespace introspect::inline v1::bundle {
@@ -89,8 +90,8 @@ class member_writer {
 
 inline std::string read_whole(const std::filesystem::path& p, int& err) {
   err = 0;
-  store::detail::unique_fd fd(
-      store::detail::sys::open(p.c_str(), O_RDONLY | store::detail::no_follow));
+  store::unique_fd fd(
+      store::open_file(p.c_str(), O_RDONLY | store::no_follow));
   if (!fd) {
     err = errno;
     return {};
