@@ -10,6 +10,11 @@
 
 namespace introspect::inline v1::store {
 
+//! Handle of a stream opened by a writer (index into the writer's streams).
+struct stream_id {
+  std::uint32_t index = 0;
+};
+
 //! Longest scope, stream or metadata name accepted.
 inline constexpr std::size_t max_name_length = 128;
 

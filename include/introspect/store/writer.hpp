@@ -21,11 +21,6 @@
 
 namespace introspect::inline v1::store {
 
-//! Handle of a stream opened by a writer (index into the writer's streams).
-struct stream_id {
-  std::uint32_t index = 0;
-};
-
 //! Owns `<root>/<scope>` for writing: lock, streams, retention, truncation, metadata.
 class writer {
  public:
