@@ -1,4 +1,4 @@
-// kubeconfig files (source/kubernetes/kubeconfig.hpp and its YAML subset parser): any bytes
+// kubeconfig files (source/kubernetes/kubeconfig.hpp, read with yaml-cpp): any bytes
 // give a connection or an error message, never a crash, whatever the nesting.
 //
 // A kubeconfig may name other files (certificate-authority, client-key, ...), which the

@@ -16,6 +16,7 @@
 
 #include <introspect/codec/binary.hpp>
 #include <introspect/source/kubernetes/changes.hpp>
+#include <introspect/source/kubernetes/events.hpp>
 #include <introspect/source/kubernetes/object_state.hpp>
 #include <introspect/source/kubernetes/resource.hpp>
 #include <introspect/source/kubernetes/snapshot.hpp>
@@ -28,7 +29,7 @@ namespace k8s = introspect::kubernetes;
 namespace {
 
 k8s::resource pick(unsigned b) {
-  switch (b % 5) {
+  switch (b % 6) {
     case 0:
       return k8s::deployments();
     case 1:
@@ -37,8 +38,10 @@ k8s::resource pick(unsigned b) {
       return k8s::pods();
     case 3:
       return k8s::custom_resource("example.com", "v1", "widgets");
-    default:
+    case 4:
       return k8s::custom_resource("example.com", "v1", "gadgets", false, "Gadget");
+    default:
+      return k8s::events();  // Events: notifications (events.hpp)
   }
 }
 
@@ -74,8 +77,15 @@ void list(simdjson::dom::parser& p, std::string_view body, const k8s::resource& 
   std::map<std::string, k8s::object_state> fresh;
   std::map<std::string, std::string> json;
   simdjson::dom::array items;
+  std::vector<k8s::event> out;
+  std::map<std::string, std::int64_t> seen;  // Events: count by Event
   if (doc["items"].get_array().get(items) == simdjson::SUCCESS) {
     for (auto item : items) {
+      if (res.shape == k8s::shape::event) {
+        k8s::cluster_event e;
+        if (k8s::read_cluster_event(item, e)) k8s::record_cluster_event(e, seen, 1, out);
+        continue;
+      }
       k8s::object_state o;
       if (!k8s::read_object(item, res, kind, o)) continue;
       auto key = o.ns + "/" + o.name;
@@ -83,7 +93,6 @@ void list(simdjson::dom::parser& p, std::string_view body, const k8s::resource& 
       fresh[std::move(key)] = std::move(o);
     }
   }
-  std::vector<k8s::event> out;
   const std::int64_t ts = 1'767'225'600'000'000'000;
   for (const auto& [key, o] : fresh) {
     k8s::diff(nullptr, o, false, ts, out);
@@ -96,6 +105,7 @@ void list(simdjson::dom::parser& p, std::string_view body, const k8s::resource& 
 
 void watch(simdjson::dom::parser& p, std::string_view stream, const k8s::resource& res) {
   std::map<std::string, k8s::object_state> objects;
+  std::map<std::string, std::int64_t> seen;  // Events: count by Event
   std::vector<k8s::event> out;
   std::int64_t ts = 1'767'225'600'000'000'000;
   while (!stream.empty()) {
@@ -112,6 +122,12 @@ void watch(simdjson::dom::parser& p, std::string_view stream, const k8s::resourc
     if (doc["object"].get(obj) != simdjson::SUCCESS) break;
     if (type == "ERROR") break;  // the watcher reads only the Status message here
     if (type == "BOOKMARK") continue;
+    if (res.shape == k8s::shape::event) {
+      k8s::cluster_event e;
+      if (!k8s::read_cluster_event(obj, e)) break;
+      if (type != "DELETED") k8s::record_cluster_event(e, seen, ++ts, out);
+      continue;
+    }
     k8s::object_state o;
     if (!k8s::read_object(obj, res, {}, o)) break;
     const auto key = o.ns + "/" + o.name;
