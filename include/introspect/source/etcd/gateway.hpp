@@ -58,6 +58,7 @@ class gateway {
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
       if (!make_tls_client(host, port, tls_opts)) return;
 #else
+      (void)tls_opts;
       setup_error_ = "https needs cpp-httplib built with CPPHTTPLIB_OPENSSL_SUPPORT";
       return;
 #endif
