@@ -81,22 +81,36 @@ TEST_CASE("streams shows each stream's lag for federated and teed stores", "[cli
   js::forwarder fw(root, "node-1", o);
   fw.start();
   // The forwarder reports the lag and persists its cursor; the test waits on both, not on time.
-  REQUIRE(js_test::eventually(
+  std::string last_report = "no report read";
+  const bool reported = js_test::eventually(
       [&] {
         try {
           js::fetcher f({srv.url(), "", "", std::chrono::milliseconds(3000)});
           auto p = f.progress("node-1");
-          if (!p || p->streams.size() != 2) return false;
+          if (!p) return false;
+          last_report.clear();
+          for (const auto& s : p->streams)
+            last_report += s.stream + ": acked " + std::to_string(s.acked_offset) + " end " +
+                           std::to_string(s.store_end) + "; ";
+          if (p->streams.size() != 2) return false;
           for (const auto& s : p->streams)
             if (s.acked_offset != (s.stream == "metric" ? offs[10] : notif_end) ||
                 s.store_end != (s.stream == "metric" ? metric_end : notif_end))
               return false;
           return true;
-        } catch (const js::error&) {
+        } catch (const js::error& e) {
+          last_report = e.what();
           return false;
         }
       },
-      std::chrono::seconds(60)));
+      std::chrono::seconds(60));
+  INFO("last progress report: " << last_report << " want metric acked " << offs[10] << " end "
+                                << metric_end << ", notification " << notif_end);
+  const auto fs = fw.stats();
+  INFO("forwarder: connected " << fs.connected << ", " << fs.published << " published, " << fs.acked
+                               << " acked, " << fs.resent << " resent, " << fs.resyncs
+                               << " resyncs, last error: " << fs.last_error);
+  REQUIRE(reported);
   REQUIRE(js_test::eventually(
       [&] {
         auto c = js::load_cursors(root / "node-1", "jetstream");

@@ -90,6 +90,7 @@ class nats_server {
     return c;
   }
   explicit nats_server(config c) : c_(std::move(c)) {
+    auto_port_ = c_.port == 0 && c_.cluster_port == 0;
     if (c_.port == 0) c_.port = free_port();
     std::filesystem::create_directories(c_.dir);
   }
@@ -98,10 +99,38 @@ class nats_server {
   ~nats_server() { kill(); }
 
   void start(bool wait = true) {
+    // A port free when it was picked may be taken by another test's server before this one
+    // binds it: that server then exits, and the port answers for someone else. A server of our
+    // own picking moves to a new port then (one with cluster routes cannot: others know it).
+    for (int attempt = 1;; ++attempt) {
+      try {
+        spawn();
+        if (wait) wait_ready();
+        return;
+      } catch (const port_taken&) {
+        if (!auto_port_ || attempt == 5) throw;
+        c_.port = free_port();
+      }
+    }
+  }
+  //! Thrown when the server exited before it listened (its port was taken).
+  struct port_taken : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+
+ private:
+  void spawn() {
     if (pid_ > 0) return;
-    std::vector<std::string> args = {server_binary(), "-js",          "-a",
-                                     "127.0.0.1",     "-p",           std::to_string(c_.port),
-                                     "-sd",           c_.dir.string()};
+    std::vector<std::string> args = {server_binary(),
+                                     "-js",
+                                     "-a",
+                                     "127.0.0.1",
+                                     "-p",
+                                     std::to_string(c_.port),
+                                     "-sd",
+                                     c_.dir.string(),
+                                     "--ports_file_dir",
+                                     c_.dir.string()};
     if (!c_.name.empty()) args.insert(args.end(), {"-n", c_.name});
     if (c_.cluster_port) {
       args.insert(args.end(), {"--cluster_name", c_.cluster_name, "-cluster",
@@ -136,11 +165,27 @@ class nats_server {
     }
     ::setpgid(pid, pid);  // also from the parent, so kill(-pid) works at once
     pid_ = pid;
-    if (wait) wait_ready();
   }
+
+ public:
+  //! Waits until this server (not another one on the same port) listens: nats-server writes
+  //! `<executable>_<pid>.ports` once its listeners are up.
   void wait_ready() {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!port_open(c_.port)) {
+    const std::string suffix = "_" + std::to_string(pid_) + ".ports";
+    for (;;) {
+      bool written = false;
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(c_.dir, ec))
+        written = written || e.path().filename().string().ends_with(suffix);
+      if (written && port_open(c_.port)) return;
+      int st = 0;
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw port_taken("nats-server exited before it listened on port " +
+                         std::to_string(c_.port) + " (see " + (c_.dir / "server.log").string() +
+                         ")");
+      }
       if (std::chrono::steady_clock::now() > until)
         throw std::runtime_error("nats-server did not listen on port " + std::to_string(c_.port));
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -161,6 +206,7 @@ class nats_server {
  private:
   config c_;
   pid_t pid_ = -1;
+  bool auto_port_ = false;
 };
 
 }  // namespace js_test
