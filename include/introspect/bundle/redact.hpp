@@ -16,6 +16,7 @@
 #include <introspect/bundle/json_spans.hpp>
 #include <introspect/codec/varint.hpp>
 #include <introspect/core/kind.hpp>
+#include <introspect/core/secrets.hpp>
 #include <introspect/query/glob.hpp>
 
 namespace introspect::inline v1::bundle {
@@ -43,27 +44,6 @@ struct span_ref {
 
 inline char lower(char c) noexcept {
   return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
-
-//! Whether a name suggests that its value is a credential (the Kubernetes source's list).
-inline bool secret_like_name(std::string_view name) noexcept {
-  static constexpr std::string_view words[] = {"pass",    "pwd",        "secret", "token",
-                                               "key",     "credential", "auth",   "cookie",
-                                               "session", "private",    "cert",   "dsn"};
-  std::string l(name.size(), '\0');
-  std::transform(name.begin(), name.end(), l.begin(), lower);
-  for (auto w : words)
-    if (l.find(w) != std::string::npos) return true;
-  return false;
-}
-
-//! Whether a value is a URL with user information ("postgres://user:pw@db/x").
-inline bool url_with_credentials(std::string_view v) noexcept {
-  const auto scheme = v.find("://");
-  if (scheme == std::string_view::npos) return false;
-  const auto rest = v.substr(scheme + 3);
-  const auto at = rest.find('@');
-  return at != std::string_view::npos && rest.substr(0, at).find('/') == std::string_view::npos;
 }
 
 inline bool glob_nocase(std::string_view pattern, std::string_view text) {
@@ -259,7 +239,7 @@ inline bool redact_payload(std::span<std::byte> payload, std::uint8_t kind,
       }
     }
     for (const auto& f : s.fields)
-      if (f.is_string && detail::secret_like_name(view_of(f.key))) mask(f.val, "field-name");
+      if (f.is_string && secret_like_name(view_of(f.key))) mask(f.val, "field-name");
   }
   // Bearer tokens wherever they are: the value and every string field.
   if (s.value_is_string)

@@ -2,7 +2,6 @@
 //! Redaction of Kubernetes objects before they are recorded as snapshots: a store or a
 //! support bundle must not carry the cluster's credentials. On by default
 //! (options::redact_snapshots); what is redacted is listed in docs/kubernetes.md.
-#include <array>
 #include <cctype>
 #include <cstddef>
 #include <string>
@@ -10,6 +9,7 @@
 
 #include <simdjson.h>
 
+#include <introspect/core/secrets.hpp>
 #include <introspect/format/json_escape.hpp>
 
 namespace introspect::inline v1::kubernetes::detail {
@@ -22,28 +22,6 @@ inline constexpr std::size_t max_redact_depth = 128;
 //! The annotation where `kubectl apply` keeps the whole last-applied object (Secrets included).
 inline constexpr std::string_view last_applied_annotation =
     "kubectl.kubernetes.io/last-applied-configuration";
-
-//! Whether an environment variable's name suggests that its value is a credential.
-inline bool secret_like_name(std::string_view name) noexcept {
-  static constexpr std::array<std::string_view, 12> words = {
-      "pass", "pwd",    "secret",  "token",   "key",  "credential",
-      "auth", "cookie", "session", "private", "cert", "dsn"};
-  std::string lower;
-  lower.reserve(name.size());
-  for (unsigned char c : name) lower.push_back(static_cast<char>(std::tolower(c)));
-  for (auto w : words)
-    if (lower.find(w) != std::string::npos) return true;
-  return false;
-}
-
-//! Whether a value is a URL with user information ("postgres://user:pw@db/x").
-inline bool url_with_credentials(std::string_view v) noexcept {
-  const auto scheme = v.find("://");
-  if (scheme == std::string_view::npos) return false;
-  const auto rest = v.substr(scheme + 3);
-  const auto at = rest.find('@');
-  return at != std::string_view::npos && rest.substr(0, at).find('/') == std::string_view::npos;
-}
 
 // The one JSON escaper (format/json_escape.hpp): simdjson's strings are valid UTF-8 already.
 using introspect::append_json_string;
