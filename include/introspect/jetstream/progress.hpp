@@ -111,14 +111,8 @@ inline bool ensure_progress_stream(jsCtx* js, std::string_view scope, int replic
   cfg.Replicas = replicas;
   cfg.MaxMsgs = 1;  // only the last report matters
   cfg.Discard = js_DiscardOld;
-  jsStreamInfo* si = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  auto st = js_AddStream(&si, js, &cfg, nullptr, &code);
-  if (st != NATS_OK && code == JSStreamNameExistErr) {
-    code = static_cast<jsErrCode>(0);
-    st = js_UpdateStream(&si, js, &cfg, nullptr, &code);
-  }
-  if (si) jsStreamInfo_Destroy(si);
+  jsErrCode code{};
+  const auto st = add_or_update_stream(js, cfg, code);
   if (st != NATS_OK) return err = last_error(st, static_cast<int>(code)), false;
   return true;
 }

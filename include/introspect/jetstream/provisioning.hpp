@@ -68,14 +68,8 @@ class stream_provisioner {
       if (l.max_bytes) cfg.MaxBytes = static_cast<int64_t>(*l.max_bytes);
       if (l.max_msgs) cfg.MaxMsgs = static_cast<int64_t>(*l.max_msgs);
     }
-    jsStreamInfo* si = nullptr;
-    jsErrCode code = static_cast<jsErrCode>(0);
-    auto st = js_AddStream(&si, js, &cfg, nullptr, &code);
-    if (st != NATS_OK && code == JSStreamNameExistErr) {
-      code = static_cast<jsErrCode>(0);
-      st = js_UpdateStream(&si, js, &cfg, nullptr, &code);
-    }
-    if (si) jsStreamInfo_Destroy(si);
+    jsErrCode code{};
+    const auto st = detail::add_or_update_stream(js, cfg, code);
     if (st != NATS_OK)
       return op_error{detail::last_error(st, static_cast<int>(code)), "create stream " + t.js_name};
     return std::nullopt;

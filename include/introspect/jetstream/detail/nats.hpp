@@ -67,6 +67,20 @@ inline nats_error last_error(natsStatus s, int js_code = 0) {
   return e;
 }
 
+// Creates the stream, or updates it when it exists (limits may have changed since); NATS_OK or
+// the failure, with the JetStream error code in `code`.
+inline natsStatus add_or_update_stream(jsCtx* js, jsStreamConfig& cfg, jsErrCode& code) {
+  jsStreamInfo* si = nullptr;
+  code = static_cast<jsErrCode>(0);
+  auto st = js_AddStream(&si, js, &cfg, nullptr, &code);
+  if (st != NATS_OK && code == JSStreamNameExistErr) {
+    code = static_cast<jsErrCode>(0);
+    st = js_UpdateStream(&si, js, &cfg, nullptr, &code);
+  }
+  if (si) jsStreamInfo_Destroy(si);
+  return st;
+}
+
 inline bool text_has(std::string_view text, std::string_view what) {
   return text.find(what) != std::string_view::npos;
 }
