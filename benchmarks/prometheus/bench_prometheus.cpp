@@ -9,7 +9,6 @@
 #include <string>
 #include <thread>
 
-#include <httplib.h>
 
 #include <introspect/expose/prometheus_http.hpp>
 #include <introspect/expose/registry_exposition.hpp>
@@ -48,33 +47,8 @@ void BM_render(benchmark::State& state) {
 }
 BENCHMARK(BM_render)->Args({10'000, 0})->Args({10'000, 100})->Unit(benchmark::kMillisecond);
 
-void BM_scrape_http(benchmark::State& state) {
-  registry_engine eng;
-  fill(eng.reg, state.range(0), state.range(1));
-  ix::expose::prometheus_http_endpoint<registry_engine> ep(
-      eng, {.listen = "127.0.0.1:0", .name_patterns = {"svc.{svc}.*"}});
-  if (!ep.port()) {
-    state.SkipWithError(ep.error().c_str());
-    return;
-  }
-  httplib::Client c("127.0.0.1", ep.port());
-  c.set_keep_alive(true);  // as Prometheus does
-  std::size_t bytes = 0;
-  for (auto _ : state) {
-    const auto res = c.Get("/metrics");
-    if (!res || res->status != 200) {
-      state.SkipWithError("scrape failed");
-      return;
-    }
-    bytes = res->body.size();
-  }
-  state.counters["bytes"] = static_cast<double>(bytes);
-}
-BENCHMARK(BM_scrape_http)
-    ->Args({10'000, 0})
-    ->Args({10'000, 100})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+// GET /metrics over loopback is measured by benchmarks/scrape (bench_scrape), text and
+// OpenMetrics, beside the product's recording calls during scrapes.
 
 // The product's counter increment while a scraper renders in a loop on another thread: the
 // scrape must not slow the recording call (compare with the idle case).
