@@ -97,7 +97,7 @@ TEST_CASE("a config is written with designated initializers, components as membe
   const with_fake c{.store = "/var/lib/p", .instance = "n1", .jetstream = {.url = "nats://h:1"}};
   CHECK(c.jetstream.url == "nats://h:1");
   CHECK(c.jetstream.replicas == 1);
-  CHECK(c.queue_slots == 8192);
+  CHECK(c.queue_slots == 0);  // the tier's size (policy/tier.hpp)
   // The common fields carry over to a richer config; the components keep their defaults.
   const auto w = ix::detail::with_common<with_fake>(
       ix::config{.store = "/s", .instance = "i", .queue_slots = 16, .on_error = ix::ignore_errors});

@@ -1,14 +1,18 @@
 #include "introspect/pipeline/bounded_queue.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "introspect/codec/binary.hpp"
 #include "introspect/pipeline/event_slot.hpp"
+#include "introspect/pipeline/record_slot.hpp"
 
 namespace p = introspect::pipeline;
+namespace ix = introspect;
 using namespace std::chrono_literals;
 
 namespace {
@@ -152,6 +156,86 @@ TEST_CASE("notify wakes a sleeping consumer without an item", "[pipeline][wait]"
   }
   consumer.join();
   CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+}
+
+TEST_CASE("pushes below the fill mark leave the consumer asleep; the one reaching it wakes it",
+          "[pipeline][wait]") {
+  p::bounded_queue<int> q(16);
+  std::atomic<bool> woke{false};
+  std::atomic<std::size_t> seen{0};
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread consumer([&] {
+    (void)q.wait(10s, 4);
+    seen = q.size();
+    woke = true;
+  });
+  std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 3; ++i) q.push(i);
+  std::this_thread::sleep_for(200ms);
+  CHECK_FALSE(woke);  // three of four: no wake-up, the consumer sleeps on
+  q.push(3);
+  consumer.join();
+  CHECK(woke);
+  CHECK(seen == 4);
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+}
+
+TEST_CASE("a consumer below its fill mark still wakes at its own tick", "[pipeline][wait]") {
+  p::bounded_queue<int> q(16);
+  q.push(1);
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(q.wait(30ms, 8));  // one item queued, the mark is 8: back after the timeout
+  CHECK(std::chrono::steady_clock::now() - t0 >= 25ms);
+  q.push(2);
+  q.push(3);
+  CHECK(q.wait(10s, 3));  // already at the mark: at once
+  CHECK(q.pushed() == 3);
+}
+
+TEST_CASE("a record encoded into its slot is codec::encode's payload", "[pipeline][event]") {
+  const ix::field_view f3[] = {{"disk", "sdb"}, {"used_pct", std::int64_t{-91}}, {"ok", true}};
+  const ix::field_view f2[] = {{"ratio", 0.25}, {"none", ix::value_view{}}};
+  const std::string big(300, 'z');
+  std::vector<ix::record_view> rs(6);
+  rs[0].name = "disk nearly full";
+  rs[0].source = "product";
+  rs[0].sev = ix::severity::warning;
+  rs[0].kind = ix::record_kind::notification;
+  rs[0].fields = f3;
+  rs[1].name = "container/3";
+  rs[1].val = "RECOVERING";
+  rs[1].flags = ix::flag_table;
+  rs[2].name = "latency";
+  rs[2].mtype = ix::metric_type::histogram;
+  rs[2].val = std::int64_t{1} << 40;
+  rs[2].fields = f2;
+  rs[3].name = big;  // lengths over 127 take two varint bytes
+  rs[3].val = -1.5;
+  rs[4].val = std::int64_t{-64};
+  rs[5].name = std::string_view{};
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    rs[i].ts_ns = 1000 + static_cast<std::int64_t>(i);
+    std::string expected;
+    ix::codec::encode(rs[i], expected);
+    CHECK(p::encoded_size(rs[i]) == expected.size());
+    p::event_queue<512> q(4);
+    CHECK(p::publish_record(q, rs[i]) == p::push_result::pushed);
+    q.drain([&](p::event_slot<512>& s) {
+      CHECK(s.payload() == expected);
+      CHECK(s.ts == rs[i].ts_ns);
+      CHECK(s.kind == static_cast<std::uint8_t>(rs[i].kind));
+      p::payload_head h;
+      REQUIRE(p::read_head(s.payload(), h));
+      CHECK(h.name == rs[i].name);
+      CHECK(h.source == rs[i].source);
+      CHECK(h.flags == rs[i].flags);
+    });
+  }
+  // Larger than a slot: dropped as oversize before the ring is touched.
+  p::event_queue<64> small(4);
+  CHECK(p::publish_record(small, rs[3]) == p::push_result::dropped);
+  CHECK(small.drops().get(p::drop_cause::oversize) == 1);
+  CHECK(small.pushed() == 0);
 }
 
 TEST_CASE("drop policy must be one of the policy types", "[pipeline][queue]") {

@@ -19,11 +19,21 @@ class state_table {
   };
 
   void set(std::string_view source, std::string_view key, const value_view& v, std::int64_t ts) {
+    set(slot(key), source, v, ts);
+  }
+
+  //! The entry of `key` (made empty if new). It stays valid as long as the table: a writer that
+  //! interns its keys finds it once and updates it with set(entry&, ...) at every change.
+  entry& slot(std::string_view key) {
     auto it = entries_.find(key);
     if (it == entries_.end()) it = entries_.emplace(std::string{key}, entry{}).first;
-    it->second.ts_ns = ts;
-    if (it->second.source != source) it->second.source.assign(source);
-    assign(it->second.val, v);
+    return it->second;
+  }
+  //! Updates an entry found with slot().
+  static void set(entry& e, std::string_view source, const value_view& v, std::int64_t ts) {
+    e.ts_ns = ts;
+    if (e.source != source) e.source.assign(source);
+    assign(e.val, v);
   }
 
   //! Calls fn(record_view) for each key as a table line stamped `now`.

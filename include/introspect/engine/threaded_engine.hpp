@@ -1,9 +1,10 @@
 #pragma once
 //! The engine with a thread (the stream-store tiers'): the product's calls encode into a bounded
-//! lock-free queue (never blocking, never doing I/O); one writer thread drains it into the sink,
-//! and at each period collects the sources and writes metric snapshots, drop counts and the
-//! state checkpoint. The engine owns the thread, the queue and the hand-off; its sink
-//! (store_sink, or tee<store_sink, ...>) only writes.
+//! lock-free queue (never blocking, never doing I/O, and in the common case no system call: the
+//! writer is not woken per record); one writer thread drains it into the sink at its own short
+//! tick or when the queue passes a fill mark, and at each period collects the sources and writes
+//! metric snapshots, drop counts and the state checkpoint. The engine owns the thread, the queue
+//! and the hand-off; its sink (store_sink, or tee<store_sink, ...>) only writes.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -21,16 +22,29 @@
 #include <introspect/core/record.hpp>
 #include <introspect/engine/checkpointing.hpp>
 #include <introspect/engine/collector.hpp>
+#include <introspect/engine/key_table.hpp>
 #include <introspect/engine/metric_snapshot.hpp>
 #include <introspect/engine/online_insights.hpp>
 #include <introspect/engine/state_table.hpp>
 #include <introspect/engine/stats.hpp>
 #include <introspect/metrics/registry.hpp>
 #include <introspect/pipeline/event_slot.hpp>
+#include <introspect/pipeline/record_slot.hpp>
 #include <introspect/policy/options.hpp>
 #include <introspect/sink/concept.hpp>
 
 namespace introspect::inline v1 {
+
+namespace detail {
+// The tier's event queue size (policy/tier.hpp), for a config that leaves queue_slots at 0.
+template <class Tier>
+constexpr std::size_t tier_queue_slots() noexcept {
+  if constexpr (requires { Tier::queue_slots; })
+    return Tier::queue_slots;
+  else
+    return 8192;
+}
+}  // namespace detail
 
 //! The threaded engine of `Resolved` (the resolved policy set of an introspection type) over
 //! `Sink`: a store-like sink that takes framed records and opens its store on the writer thread
@@ -48,6 +62,16 @@ class threaded_engine {
   static constexpr bool collects =
       !std::is_same_v<typename Resolved::cadence, introspect::cadence::off> &&
       !Resolved::sources::empty;
+  // The writer's own tick: it drains the queue this often without being woken (a continuous
+  // build's records reach the files within it; a periodic one's wait in the store's buffer for
+  // the period anyway, so its tick only bounds what the queue must hold).
+  static constexpr std::int64_t drain_tick_ns =
+      continuous ? 10'000'000 : (period_ns < 20'000'000 ? period_ns : 20'000'000);
+  // per_record durability asks for each record on disk before the writer moves on: its writer
+  // is woken by every record, as the product asked. Every other durability lets records wait
+  // for the tick or the fill mark.
+  static constexpr bool wake_per_record = Resolved::durability::every_n == 1;
+  static constexpr std::int64_t busy_tick_ns = 1'000'000;
 
  public:
   //! The build's configuration: the common fields and the selected components' options.
@@ -57,11 +81,15 @@ class threaded_engine {
   static constexpr std::size_t slot_bytes = 384;
   using queue_type = pipeline::bounded_queue<pipeline::event_slot<slot_bytes>,
                                              typename Resolved::drop::queue_policy>;
+  //! Event queue slots when config::queue_slots is 0: the tier's (policy/tier.hpp).
+  static constexpr std::size_t default_queue_slots =
+      detail::tier_queue_slots<typename Resolved::tier_type>();
 
   explicit threaded_engine(config_type c)
       : cfg_(detail::complete(with_coarse_clock(std::move(c)))),
         scope_(detail::sanitize_instance(cfg_.instance)),
-        queue_(cfg_.queue_slots),
+        queue_(cfg_.queue_slots ? cfg_.queue_slots : default_queue_slots),
+        wake_mark_(wake_per_record ? 1 : queue_.capacity() / 8),
         sink_(cfg_, scope_),
         thread_([this] { run(); }) {}
   threaded_engine(const threaded_engine&) = delete;
@@ -89,19 +117,18 @@ class threaded_engine {
   auto& attachment() noexcept requires requires(Sink& s) { s.second(); }
   { return sink_.second(); }
 
-  //! Encodes and enqueues one record; never blocks: a full queue drops the oldest, counted.
+  //! Encodes one record straight into a queue slot; never blocks, never allocates and, but for
+  //! the push that reaches the writer's fill mark, makes no system call and writes no shared
+  //! counter (stats().records is the queue's push count): a full queue drops the oldest,
+  //! counted; a record larger than a slot is dropped, counted as oversize.
   void emit(const record_view& r) noexcept {
-    thread_local std::string buf;
-    try {
-      buf.clear();
-      codec::encode(r, buf);
-    } catch (...) {
-      queue_.count_drop(pipeline::drop_cause::oversize);
-      return;
-    }
-    accepted_.fetch_add(1, std::memory_order_relaxed);
-    pipeline::publish(queue_, static_cast<std::uint8_t>(r.kind), r.ts_ns, buf);
+    if (pipeline::publish_record(queue_, r) == pipeline::push_result::dropped) [[unlikely]]
+      if (pipeline::encoded_size(r) <= slot_bytes)
+        rejected_.fetch_add(1, std::memory_order_relaxed);  // accepted, then lost to a full queue
   }
+
+  //! Event queue slots (config::queue_slots, or the tier's).
+  std::size_t queue_capacity() const noexcept { return queue_.capacity(); }
 
   //! Collects the sources now (cadence::on_demand; other cadences collect on their own).
   void collect() noexcept {
@@ -123,7 +150,8 @@ class threaded_engine {
 
   engine_stats stats() const {
     engine_stats s;
-    s.records = accepted_.load(std::memory_order_relaxed);
+    s.records = queue_.pushed() + rejected_.load(std::memory_order_relaxed) +
+                accepted_.load(std::memory_order_relaxed);
     s.dropped_buffer_full = queue_.drops().get(pipeline::drop_cause::queue_full);
     s.dropped_oversize = queue_.drops().get(pipeline::drop_cause::oversize);
     std::lock_guard lock(stats_mu_);
@@ -140,7 +168,7 @@ class threaded_engine {
     while (true) {
       const bool stopping = stop_.load(std::memory_order_acquire);
       const auto flush_ticket = flush_ticket_requested();
-      drain();
+      const auto drained = drain();
       // The time of a flush matters to no store-like sink (and a simulated clock counts reads).
       if (continuous && sink_.is_open()) sink_.flush(std::int64_t{0});
       const auto t = now();
@@ -151,7 +179,11 @@ class threaded_engine {
       }
       if (flush_ticket) finish_flush(flush_ticket);
       if (stopping) break;
-      queue_.wait(std::chrono::milliseconds(continuous ? 20 : 100));
+      // A writer that found a batch expects more: it comes back within a millisecond on its
+      // own (under a flood it drains every tick, and a producer's wake-up at the fill mark is
+      // only the backstop for a writer the scheduler kept waiting).
+      const bool busy = drained >= queue_.capacity() / 16;
+      queue_.wait(std::chrono::nanoseconds(busy ? busy_tick_ns : drain_tick_ns), wake_mark_);
     }
     // What never reached the disk is counted: buffered records the writer cannot write, and
     // records still queued for a store that never opened (read-only mount, unusable path).
@@ -197,19 +229,27 @@ class threaded_engine {
     }
   }
 
-  void drain() {
+  // Returns the number of records drained.
+  std::size_t drain() {
     if (!open_store()) {
       pending_ = true;  // records wait in the queue (dropping the oldest when full)
-      return;
+      return 0;
     }
-    queue_.drain([&](pipeline::event_slot<slot_bytes>& s) { store_slot(s); });
+    const auto n = queue_.drain([&](pipeline::event_slot<slot_bytes>& s) { store_slot(s); });
     snapshot_stats();  // drops by the writer show in stats() at once, not only each period
+    return n;
   }
 
+  // One queued record: its state-table entry and the insight rules it feeds are found through
+  // the interned key (no look-up by name), the rules get a view of the slot's bytes (decoded
+  // past the name only when a rule uses the key), and the store takes the bytes as they are.
   void store_slot(const pipeline::event_slot<slot_bytes>& s) {
     const auto k = static_cast<record_kind>(s.kind);
-    if (k == record_kind::state) update_table(s);
-    if constexpr (insights_enabled) observe_slot(s);
+    if constexpr (insights_enabled || Resolved::kinds::has(record_kind::state)) {
+      pipeline::payload_head h;
+      if ((insights_enabled || k == record_kind::state) && pipeline::read_head(s.payload(), h))
+        use_slot(s, k, h);
+    }
     try {
       sink_.append(framed_record{k, s.ts, s.payload()});
     } catch (const std::exception& e) {
@@ -217,25 +257,51 @@ class threaded_engine {
     }
   }
 
-  void observe_slot(const pipeline::event_slot<slot_bytes>& s) {
-    record r;
-    if (!codec::decode(s.payload(), r)) return;
-    r.ts_ns = s.ts;
-    r.kind = static_cast<record_kind>(s.kind);
-    with_view(r, [&](const record_view& v) { observe(v); });
+  struct key_info {
+    typename online_insights<insights_enabled>::routes_ref routes{};
+    state_table::entry* state = nullptr;
+  };
+
+  void use_slot(const pipeline::event_slot<slot_bytes>& s, record_kind k,
+                const pipeline::payload_head& h) {
+    record_view v;
+    v.ts_ns = s.ts;
+    v.kind = k;
+    v.flags = h.flags;
+    v.source = h.source;
+    v.name = h.name;
+    key_info* ki = keys_.find_or_add(s.kind, h.key, [&] {
+      key_info i;
+      i.routes = insights_.routes(v);
+      if (k == record_kind::state) i.state = &table_.slot(h.name);
+      return i;
+    });
+    const bool table = k == record_kind::state && !(h.flags & flag_table);
+    const bool routed = !ki || !ki->routes.empty();
+    if (table || (insights_enabled && routed)) {
+      if (!codec::decode_view(s.payload(), v, view_fields_)) return;
+      v.ts_ns = s.ts;
+      v.kind = k;
+    }
+    if (table) {
+      if (ki)
+        state_table::set(*ki->state, v.source, v.val, s.ts);
+      else
+        table_.set(v.source, v.name, v.val, s.ts);
+      table_dirty_ = true;
+    }
+    if constexpr (insights_enabled) {
+      auto emit = [&](const record_view& ins) { append_record(ins); };
+      if (ki)
+        insights_.observe(ki->routes, v, emit);
+      else
+        insights_.observe(v, emit);
+    }
   }
 
   // Records reach the insight rules in the order they are stored.
   void observe(const record_view& v) {
     insights_.observe(v, [&](const record_view& ins) { append_record(ins); });
-  }
-
-  void update_table(const pipeline::event_slot<slot_bytes>& s) {
-    record r;
-    if (!codec::decode(s.payload(), r)) return;
-    if (r.flags & flag_table) return;
-    table_.set(r.source, r.name, to_view(r.val), s.ts);
-    table_dirty_ = true;
   }
 
   void append_record(const record_view& r) {
@@ -311,9 +377,13 @@ class threaded_engine {
   config_type cfg_;
   std::string scope_;
   queue_type queue_;
+  std::size_t wake_mark_;  // queued records that wake the writer before its tick
   metrics::registry registry_;
   Sink sink_;  // destroyed after the writer thread joined
-  std::atomic<std::uint64_t> accepted_{0};
+  // Records the product handed over that a full queue then refused (drop_newest, or a lost
+  // race for room); with the queue's push count they make stats().records.
+  std::atomic<std::uint64_t> rejected_{0};
+  std::atomic<std::uint64_t> accepted_{0};  // records counted by other paths than the queue
   std::atomic<bool> stop_{false};
   std::atomic<bool> collect_requested_{false};
   std::mutex flush_mu_;
@@ -330,6 +400,8 @@ class threaded_engine {
       cfg_};
   [[no_unique_address]] online_insights<insights_enabled> insights_;
   std::string scratch_;
+  key_table<key_info> keys_;
+  std::vector<field_view> view_fields_;
   bool reported_ = false, pending_ = false, table_dirty_ = false;
   std::int64_t last_clock_period_t_ = std::numeric_limits<std::int64_t>::min();
   std::thread thread_;  // last: starts after every member above is constructed

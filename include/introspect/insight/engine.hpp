@@ -3,6 +3,7 @@
 //! records. Feed it every record (observe) and evaluate it at each period (evaluate).
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <span>
 #include <string>
@@ -136,6 +137,7 @@ class engine<rules<R...>> {
   static_assert(sizeof...(R) > 0, "insight::engine<rules<...>> needs at least one rule");
   static_assert(detail::distinct_types<R...>,
                 "insight::engine<rules<...>> names the same rule twice");
+  struct route;
 
  public:
   using rule_set = rules<R...>;
@@ -163,6 +165,28 @@ class engine<rules<R...>> {
   void observe(const record_view& r) {
     const auto& routes = routes_for(r);
     for (const auto& rt : routes) dispatch(rt, r, std::index_sequence_for<R...>{});
+  }
+
+  //! The rules a record's key (kind, source, name) feeds: a caller that interns its keys looks
+  //! them up once (routes(r)) and feeds each record with observe(routes, r), with no look-up by
+  //! name per record. Valid as long as the engine.
+  class routes_ref {
+   public:
+    routes_ref() = default;
+    //! True when no rule uses records of this key (observing them changes nothing).
+    [[nodiscard]] bool empty() const noexcept { return p_ == nullptr || p_->empty(); }
+
+   private:
+    friend class engine;
+    explicit routes_ref(const std::vector<route>* p) noexcept : p_(p) {}
+    const std::vector<route>* p_ = nullptr;
+  };
+  //! The rules records with r's kind, source and name feed (see routes_ref).
+  routes_ref routes(const record_view& r) { return routes_ref{&routes_for(r)}; }
+  //! Feeds one record whose routes the caller looked up: the same as observe(r).
+  void observe(routes_ref rr, const record_view& r) {
+    if (rr.empty()) return;
+    for (const auto& rt : *rr.p_) dispatch(rt, r, std::index_sequence_for<R...>{});
   }
 
   //! Feeds one owning record (its field views reuse one buffer: no allocation once warm).
@@ -225,6 +249,8 @@ class engine<rules<R...>> {
     std::uint8_t role = 0;
     bool per_record = false;
   };
+  // A deque per name: routes_ref points into it, and a new (kind, source) must not move the
+  // routes a caller holds.
   struct key_routes {
     record_kind kind;
     std::string source;
@@ -269,7 +295,7 @@ class engine<rules<R...>> {
   const std::vector<route>& routes_for(const record_view& r) {
     auto it = cache_.find(r.name);
     if (it == cache_.end())
-      it = cache_.emplace(std::string{r.name}, std::vector<key_routes>{}).first;
+      it = cache_.emplace(std::string{r.name}, std::deque<key_routes>{}).first;
     for (const auto& kr : it->second)
       if (kr.kind == r.kind && kr.source == r.source) return kr.routes;
     key_routes kr{r.kind, std::string{r.source}, {}};
@@ -411,7 +437,7 @@ class engine<rules<R...>> {
   options opts_;
   std::tuple<std::vector<instance<R>>...> insts_;
   std::vector<std::pair<std::uint8_t, std::uint32_t>> order_;
-  std::unordered_map<std::string, std::vector<key_routes>, detail::string_hash, std::equal_to<>>
+  std::unordered_map<std::string, std::deque<key_routes>, detail::string_hash, std::equal_to<>>
       cache_;
   std::uint64_t tick_ = 0;
   std::vector<field_view> view_fields_;  // observe(const record&) only

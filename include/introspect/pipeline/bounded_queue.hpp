@@ -22,7 +22,8 @@ namespace introspect::inline v1::pipeline {
 //!
 //! Items live in place in the ring (no per-item allocation); consumers read them in place through
 //! drain(). A consumer may sleep in wait() without ever making a producer block: a producer only
-//! reads a flag, and issues a futex wake when the consumer announced that it sleeps.
+//! reads a word the sleeping consumer wrote, and issues a futex wake only when its push reaches
+//! the fill mark the consumer asked for (wait(timeout, mark); by default the first push).
 //!
 //! @code
 //! pipeline::bounded_queue<event, pipeline::drop_oldest> q(4096);
@@ -106,17 +107,29 @@ class bounded_queue {
 
   //! Consumer side: returns at once if items are queued, else sleeps until a producer pushes,
   //! notify() is called, or `timeout` passes. Returns whether items appear to be queued.
-  bool wait(std::chrono::nanoseconds timeout) noexcept {
-    if (!empty()) return true;
-    // Announce the sleep, then re-check. seq_cst on both sides (here and in try_push's CAS and
-    // flag load) forms a Dekker pair: either the producer sees the flag or we see its item.
+  bool wait(std::chrono::nanoseconds timeout) noexcept { return wait(timeout, 1); }
+
+  //! Consumer side: sleeps until `mark` items are queued (the producer whose push reaches the
+  //! mark wakes it; the pushes before it make no system call), notify() is called, or `timeout`
+  //! passes; returns at once if `mark` items are already queued. A consumer that drains at its
+  //! own tick passes a mark well below capacity(), so that a flood wakes it before items drop.
+  //! Returns whether items appear to be queued.
+  bool wait(std::chrono::nanoseconds timeout, std::size_t mark) noexcept {
+    if (mark == 0) mark = 1;
+    if (size() >= mark) return true;
+    // Announce the sleep and the mark, then re-check. seq_cst on both sides (here and in
+    // try_push's CAS and mark load) forms a Dekker pair: either the producer that claims the
+    // mark's position sees it, or we see that position claimed and do not sleep.
     sleeping_.store(1, std::memory_order_seq_cst);
-    if (enqueue_pos_.load(std::memory_order_seq_cst) !=
-        dequeue_pos_.load(std::memory_order_relaxed)) {
+    const auto wake = dequeue_pos_.load(std::memory_order_relaxed) + mark;
+    wake_pos_.store(wake, std::memory_order_seq_cst);
+    if (enqueue_pos_.load(std::memory_order_seq_cst) >= wake) {
+      wake_pos_.store(never, std::memory_order_relaxed);
       sleeping_.store(0, std::memory_order_relaxed);
       return true;
     }
     detail::futex_wait(sleeping_, 1, timeout);
+    wake_pos_.store(never, std::memory_order_relaxed);
     sleeping_.store(0, std::memory_order_relaxed);
     return !empty();
   }
@@ -134,6 +147,11 @@ class bounded_queue {
     const auto deq = dequeue_pos_.load(std::memory_order_acquire);
     const auto enq = enqueue_pos_.load(std::memory_order_acquire);
     return enq > deq ? enq - deq : 0;
+  }
+
+  //! Items ever enqueued (evicted ones included): the count of successful pushes.
+  [[nodiscard]] std::size_t pushed() const noexcept {
+    return enqueue_pos_.load(std::memory_order_relaxed);
   }
 
   //! Items lost so far, by cause.
@@ -168,7 +186,9 @@ class bounded_queue {
     }
     fill(c->data);
     c->seq.store(pos + 1, std::memory_order_release);
-    if (sleeping_.load(std::memory_order_seq_cst) != 0) [[unlikely]]
+    // One load of a line only the sleeping consumer writes: the push that reaches its mark
+    // wakes it, every other push makes no system call and writes nothing shared.
+    if (pos + 1 >= wake_pos_.load(std::memory_order_seq_cst)) [[unlikely]]
       notify();
     return true;
   }
@@ -195,6 +215,10 @@ class bounded_queue {
       std::size_t next;
       ~release_slot() { c->seq.store(next, std::memory_order_release); }
     } guard{c, pos + mask_ + 1};
+    // The next item was written by another core: start fetching it while fn reads this one.
+    const auto* next = reinterpret_cast<const char*>(&cells_[(pos + 1) & mask_]);
+    __builtin_prefetch(next);
+    __builtin_prefetch(next + 64);
     fn(c->data);
     return true;
   }
@@ -202,7 +226,9 @@ class bounded_queue {
   // Producer and consumer indices on their own cache lines: they are written by different sides.
   alignas(64) std::atomic<std::size_t> enqueue_pos_{0};
   alignas(64) std::atomic<std::size_t> dequeue_pos_{0};
+  static constexpr std::size_t never = std::numeric_limits<std::size_t>::max();
   alignas(64) std::atomic<std::uint32_t> sleeping_{0};
+  std::atomic<std::size_t> wake_pos_{never};  // the position whose push wakes the consumer
   std::size_t mask_;
   std::unique_ptr<cell[]> cells_;
   drop_counters drops_;

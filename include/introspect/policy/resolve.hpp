@@ -43,43 +43,42 @@ template <class Category, class Tier, class... Ps>
 using pick_t =
     first_of_t<Category, first_of_t<Category, missing_policy, typename Tier::defaults>, Ps...>;
 
+// The build's policy of each category: its own, else its tier's; and the checks of the pack.
 template <class... Ps>
-struct resolve {
+struct resolve_lookup {
   // check_policy<P>'s static_assert is the one sentence for a non-policy.
   using checked_policies_ = type_list<typename check_policy<Ps>::type...>;
   static_assert(sizeof(check_counts<categories, Ps...>) > 0);  // the sentences are in given<N>
 
   // A build that names no tier gets the small tier's defaults.
   using tier = first_of_t<tag::tier, introspect::tier::small, Ps...>;
-  //! The policy of `Category`: the build's, else its tier's.
   template <class Category>
   using get =
       std::conditional_t<std::is_same_v<Category, tag::tier>, tier, pick_t<Category, tier, Ps...>>;
-  using tier_type = tier;
-  using cadence = get<tag::cadence>;
-  using sink = get<tag::sink>;
-  using mapping = get<tag::mapping>;
-  using mode = get<tag::mode>;
-  using sources = get<tag::sources>;
-  using kinds = get<tag::kinds>;
-  using durability = get<tag::durability>;
-  using segment = get<tag::segment>;
-  using drop = get<tag::drop>;
-  using expose = get<tag::expose>;
 
-  static_assert(!(std::is_same_v<sink, introspect::sink::jsonl_file> && mapping::per_kind),
+  using sink_ = get<tag::sink>;
+  static_assert(!(std::is_same_v<sink_, introspect::sink::jsonl_file> &&
+                  get<tag::mapping>::per_kind),
                 "introspection<...>: sink::jsonl_file writes one file set; "
                 "mapping::stream_per_kind needs sink::stream_store");
-  static_assert(!sources::template contains<source::kubernetes> ||
-                    std::is_same_v<mode, introspect::mode::kubernetes>,
+  static_assert(!get<tag::sources>::template contains<source::kubernetes> ||
+                    std::is_same_v<get<tag::mode>, introspect::mode::kubernetes>,
                 "introspection<...>: source::kubernetes needs mode::kubernetes");
-  static_assert(!(std::is_same_v<sink, introspect::sink::jsonl_file> && !sources::empty),
+  static_assert(!(std::is_same_v<sink_, introspect::sink::jsonl_file> && !get<tag::sources>::empty),
                 "introspection<...>: sources<...> are collected by the stream-store engine's "
                 "thread; sink::jsonl_file has no thread, so list no sources with it");
-  static_assert(!(std::is_same_v<sink, introspect::sink::jsonl_file> &&
+  static_assert(!(std::is_same_v<sink_, introspect::sink::jsonl_file> &&
                   count_in_category<tag::durability, Ps...> != 0),
                 "introspection<...>: durability policies apply to sink::stream_store; "
                 "sink::jsonl_file writes whole lines once per period");
+};
+
+//! The resolved policy set of a build: one policy per category (named_policies' members, and
+//! get<Category>), its tier, and the checks above.
+template <class... Ps>
+struct resolve : named_policies<resolve_lookup<Ps...>> {
+  using tier = typename resolve_lookup<Ps...>::tier;
+  using tier_type = tier;
 };
 
 }  // namespace detail

@@ -1,0 +1,368 @@
+// The threaded engine's writer and the product's call (issue 18, items 3 and 5), in one run:
+//
+//  1. rate sweep: introspection<tier::medium> (its real defaults: insights, process and host
+//     sources, on_tick durability, a store in a fresh directory) fed notify() with 3 attributes
+//     by one product thread at a target rate; achieved rate, drop %, and the writer thread's CPU
+//     per record (its thread CPU clock, clock_gettime on the id pthread_getcpuclockid gives);
+//  2. notify() latency at 1 000 and 10 000 calls/s (the product sleeps between calls, as a
+//     product does): p50 / p99 per call with rdtsc, the cost of an empty rdtsc pair subtracted;
+//     spdlog's async logger (a condition variable notified per message) is the peer, same run;
+//  3. up-front memory per store tier: heap (mallinfo2) and RSS (/proc/self/statm) added by
+//     constructing the tier's type, each in a child process.
+//
+// Usage: bench_writer [seconds per rate, default 1] [rates...]
+#include <malloc.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <introspect/introspect.hpp>
+
+#if INTROSPECT_BENCH_SPDLOG
+#include <spdlog/async.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+#endif
+
+namespace ix = introspect;
+namespace fs = std::filesystem;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+fs::path fresh_dir(const std::string& tag) {
+  const char* base = std::getenv("INTROSPECT_BENCH_DIR");
+  std::random_device rd;
+  auto p = fs::path(base && *base ? base : "/tmp") /
+           ("ix-writer-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  fs::create_directories(p);
+  return p;
+}
+
+std::set<long> task_ids() {
+  std::set<long> out;
+  for (const auto& e : fs::directory_iterator("/proc/self/task"))
+    out.insert(std::stol(e.path().filename().string()));
+  return out;
+}
+
+// The CPU clock of thread `tid` of this process: the clock id glibc's pthread_getcpuclockid
+// makes (Linux: CPUCLOCK_SCHED | CPUCLOCK_PERTHREAD_MASK over ~tid), for a thread whose
+// pthread_t the benchmark does not hold (the engine's writer).
+std::int64_t thread_cpu_ns(long tid) {
+  const clockid_t id = static_cast<clockid_t>((~static_cast<unsigned long>(tid) << 3) | 6);
+  timespec ts{};
+  if (clock_gettime(id, &ts) != 0) return -1;
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+double ns_per_tick() {
+  static const double v = [] {
+    const auto t0 = clk::now();
+    const auto c0 = __rdtsc();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto c1 = __rdtsc();
+    const auto t1 = clk::now();
+    return std::chrono::duration<double, std::nano>(t1 - t0).count() / double(c1 - c0);
+  }();
+  return v;
+}
+
+double rdtsc_overhead_ticks() {
+  std::vector<std::uint64_t> v(10000);
+  for (auto& x : v) {
+    _mm_lfence();
+    const auto a = __rdtsc();
+    _mm_lfence();
+    const auto b = __rdtsc();
+    x = b - a;
+  }
+  std::sort(v.begin(), v.end());
+  return double(v[v.size() / 2]);
+}
+
+template <class Fn>
+[[gnu::always_inline]] inline std::uint64_t timed(Fn&& fn) {
+  _mm_lfence();
+  const auto a = __rdtsc();
+  _mm_lfence();
+  fn();
+  _mm_lfence();
+  const auto b = __rdtsc();
+  return b - a;
+}
+
+struct pct {
+  double p50, p99, p999;
+};
+pct percentiles(std::vector<std::uint64_t>& v, double overhead) {
+  std::sort(v.begin(), v.end());
+  auto at = [&](double q) {
+    const auto t = double(v[std::min(v.size() - 1, std::size_t(q * double(v.size())))]);
+    return std::max(0.0, t - overhead) * ns_per_tick();
+  };
+  return {at(0.50), at(0.99), at(0.999)};
+}
+
+using medium = ix::introspection<ix::tier::medium>;
+
+void notify3(medium& ins, std::uint64_t i) {
+  ins.notify(ix::severity::warning, "disk nearly full",
+             {{"disk", "sdb"}, {"used_pct", static_cast<std::int64_t>(i % 100)}, {"node", "n1"}});
+}
+
+// Sleeps until `deadline` (absolute, CLOCK_MONOTONIC), as a product between two calls.
+void sleep_until(const timespec& deadline) {
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
+  }
+}
+timespec add_ns(timespec t, std::int64_t ns) {
+  t.tv_nsec += ns;
+  while (t.tv_nsec >= 1'000'000'000) {
+    t.tv_nsec -= 1'000'000'000;
+    ++t.tv_sec;
+  }
+  return t;
+}
+
+struct sweep_row {
+  double target, achieved, drop_pct, writer_ns_per_record, writer_cpu_pct, producer_ns_per_call;
+  std::uint64_t records;
+};
+
+// One rate: a fresh medium instance, 0.2 s of warm-up, then `secs` at `rate` (0: flood).
+sweep_row run_rate(double rate, double secs) {
+  const auto dir = fresh_dir("sweep");
+  const auto before = task_ids();
+  sweep_row row{};
+  {
+    medium ins{ix::config{.store = dir, .instance = "bench", .on_error = ix::ignore_errors}};
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    long writer = 0;
+    for (long t : task_ids())
+      if (!before.count(t)) writer = t;
+    for (std::uint64_t i = 0; i < 1000; ++i) notify3(ins, i);
+    ins.flush();
+    const auto s0 = ins.stats();
+    const auto w0 = thread_cpu_ns(writer);
+    timespec p0{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &p0);
+    const auto t0 = clk::now();
+    std::uint64_t sent = 0;
+    const auto window = std::chrono::duration<double>(secs);
+    if (rate <= 0) {
+      while (clk::now() - t0 < window)
+        for (int k = 0; k < 256; ++k) notify3(ins, sent++);
+    } else if (rate <= 20000) {  // a product's ordinary rate: it sleeps between calls
+      timespec next{};
+      clock_gettime(CLOCK_MONOTONIC, &next);
+      const auto gap = static_cast<std::int64_t>(1e9 / rate);
+      const auto n = static_cast<std::uint64_t>(rate * secs);
+      for (; sent < n; ++sent) {
+        next = add_ns(next, gap);
+        sleep_until(next);
+        notify3(ins, sent);
+      }
+    } else {
+      for (;;) {
+        const double el = std::chrono::duration<double>(clk::now() - t0).count();
+        if (el >= secs) break;
+        const auto target = static_cast<std::uint64_t>(rate * el);
+        while (sent < target) notify3(ins, sent++);
+      }
+    }
+    const double wall = std::chrono::duration<double>(clk::now() - t0).count();
+    timespec p1{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &p1);
+    ins.flush();
+    const double wall_flushed = std::chrono::duration<double>(clk::now() - t0).count();
+    const auto w1 = thread_cpu_ns(writer);
+    const auto s1 = ins.stats();
+    const auto recs = s1.records - s0.records;
+    const auto drops = s1.dropped() - s0.dropped();
+    row.target = rate;
+    row.records = recs;
+    row.achieved = double(recs - std::min(recs, drops)) / wall;
+    row.drop_pct = recs ? 100.0 * double(drops) / double(recs) : 0;
+    row.writer_ns_per_record =
+        recs > drops ? double(w1 - w0) / double(recs - drops) : 0;  // the records it stored
+    row.writer_cpu_pct = 100.0 * double(w1 - w0) / (wall_flushed * 1e9);
+    const double pcpu = double(p1.tv_sec - p0.tv_sec) * 1e9 + double(p1.tv_nsec - p0.tv_nsec);
+    // Only a flood's product thread does nothing but call: paced ones also read the clock or
+    // sleep, which is not the call's cost.
+    row.producer_ns_per_call = rate <= 0 && sent ? pcpu / double(sent) : -1;
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return row;
+}
+
+// notify() timed one call at a time at `rate` calls/s, the product sleeping between calls.
+template <class Call>
+pct latency_at(double rate, double secs, double overhead, Call&& call) {
+  const auto n = static_cast<std::size_t>(rate * secs);
+  std::vector<std::uint64_t> v(n);
+  timespec next{};
+  clock_gettime(CLOCK_MONOTONIC, &next);
+  const auto gap = static_cast<std::int64_t>(1e9 / rate);
+  for (std::size_t i = 0; i < n; ++i) {
+    next = add_ns(next, gap);
+    sleep_until(next);
+    v[i] = timed([&] { call(i); });
+  }
+  return percentiles(v, overhead);
+}
+
+// Back to back (the queue never full: a flush every 1 000 calls): the call's own cost, warm.
+template <class Call>
+pct latency_back_to_back(std::size_t n, double overhead, Call&& call, medium* ins) {
+  std::vector<std::uint64_t> v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (ins && i % 1000 == 0) ins->flush();
+    v[i] = timed([&] { call(i); });
+  }
+  return percentiles(v, overhead);
+}
+
+template <class Tier>
+void upfront_memory(const char* name, std::size_t slots) {
+  std::fflush(stdout);
+  const pid_t pid = fork();
+  if (pid != 0) {
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return;
+  }
+  auto heap = [] {
+    const auto m = mallinfo2();
+    return double(m.uordblks + m.hblkhd);
+  };
+  auto rss = [] {
+    std::ifstream f("/proc/self/statm");
+    long size = 0, res = 0;
+    f >> size >> res;
+    return double(res) * double(sysconf(_SC_PAGESIZE));
+  };
+  const auto dir = fresh_dir(name);
+  const double h0 = heap(), r0 = rss();
+  std::size_t cap = 0;
+  {
+    ix::introspection<Tier> ins{ix::config{
+        .store = dir, .instance = "bench", .queue_slots = slots, .on_error = ix::ignore_errors}};
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cap = ins.engine().queue_capacity();
+    std::printf("| %s%s | %zu | %.0f KiB | %.0f KiB |\n", name,
+                slots ? " (queue_slots = 8192, the old default)" : "", cap, (heap() - h0) / 1024,
+                (rss() - r0) / 1024);
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  std::fflush(stdout);
+  std::_Exit(0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const double secs = argc > 1 ? std::atof(argv[1]) : 1.0;
+  std::vector<double> rates;
+  for (int i = 2; i < argc; ++i) rates.push_back(std::atof(argv[i]));
+  if (rates.empty()) rates = {1e3, 1e4, 1e5, 3e5, 1e6, 2e6, 3e6, 0};
+
+  std::printf("load (/proc/loadavg): ");
+  {
+    std::ifstream f("/proc/loadavg");
+    std::string l;
+    std::getline(f, l);
+    std::printf("%s\n", l.c_str());
+  }
+
+  std::printf("\n## Up-front memory per store tier (constructed, 300 ms later)\n\n");
+  std::printf("| tier | queue slots | heap | RSS |\n|---|---:|---:|---:|\n");
+  upfront_memory<ix::tier::small>("small", 0);
+  upfront_memory<ix::tier::small>("small", 8192);
+  upfront_memory<ix::tier::medium>("medium", 0);
+  upfront_memory<ix::tier::large>("large", 0);
+
+  std::printf("\n## Rate sweep: medium tier, notify() with 3 attributes, %.1f s per rate\n\n",
+              secs);
+  std::printf(
+      "| target rate | achieved (stored/s) | drop %% | writer CPU ns/record | writer CPU %% | "
+      "product CPU ns/call (flood) |\n|---:|---:|---:|---:|---:|---:|\n");
+  for (double r : rates) {
+    const auto row = run_rate(r, secs);
+    char target[32];
+    if (r <= 0)
+      std::snprintf(target, sizeof target, "flood");
+    else
+      std::snprintf(target, sizeof target, "%.0f", r);
+    char producer[32] = "—";
+    if (row.producer_ns_per_call >= 0)
+      std::snprintf(producer, sizeof producer, "%.1f", row.producer_ns_per_call);
+    std::printf("| %s | %.0f | %.3f | %.0f | %.1f | %s |\n", target, row.achieved, row.drop_pct,
+                row.writer_ns_per_record, row.writer_cpu_pct, producer);
+    std::fflush(stdout);
+  }
+
+  const double ovh = rdtsc_overhead_ticks();
+  std::printf("\n## notify() per call (ns; rdtsc pair of %.0f ticks subtracted, %.3f ns/tick)\n\n",
+              ovh, ns_per_tick());
+  std::printf("| call | rate | p50 | p99 | p99.9 |\n|---|---:|---:|---:|---:|\n");
+  {
+    const auto dir = fresh_dir("latency");
+    medium ins{ix::config{.store = dir, .instance = "bench", .on_error = ix::ignore_errors}};
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    for (double rate : {1000.0, 10000.0}) {
+      const auto p = latency_at(rate, 2.0, ovh, [&](std::size_t i) { notify3(ins, i); });
+      std::printf("| introspect medium `notify()`, 3 attributes | %.0f/s | %.1f | %.1f | %.1f |\n",
+                  rate, p.p50, p.p99, p.p999);
+      std::fflush(stdout);
+    }
+    const auto p = latency_back_to_back(
+        200000, ovh, [&](std::size_t i) { notify3(ins, i); }, &ins);
+    std::printf(
+        "| introspect medium `notify()`, 3 attributes | back to back | %.1f | %.1f | %.1f |\n",
+        p.p50, p.p99, p.p999);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+#if INTROSPECT_BENCH_SPDLOG
+  {
+    spdlog::init_thread_pool(8192, 1);
+    auto sink = std::make_shared<spdlog::sinks::null_sink_mt>();
+    auto log = std::make_shared<spdlog::async_logger>(
+        "peer", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (double rate : {1000.0, 10000.0}) {
+      const auto p = latency_at(rate, 2.0, ovh, [&](std::size_t i) {
+        log->warn("disk nearly full disk={} used_pct={} node={}", "sdb", i % 100, "n1");
+      });
+      std::printf(
+          "| spdlog async logger (null sink), same message | %.0f/s | %.1f | %.1f | %.1f |\n", rate,
+          p.p50, p.p99, p.p999);
+      std::fflush(stdout);
+    }
+    spdlog::shutdown();
+  }
+#endif
+  std::printf("\nload at the end: ");
+  std::ifstream f("/proc/loadavg");
+  std::string l;
+  std::getline(f, l);
+  std::printf("%s\n", l.c_str());
+  return 0;
+}

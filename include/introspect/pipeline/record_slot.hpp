@@ -1,0 +1,147 @@
+#pragma once
+// A record written straight into its queue slot, in the binary payload layout of
+// codec/binary.hpp (docs/payload.md): the product's call sizes the record, claims a slot and
+// encodes into it, with no intermediate buffer, no allocation and no system call; the writer
+// thread hands the slot's bytes to the store as they are. The encoder here is the fixed-buffer
+// twin of codec::encode (which appends to a std::string); tests/pipeline/queue.cpp checks both
+// give the same bytes.
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "introspect/codec/binary.hpp"
+#include "introspect/core/record.hpp"
+#include "introspect/pipeline/event_slot.hpp"
+
+namespace introspect::inline v1::pipeline {
+
+namespace detail {
+
+constexpr std::size_t varint_size(std::uint64_t v) noexcept {
+  return v < 0x80 ? 1 : (static_cast<std::size_t>(std::bit_width(v)) + 6) / 7;
+}
+
+inline char* put_varint(char* p, std::uint64_t v) noexcept {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+inline char* put_string(char* p, std::string_view s) noexcept {
+  p = put_varint(p, s.size());
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+constexpr std::size_t value_size(const value_view& v) noexcept {
+  switch (v.type()) {
+    case value_type::integer:
+      return 1 + varint_size(codec::zigzag(v.as_int()));
+    case value_type::real:
+      return 9;
+    case value_type::boolean:
+      return 2;
+    case value_type::string:
+      return 1 + varint_size(v.as_string().size()) + v.as_string().size();
+    default:
+      return 1;
+  }
+}
+
+inline char* put_value(char* p, const value_view& v) noexcept {
+  *p++ = static_cast<char>(v.type());
+  switch (v.type()) {
+    case value_type::integer:
+      return put_varint(p, codec::zigzag(v.as_int()));
+    case value_type::real: {
+      const auto bits = std::bit_cast<std::uint64_t>(v.as_real());
+      for (int i = 0; i < 8; ++i) *p++ = static_cast<char>(bits >> (8 * i));
+      return p;
+    }
+    case value_type::boolean:
+      *p++ = v.as_bool() ? 1 : 0;
+      return p;
+    case value_type::string:
+      return put_string(p, v.as_string());
+    default:
+      return p;
+  }
+}
+
+}  // namespace detail
+
+//! Bytes codec::encode(r, out) appends for `r`.
+[[nodiscard]] constexpr std::size_t encoded_size(const record_view& r) noexcept {
+  std::size_t n = 4 + detail::varint_size(r.source.size()) + r.source.size() +
+                  detail::varint_size(r.name.size()) + r.name.size() + detail::value_size(r.val) +
+                  detail::varint_size(r.fields.size());
+  for (const auto& f : r.fields)
+    n += detail::varint_size(f.key.size()) + f.key.size() + detail::value_size(f.value);
+  return n;
+}
+
+//! Writes the payload of `r` at `p` (room for encoded_size(r) bytes); returns its end.
+inline char* encode_into(const record_view& r, char* p) noexcept {
+  *p++ = static_cast<char>(codec::payload_version);
+  *p++ = static_cast<char>(r.sev);
+  *p++ = static_cast<char>(r.mtype);
+  *p++ = static_cast<char>(r.flags);
+  p = detail::put_string(p, r.source);
+  p = detail::put_string(p, r.name);
+  p = detail::put_value(p, r.val);
+  p = detail::put_varint(p, r.fields.size());
+  for (const auto& f : r.fields) {
+    p = detail::put_string(p, f.key);
+    p = detail::put_value(p, f.value);
+  }
+  return p;
+}
+
+//! Encodes `r` into a claimed slot of `q` (its kind and time beside the payload). A record
+//! larger than a slot is dropped and counted (drop_cause::oversize) without touching the ring.
+template <std::size_t N, class P>
+push_result publish_record(bounded_queue<event_slot<N>, P>& q, const record_view& r) noexcept {
+  const std::size_t n = encoded_size(r);
+  if (n > N) [[unlikely]] {
+    q.count_drop(drop_cause::oversize);
+    return push_result::dropped;
+  }
+  return q.push_with([&](event_slot<N>& s) noexcept {
+    s.ts = r.ts_ns;
+    s.kind = static_cast<std::uint8_t>(r.kind);
+    s.size = static_cast<std::uint32_t>(n);
+    encode_into(r, reinterpret_cast<char*>(s.bytes.data()));
+  });
+}
+
+//! The part of a payload the writer needs for every record, read without decoding the rest:
+//! flags, source and name, and `key`, the bytes that name the record's series (source and name
+//! with their lengths, contiguous in the payload).
+struct payload_head {
+  std::uint8_t flags = 0;
+  std::string_view source, name, key;
+};
+
+//! Reads the head of a payload; false for one that is not a current-version payload.
+inline bool read_head(std::string_view payload, payload_head& h) noexcept {
+  codec::byte_reader in{payload};
+  if (in.u8() != codec::payload_version) return false;
+  in.u8();
+  in.u8();
+  h.flags = in.u8();
+  const char* key_begin = payload.data() + 4;
+  h.source = in.str();
+  h.name = in.str();
+  if (!in.ok()) return false;
+  const char* key_end = h.name.data() + h.name.size();
+  h.key = {key_begin, static_cast<std::size_t>(key_end - key_begin)};
+  return true;
+}
+
+}  // namespace introspect::inline v1::pipeline
