@@ -5,12 +5,14 @@
 # executable's text/data/bss (`size`, Berkeley format) and the wall time of the compile step.
 # Every variant makes the SAME calls (state, notify, count, gauge, observe, record); a tier that
 # does not record a kind compiles that call out, so the differences are what each tier costs.
-# Baselines: `none` (no introspect at all) and `null` (tiny with sink::null: records nothing).
+# Baselines: `none` (no introspect at all) and `null` (tiny with sink::null: records nothing);
+# `null` and `off` must equal `none` (tests/zero_cost checks it in ctest).
 # An alias that does not compile yet (e.g. a tier whose engine has not landed) is skipped with
 # its first error, so the script covers it automatically once it compiles.
 #
 # Usage: benchmarks/bloat/bloat.sh [--cxx g++] [--repeat N] [--keep DIR] [VARIANT...]
-#   VARIANT: none null tiny small medium large uber (default: all)
+#   VARIANT: none null off tiny small medium large uber (default: all)
+#   (off: tiny with cadence::off and kinds<>, which records nothing either)
 # Environment: CXXFLAGS (extra flags, default none), LDLIBS (default: -lfmt -pthread).
 set -euo pipefail
 
@@ -30,7 +32,7 @@ while (($#)); do
     *) variants+=("$1"); shift ;;
   esac
 done
-((${#variants[@]})) || variants=(none null tiny small medium large uber)
+((${#variants[@]})) || variants=(none null off tiny small medium large uber)
 for tool in "$cxx" size; do
   command -v "$tool" >/dev/null || { echo "bloat.sh: $tool not found" >&2; exit 2; }
 done
@@ -43,6 +45,7 @@ mkdir -p "$work"
 type_of() {
   case $1 in
     null) echo "ix::introspection<ix::tier::tiny, ix::sink::null>" ;;
+    off) echo "ix::introspection<ix::tier::tiny, ix::cadence::off, ix::kinds<>>" ;;
     tiny|small|medium|large|uber) echo "ix::${1}_introspection" ;;
     *) return 1 ;;
   esac

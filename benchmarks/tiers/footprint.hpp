@@ -237,6 +237,7 @@ struct options {
   double warmup = 2;
   int rate = 1000;  // calls per second (the mix, 10 calls at a time)
   bool quick = false;
+  bool flood = false;  // the mix back to back, no pause: the product floods
 
   static options parse(int argc, char** argv) {
     options o;
@@ -257,11 +258,14 @@ struct options {
         o.rate = std::atoi(next());
       else if (a == "--quick")
         o.quick = true;
+      else if (a == "--flood")
+        o.flood = true;
       else {
-        std::fprintf(stderr,
-                     "usage: %s [--seconds S] [--warmup S] [--rate CALLS_PER_S] [--quick]\n"
-                     "unknown argument: %s\n",
-                     argv[0], argv[i]);
+        std::fprintf(
+            stderr,
+            "usage: %s [--seconds S] [--warmup S] [--rate CALLS_PER_S] [--flood] [--quick]\n"
+            "unknown argument: %s\n",
+            argv[0], argv[i]);
         std::exit(2);
       }
     }
@@ -303,10 +307,12 @@ struct drive_result {
   double period_call = 0;  // tiny: the longest call that did the period's work (wrote the file)
 };
 
-//! Drives the workload for `seconds` at `rate`; the product calls tick() once a second.
+//! Drives the workload for `seconds` at `rate` (or back to back with `flood`); the product
+//! calls tick() once a second. `mixes` holds the per-mix times: reserved by the caller before
+//! the heap is first measured, so that the harness's own buffer is not counted as the tier's.
 template <class Ins>
-drive_result drive(Ins& ins, double seconds, int rate, std::uint64_t& i,
-                   std::vector<sample>* samples = nullptr) {
+drive_result drive(Ins& ins, double seconds, int rate, std::uint64_t& i, std::vector<double>& mixes,
+                   std::vector<sample>* samples = nullptr, bool flood = false) {
   // Only the tiny tier writes in the caller's thread: its engine's flush count says which call.
   constexpr bool caller_writes = Ins::threads == 0;
   const auto flushes = [&] { return caller_writes ? ins.stats().flushes : 0; };
@@ -318,8 +324,7 @@ drive_result drive(Ins& ins, double seconds, int rate, std::uint64_t& i,
   auto next_tick = next + std::chrono::seconds(1);
   auto next_sample = next + std::chrono::seconds(1);
   drive_result out;
-  std::vector<double> mixes;
-  mixes.reserve(static_cast<std::size_t>(seconds * batches_per_s) + 16);
+  mixes.clear();
   double busy_ns = 0;
   std::uint64_t calls = 0;
   while (next < t_end) {
@@ -327,7 +332,7 @@ drive_result drive(Ins& ins, double seconds, int rate, std::uint64_t& i,
     auto t0 = clk::now();
     mix(ins, i++);
     double took = ns_since(t0);
-    mixes.push_back(took);
+    if (mixes.size() < mixes.capacity()) mixes.push_back(took);  // flood: the first ones
     busy_ns += took;
     calls += calls_per_mix;
     if (flushes() != f0) out.period_call = std::max(out.period_call, took);
@@ -344,11 +349,15 @@ drive_result drive(Ins& ins, double seconds, int rate, std::uint64_t& i,
       samples->push_back(sample::now());
       next_sample += std::chrono::seconds(1);
     }
+    if (flood) {
+      if (t >= t_end) break;
+      continue;
+    }
     next += step;
     std::this_thread::sleep_until(next);
   }
   out.ns_per_call = calls ? busy_ns / static_cast<double>(calls) : 0;
-  out.mix = quantiles_of(std::move(mixes));
+  out.mix = quantiles_of(mixes);
   return out;
 }
 
@@ -382,10 +391,17 @@ int run(const char* tier_name, typename Ins::config c, const options& o) {
   const double window = window_for<Ins>(o);
 
   std::printf(
-      "== tier %s: threads (declared) %d, cadence period %.0f s, rate %d calls/s, "
+      "== tier %s: threads (declared) %d, cadence period %.0f s, rate %s, "
       "warm-up %.1f s, window %.0f s\n",
-      tier_name, Ins::threads, static_cast<double>(period) / 1e9, o.rate, o.warmup, window);
+      tier_name, Ins::threads, static_cast<double>(period) / 1e9,
+      o.flood ? "flood (back to back)" : (std::to_string(o.rate) + " calls/s").c_str(), o.warmup,
+      window);
   const double clock_ns = clock_overhead_ns();
+  std::vector<double> mixes;  // the harness's timing buffer, before the first heap sample
+  mixes.reserve(static_cast<std::size_t>(std::max(o.warmup, window) * (o.rate / calls_per_mix)) +
+                16);
+  std::vector<sample> steady;  // one per second of the window, also reserved before
+  steady.reserve(static_cast<std::size_t>(window) + 8);
 
   // Before the instance exists.
   const auto tids0 = task_ids();
@@ -400,15 +416,14 @@ int run(const char* tier_name, typename Ins::config c, const options& o) {
 
   // Warm-up, then the steady window with a sample per second.
   std::uint64_t i = 0;
-  drive(ins, o.warmup, o.rate, i);
+  drive(ins, o.warmup, o.rate, i, mixes, nullptr, o.flood);
   const auto tids_w = minus(task_ids(), tids0);
   const auto cpu_w0 = cpu_ns(tids_w);
   std::vector<std::uint64_t> per_thread0;
   for (int t : tids_w) per_thread0.push_back(thread_cpu_ns(t));
   const auto main_cpu0 = thread_cpu_ns(static_cast<int>(::gettid()));
   const auto w0 = clk::now();
-  std::vector<sample> steady;
-  const auto calls = drive(ins, window, o.rate, i, &steady);
+  const auto calls = drive(ins, window, o.rate, i, mixes, &steady, o.flood);
   const double window_s = std::chrono::duration<double>(clk::now() - w0).count();
   const auto cpu_w1 = cpu_ns(tids_w);
   std::string per_thread;

@@ -4,8 +4,8 @@
 
 int main(int argc, char** argv) {
   namespace tb = tiers_bench;
-  introspect::config c;
+  using null_type = introspect::introspection<introspect::tier::tiny, introspect::sink::null>;
+  null_type::config c;       // null_config: accepts every field, keeps none
   c.store = "/nonexistent";  // never opened
-  return tb::run<introspect::introspection<introspect::tier::tiny, introspect::sink::null>>(
-      "harness + sink::null", std::move(c), tb::options::parse(argc, argv));
+  return tb::run<null_type>("harness + sink::null", std::move(c), tb::options::parse(argc, argv));
 }

@@ -56,15 +56,26 @@ class introspection {
   //! Threads this type starts (0 for the tiny tier: the product's calls drive it).
   static constexpr int threads = engine_type::threads + endpoint_type::threads;
 
+  //! True when this type records nothing (sink::null, or cadence::off with no kind, and no
+  //! endpoint): configure(), instance() and every call compile to nothing, not even static data.
+  static constexpr bool records_nothing = std::is_same_v<engine_type, null_engine> &&
+                                          std::is_same_v<endpoint_type, detail::no_endpoint>;
+
   //! The run-time configuration of this type: the common fields (store, instance, clock, ...)
   //! and one member per selected component with options (`kubernetes`, `etcd`, `jetstream`);
-  //! see policy/options.hpp. For most tiers it is introspect::config itself.
-  using config = detail::config_t<resolved>;
+  //! see policy/options.hpp. For most tiers it is introspect::config itself; for a type that
+  //! records nothing, null_config (the same field names, nothing stored).
+  using config = std::conditional_t<records_nothing, null_config, detail::config_t<resolved>>;
   //! True when this type's config is introspect::config (no component options).
   static constexpr bool plain_config = std::is_same_v<config, introspect::config>;
 
   //! Sets the configuration used when instance() first runs; false (and a message) if late.
-  static bool configure(config c) { return set_pending(std::move(c), std::nullopt); }
+  static bool configure(config c) {
+    if constexpr (records_nothing)
+      return true;
+    else
+      return set_pending(std::move(c), std::nullopt);
+  }
 
   //! Like configure(c), with the options of the expose policy's endpoint (where it listens).
   static bool configure(config c, endpoint_options e) requires(
@@ -77,7 +88,10 @@ class introspection {
   template <class Common>
   requires(std::is_same_v<Common, introspect::config> &&
            !plain_config) static bool configure(Common c) {
-    return configure(detail::with_common<config>(std::move(c)));
+    if constexpr (records_nothing)
+      return true;
+    else
+      return configure(detail::with_common<config>(std::move(c)));
   }
   template <class Common>
   requires(
@@ -89,8 +103,14 @@ class introspection {
 
   //! The product's one instance, created on first use (thread-safe).
   static introspection& instance() {
-    static introspection inst{take_config(), take_endpoint_options()};
-    return inst;
+    if constexpr (records_nothing) {
+      // Constant-initialised and empty: no guard, no constructor, no destructor at exit.
+      static constinit introspection inst{nothing_tag{0}};
+      return inst;
+    } else {
+      static introspection inst{take_config(), take_endpoint_options()};
+      return inst;
+    }
   }
 
   //! A separate instance with its own configuration (tests, tools, several stores).
@@ -98,9 +118,14 @@ class introspection {
       : engine_(std::move(c)), endpoint_(engine_, std::move(e)) {}
   //! A separate instance from the common fields only (component options keep their defaults).
   template <class Common>
-  requires(std::is_same_v<Common, introspect::config> &&
-           !plain_config) explicit introspection(Common c, endpoint_options e = {})
+  requires(std::is_same_v<Common, introspect::config> && !plain_config &&
+           !records_nothing) explicit introspection(Common c, endpoint_options e = {})
       : introspection(detail::with_common<config>(std::move(c)), std::move(e)) {}
+  //! A type that records nothing takes any config and keeps none of it.
+  template <class Common>
+  requires(std::is_same_v<Common, introspect::config>&& records_nothing) explicit introspection(
+      const Common&) noexcept
+      : introspection(nothing_tag{0}) {}
   introspection(const introspection&) = delete;
   introspection& operator=(const introspection&) = delete;
 
@@ -194,6 +219,12 @@ class introspection {
   endpoint_type& endpoint() noexcept { return endpoint_; }
 
  private:
+  struct nothing_tag {
+    constexpr explicit nothing_tag(int) noexcept {}  // no default: `ins({})` never means it
+  };
+  constexpr explicit introspection(nothing_tag) noexcept
+      : engine_(null_config{}), endpoint_(engine_, {}) {}
+
   record_view make(record_kind k, std::string_view name) const noexcept {
     record_view r;
     r.ts_ns = engine_.now();

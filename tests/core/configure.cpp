@@ -82,7 +82,11 @@ static_assert(std::is_empty_v<decltype(tiny_config::kubernetes)> &&
 static_assert(std::is_same_v<ix::small_introspection::config, ix::config>);
 static_assert(std::is_same_v<ix::medium_introspection::config, ix::config>);
 static_assert(std::is_same_v<ix::large_introspection::config, ix::config>);
-static_assert(std::is_same_v<ix::introspection<ix::sink::null>::config, ix::config>);
+// A type that records nothing takes null_config: the same field names, nothing stored (so that
+// configure({...}) compiles to nothing); a plain introspect::config is still accepted.
+static_assert(std::is_same_v<ix::introspection<ix::sink::null>::config, ix::null_config>);
+static_assert(std::is_empty_v<ix::null_config> || sizeof(ix::null_config) <= 12);
+static_assert(requires { ix::introspection<ix::sink::null>::configure(ix::config{}); });
 // A component's options are its own struct, so designated initializers reach them:
 struct fake_options {
   std::string url;

@@ -135,6 +135,14 @@ static_assert(metric_null::records<ix::kind::metric>);
 static_assert(!metric_null::records<ix::kind::insight>);
 static_assert(std::is_same_v<metric_null::engine_type, ix::null_engine>);
 static_assert(std::is_empty_v<ix::null_engine>);
+// Zero means zero: sink::null, or cadence::off with no kind, records nothing at all.
+static_assert(ix::introspection<ix::tier::tiny, ix::sink::null>::records_nothing);
+using off_nothing = ix::introspection<ix::tier::tiny, ix::cadence::off, ix::kinds<>>;
+static_assert(off_nothing::records_nothing &&
+              std::is_same_v<off_nothing::engine_type, ix::null_engine>);
+static_assert(!ix::introspection<ix::tier::tiny, ix::cadence::off>::records_nothing);
+static_assert(!ix::introspection<ix::tier::tiny, ix::kinds<>>::records_nothing);
+static_assert(!ix::tiny_introspection::records_nothing);
 using state_only = ix::introspection<ix::tier::tiny, ix::kinds<ix::kind::state>>;
 static_assert(state_only::records<ix::kind::state> && !state_only::records<ix::kind::notification>);
 

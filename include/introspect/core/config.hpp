@@ -40,7 +40,7 @@ struct basic_config {
   std::string instance{};               //!< empty: the host name
   std::uint64_t file_bytes = 8u << 20;  //!< tiny: rotate a JSON-lines file past this size
   unsigned files_kept = 8;              //!< tiny: rotated files kept (oldest removed)
-  std::size_t buffer_bytes = 4u << 20;  //!< tiny: records buffered between flushes
+  std::size_t buffer_bytes = 1u << 16;  //!< tiny: the fixed buffer (64 KiB), written when full
   std::size_t queue_slots = 0;          //!< stream store: events queued; 0: the tier's size
   std::string proc_root = "/proc";      //!< where the process and host sources read
   clock_fn clock = nullptr;             //!< nullptr: realtime_ns

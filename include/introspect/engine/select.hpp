@@ -3,7 +3,10 @@
 #include <cstdint>
 #include <type_traits>
 
+#include <introspect/engine/null_engine.hpp>
+#include <introspect/policy/cadence.hpp>
 #include <introspect/policy/expose.hpp>
+#include <introspect/policy/kinds.hpp>
 #include <introspect/policy/sink.hpp>
 
 namespace introspect::inline v1::detail {
@@ -54,7 +57,30 @@ struct endpoint_for<expose::none, Engine> {
 template <class Resolved, class Engine>
 using endpoint_t = typename endpoint_for<typename Resolved::expose, Engine>::type;
 
+// True when no kind of the list is recorded by this build (kinds<>, or all removed by
+// INTROSPECT_DISABLE_KINDS).
+template <class Kinds>
+inline constexpr bool no_kind_recorded = false;
+template <class... K>
+inline constexpr bool no_kind_recorded<kinds<K...>> = (kind_disabled_by_build<K::value>() && ...);
+
+// A type records nothing with sink::null (its header maps it to null_engine), or with
+// cadence::off and no kind: nothing to write and nothing to collect, whatever the sink.
 template <class Resolved>
-using engine_t = typename engine_for<typename Resolved::sink, Resolved>::type;
+inline constexpr bool records_nothing = no_kind_recorded<typename Resolved::kinds>&&
+    std::is_same_v<typename Resolved::cadence, cadence::off>;
+
+// Lazy: the sink's engine_for is not even looked at when the type records nothing.
+template <class Resolved, bool Nothing = records_nothing<Resolved>>
+struct engine_select {
+  using type = typename engine_for<typename Resolved::sink, Resolved>::type;
+};
+template <class Resolved>
+struct engine_select<Resolved, true> {
+  using type = null_engine;
+};
+
+template <class Resolved>
+using engine_t = typename engine_select<Resolved>::type;
 
 }  // namespace introspect::inline v1::detail

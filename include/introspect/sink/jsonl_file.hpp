@@ -1,12 +1,14 @@
 #pragma once
-//! sink::jsonl_file (the tiny tier's): jsonl_sink buffers records as JSON lines in memory and
-//! writes them as whole lines to rotating files at each flush; every file starts with a header
-//! and the state table, so any single file is self-contained. Its engine is inline_engine: no
-//! thread, the product's calls and tick() drive the period.
+//! sink::jsonl_file (the tiny tier's): jsonl_sink encodes records as JSON lines into one fixed
+//! buffer and writes it as whole lines to rotating files when full, at each period and at exit;
+//! every file starts with a header and the state table, so any single file is self-contained. Its
+//! engine is inline_engine: no thread, the product's calls and tick() drive the period.
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include <introspect/core/config.hpp>
 #include <introspect/core/error_handler.hpp>
@@ -21,32 +23,37 @@
 
 namespace introspect::inline v1 {
 
-//! The JSON-lines sink: bounded (buffer_bytes), never throws into the product; a failed write
-//! keeps the records and retries at the next flush. Not thread-safe: its engine locks.
+//! The JSON-lines sink: one fixed buffer (config::buffer_bytes, 64 KiB by default, allocated
+//! once) written to the file when the next line would not fit, at each period and at exit, as
+//! spdlog's file sink does: a flood writes through while the disk keeps up, and the memory a
+//! period holds is the buffer, not the period's records. Only when the file cannot be written
+//! are records dropped (counted, the count recorded). Never throws into the product. Not
+//! thread-safe: its engine locks.
 class jsonl_sink {
  public:
   using input = record_view;
   static constexpr int threads = 0;
+  //! The smallest buffer: a few lines; a smaller config::buffer_bytes is raised to it.
+  static constexpr std::size_t min_buffer_bytes = 4096;
 
   //! `c` is complete (detail::complete): store, instance and the file limits are set.
   explicit jsonl_sink(const config& c)
-      : store_(c.store),
+      : store_(c.store.native()),
         on_error_(c.on_error),
-        buffer_bytes_(c.buffer_bytes),
+        cap_(c.buffer_bytes < min_buffer_bytes ? min_buffer_bytes : c.buffer_bytes),
+        buf_(new char[cap_]),  // the one allocation: lines are written into it, never past cap_
         enc_(c.instance),
-        file_(c.store, detail::sanitize_instance(c.instance), c.file_bytes, c.files_kept) {}
+        file_(store_, detail::sanitize_instance(c.instance), c.file_bytes, c.files_kept) {}
   jsonl_sink(const jsonl_sink&) = delete;
   jsonl_sink& operator=(const jsonl_sink&) = delete;
 
-  //! Buffers one record (and updates the state table); a full buffer drops it, counted.
+  //! Buffers one record (and updates the state table); a full buffer is written first.
   void append(const record_view& r) noexcept {
     try {
       if (r.kind == record_kind::state) table_.set(r.source, r.name, r.val, r.ts_ns);
-      if (buf_.size() >= buffer_bytes_) {
-        ++stats_.dropped_buffer_full;
-      } else {
-        enc_.encode(r, buf_);
+      if (put(r, true)) {
         ++stats_.records;
+        records_end_ = len_;
       }
     } catch (...) {
       ++stats_.dropped_buffer_full;  // allocation failure: the record is dropped, and counted
@@ -55,48 +62,109 @@ class jsonl_sink {
 
   //! Writes everything buffered, with the state table and the drop counts, as of `t`.
   bool flush(std::int64_t t) noexcept {
-    // The table and drop lines are remade by every attempt: a failed one must not leave them in
-    // the buffer, or each failed period adds a stale table (unbounded, past buffer_bytes).
-    const std::size_t records_end = buf_.size();
+    blocked_ = false;  // a period is when a failed store is tried again
     try {
+      // The records first: if they cannot be written, nothing else is added to the buffer (the
+      // table and drop lines are remade by every attempt; a failed one must not leave them in
+      // the buffer, or each failed period would add a stale table).
+      if (records_end_ && !write_out(t)) return false;
       append_drop_counts(t);
-      table_.for_each(t, [&](const record_view& r) { enc_.encode(r, buf_); });
-      if (buf_.empty()) return false;
-      const int err = file_.write(buf_, [&](std::string& out) { preamble(out, t); });
-      if (err == 0) {
-        buf_.clear();
+      bool ok = true;
+      table_.for_each(t, [&](const record_view& r) { ok = ok && put(r, false); });
+      const bool wrote = wrote_since_flush_;
+      if (ok && len_) ok = write_out(t);
+      if (ok && (wrote || wrote_since_flush_)) {
+        wrote_since_flush_ = false;
         ++stats_.flushes;
         return true;
       }
-      ++stats_.write_errors;  // the records are kept and retried next period
-      stats_.last_errno = err;
-      report(err);
     } catch (...) {
       ++stats_.write_errors;
     }
-    buf_.resize(records_end);
+    len_ = records_end_;  // drop a table that could not be written: remade next time
     recorded_drops_ = recorded_errors_ = ~std::uint64_t{0};  // the next attempt writes the counts
     return false;
   }
 
-  //! The period's work is the flush: files are written once per period.
+  //! The period's work is the flush: the state table and what is buffered, once per period.
   bool tick(std::int64_t t) noexcept { return flush(t); }
 
   //! The last flush, at exit: what cannot be written is counted and reported.
   void close(std::int64_t t) noexcept {
     flush(t);
-    if (buf_.empty()) return;
+    if (records_end_ == 0) return;
     std::size_t lines = 0;
-    for (char ch : buf_) lines += ch == '\n';
+    for (std::size_t i = 0; i < records_end_; ++i) lines += buf_[i] == '\n';
     stats_.lost_write_error += lines;
     detail::report_error(on_error_, "%zu records could not be written at exit", lines);
   }
 
   engine_stats stats() const noexcept { return stats_; }
-  //! The file currently written (empty before the first flush).
+  //! The file currently written (empty before the first write).
   std::filesystem::path current_file() const { return file_.current(); }
+  //! The buffer's size: fixed at construction.
+  std::size_t buffer_capacity() const noexcept { return cap_; }
 
  private:
+  // Encodes r into the buffer, writing the buffer out first if the line might not fit. A line
+  // that might not fit even an empty buffer goes through a temporary string (released after),
+  // then into the buffer or, larger than the whole buffer, to the file on its own. False when r
+  // could not be kept: the file cannot be written (counted as dropped when `record`; table lines
+  // are simply remade by the next flush).
+  bool put(const record_view& r, bool record) {
+    const std::size_t bound = enc_.max_bytes(r);
+    if (len_ + bound > cap_) {
+      if (blocked_ || (len_ && !write_out(r.ts_ns))) {
+        if (record) ++stats_.dropped_buffer_full;
+        return false;
+      }
+      if (bound > cap_) {
+        std::string line;
+        enc_.encode(r, line);
+        if (line.size() <= cap_) {
+          std::memcpy(buf_.get(), line.data(), line.size());
+          len_ = line.size();
+          return true;
+        }
+        if (const int err = file_.write(line, preamble_at{this, r.ts_ns})) {
+          failed(err);
+          if (record) ++stats_.lost_write_error;
+          return false;
+        }
+        wrote_since_flush_ = true;
+        return true;
+      }
+    }
+    len_ = static_cast<std::size_t>(enc_.encode_to(r, buf_.get() + len_) - buf_.get());
+    return true;
+  }
+
+  // Writes the whole buffer; on failure keeps it (the records are retried at the next period)
+  // and stops writing through until then.
+  bool write_out(std::int64_t t) {
+    const int err = file_.write(std::string_view(buf_.get(), len_), preamble_at{this, t});
+    if (err == 0) {
+      len_ = 0;
+      records_end_ = 0;
+      wrote_since_flush_ = true;
+      return true;
+    }
+    failed(err);
+    return false;
+  }
+
+  void failed(int err) {
+    ++stats_.write_errors;  // the records are kept and retried next period
+    stats_.last_errno = err;
+    blocked_ = true;
+    if (reported_) return;
+    reported_ = true;
+    detail::report_error(on_error_,
+                         "cannot write the introspection store %s: %s (records are kept in a "
+                         "buffer of %zu bytes and retried each period; more are dropped, counted)",
+                         store_.c_str(), std::strerror(err), cap_);
+  }
+
   void append_drop_counts(std::int64_t t) {
     if (stats_.dropped() == recorded_drops_ && stats_.write_errors == recorded_errors_) return;
     recorded_drops_ = stats_.dropped();
@@ -114,8 +182,15 @@ class jsonl_sink {
     r.source = "introspect";
     r.name = "introspect.dropped";
     r.fields = f;
-    enc_.encode(r, buf_);
+    put(r, false);
   }
+
+  // One callable type for every write: the file writer's rotate() is instantiated once.
+  struct preamble_at {
+    jsonl_sink* sink;
+    std::int64_t t;
+    void operator()(std::string& out) const { sink->preamble(out, t); }
+  };
 
   void preamble(std::string& out, std::int64_t t) {
     const field_view f[] = {{"format", "introspect-jsonl"},
@@ -132,24 +207,19 @@ class jsonl_sink {
     table_.for_each(t, [&](const record_view& r) { enc_.encode(r, out); });
   }
 
-  void report(int err) {
-    if (reported_) return;
-    reported_ = true;
-    detail::report_error(on_error_,
-                         "cannot write the introspection store %s: %s (records are kept in "
-                         "memory up to %zu bytes and retried each period)",
-                         store_.c_str(), std::strerror(err), buffer_bytes_);
-  }
-
-  std::filesystem::path store_;
+  std::string store_;
   error_handler on_error_;
-  std::size_t buffer_bytes_;
+  std::size_t cap_;
+  std::unique_ptr<char[]> buf_;  // cap_ bytes
+  std::size_t len_ = 0;
+  std::size_t records_end_ = 0;  // buf_[0, records_end_) are records; past it, table lines
   jsonl_encoder enc_;
   jsonl_file_writer file_;
   state_table table_;
-  std::string buf_;
   engine_stats stats_{};
   std::uint64_t recorded_drops_ = 0, recorded_errors_ = 0;
+  bool blocked_ = false;            // a write failed: no write-through until the next period
+  bool wrote_since_flush_ = false;  // something reached the file since the last flush
   bool reported_ = false;
 };
 

@@ -1,21 +1,22 @@
 #pragma once
 //! Rotating JSON-lines files `<instance>-<seq:08>.jsonl`, N kept: the file layer under
 //! jsonl_sink (sink/jsonl_file.hpp), which owns the encoding, the buffer and the state table.
+//! POSIX calls on plain strings, no std::filesystem: the tiny tier's whole text budget is
+//! 64 KiB, and a product that links only it must not pay for path algebra.
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
-
-#include <introspect/store/files.hpp>
 
 namespace introspect::inline v1 {
 
@@ -24,12 +25,14 @@ namespace introspect::inline v1 {
 class jsonl_file_writer {
  public:
   //! Files are `<dir>/<instance>-<seq>.jsonl`; a restart continues with the next sequence.
-  jsonl_file_writer(std::filesystem::path dir, std::string instance, std::uint64_t file_bytes,
+  jsonl_file_writer(std::string dir, std::string instance, std::uint64_t file_bytes,
                     unsigned files_kept)
       : dir_(std::move(dir)),
         instance_(std::move(instance)),
         limit_(file_bytes),
-        kept_(files_kept) {}
+        kept_(files_kept) {
+    if (dir_.empty()) dir_ = ".";
+  }
   jsonl_file_writer(const jsonl_file_writer&) = delete;
   jsonl_file_writer& operator=(const jsonl_file_writer&) = delete;
   ~jsonl_file_writer() {
@@ -53,7 +56,7 @@ class jsonl_file_writer {
   }
 
   //! The file being written, empty before the first write.
-  const std::filesystem::path& current() const noexcept { return path_; }
+  const std::string& current() const noexcept { return path_; }
   std::uint64_t sequence() const noexcept { return seq_; }
 
   //! Parses the sequence of a file name of this instance, or returns -1.
@@ -82,13 +85,49 @@ class jsonl_file_writer {
     return cut + 1;
   }
 
-  std::vector<std::pair<std::int64_t, std::filesystem::path>> existing() const {
-    std::vector<std::pair<std::int64_t, std::filesystem::path>> out;
-    std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator(dir_, ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      auto seq = sequence_of(it->path().filename().native(), instance_);
-      if (seq >= 0) out.emplace_back(seq, it->path());
+  // `mkdir -p` with the stream store's directory mode (0750; the umask may make it stricter).
+  static int make_dirs(const std::string& dir) noexcept {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+    std::string part;
+    part.reserve(dir.size());
+    for (std::size_t i = 0; i <= dir.size(); ++i) {
+      if (i == dir.size() || (dir[i] == '/' && i > 0)) {
+        if (::mkdir(part.c_str(), 0750) != 0 && errno != EEXIST) return errno;
+      }
+      if (i < dir.size()) part.push_back(dir[i]);
+    }
+    return 0;
+  }
+
+  std::string path_of(std::uint64_t seq) const {
+    char name[32];
+    name[0] = '-';
+    char* p = name + 1;
+    auto r = std::to_chars(p, name + sizeof name, seq);
+    const auto digits = static_cast<std::size_t>(r.ptr - p);
+    if (digits < 8) {  // zero-padded to 8 digits, as "%08llu" would
+      std::memmove(p + (8 - digits), p, digits);
+      std::memset(p, '0', 8 - digits);
+      r.ptr = p + 8;
+    }
+    std::memcpy(r.ptr, ".jsonl", 6);
+    std::string path = dir_;
+    if (path.back() != '/') path.push_back('/');
+    path += instance_;
+    path.append(name, static_cast<std::size_t>(r.ptr + 6 - name));
+    return path;
+  }
+
+  // The sequences of this instance's files in the directory, ascending.
+  std::vector<std::int64_t> existing() const {
+    std::vector<std::int64_t> out;
+    if (DIR* d = ::opendir(dir_.c_str())) {
+      while (const dirent* e = ::readdir(d)) {
+        auto seq = sequence_of(e->d_name, instance_);
+        if (seq >= 0) out.push_back(seq);
+      }
+      ::closedir(d);
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -96,17 +135,12 @@ class jsonl_file_writer {
 
   template <class Preamble>
   int rotate(Preamble&& preamble) {
-    std::error_code ec;
-    // 0750 like the stream store's directories (the umask may make it stricter).
-    if (int rc = store::make_directories(dir_)) return rc;
+    if (int rc = make_dirs(dir_)) return rc;
     auto files = existing();
-    const std::uint64_t next = std::max<std::uint64_t>(
-        seq_ + (fd_ >= 0 ? 1 : 0),
-        files.empty() ? 1 : static_cast<std::uint64_t>(files.back().first) + 1);
-    char name[32];
-    auto n =
-        std::snprintf(name, sizeof name, "-%08llu.jsonl", static_cast<unsigned long long>(next));
-    auto path = dir_ / (instance_ + std::string(name, static_cast<std::size_t>(n)));
+    const std::uint64_t next =
+        std::max<std::uint64_t>(seq_ + (fd_ >= 0 ? 1 : 0),
+                                files.empty() ? 1 : static_cast<std::uint64_t>(files.back()) + 1);
+    auto path = path_of(next);
     // A new file every time: O_EXCL | O_NOFOLLOW so that a symlink or file planted at the next
     // name is never written through (the open fails; the next rotation picks a later number).
     int fd =
@@ -117,18 +151,18 @@ class jsonl_file_writer {
     seq_ = next;
     path_ = std::move(path);
     size_ = 0;
-    files.emplace_back(static_cast<std::int64_t>(next), path_);
-    while (files.size() > kept_) {  // keep the newest N, this one included
-      std::filesystem::remove(files.front().second, ec);
-      files.erase(files.begin());
-    }
+    files.push_back(static_cast<std::int64_t>(next));
+    // Keep the newest N, this one included.
+    const std::size_t remove = files.size() > kept_ ? files.size() - kept_ : 0;
+    for (std::size_t i = 0; i < remove; ++i)
+      ::unlink(path_of(static_cast<std::uint64_t>(files[i])).c_str());
     std::string pre;
     preamble(pre);
     preamble_size_ = pre.size();
     if (int e = write_all(pre)) {  // a file without its header is not self-contained: retry anew
       ::close(fd_);
       fd_ = -1;
-      std::filesystem::remove(path_, ec);
+      ::unlink(path_.c_str());
       return e;
     }
     return 0;
@@ -153,7 +187,7 @@ class jsonl_file_writer {
     return 0;
   }
 
-  std::filesystem::path dir_;
+  std::string dir_;
   std::string instance_;
   std::uint64_t limit_;
   unsigned kept_;
@@ -161,7 +195,7 @@ class jsonl_file_writer {
   std::uint64_t seq_ = 0;
   std::uint64_t size_ = 0;
   std::uint64_t preamble_size_ = 0;
-  std::filesystem::path path_;
+  std::string path_;
 };
 
 }  // namespace introspect::inline v1
