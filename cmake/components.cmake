@@ -52,4 +52,14 @@ find_package(LibArchive QUIET)
 if(TARGET LibArchive::LibArchive AND TARGET OpenSSL::Crypto)
   introspect_component(bundle LibArchive::LibArchive OpenSSL::Crypto)
 endif()
+# Sealed segments compressed with zstd (Debian's libzstd-dev): only a consumer that links
+# introspect::zstd compresses with it and reads such blocks; any other build uses the columnar
+# codec alone (docs/format.md, revision 1.2) and never needs libzstd.
+if(PkgConfig_FOUND)
+  pkg_check_modules(ZSTD QUIET IMPORTED_TARGET GLOBAL libzstd)
+endif()
+if(TARGET PkgConfig::ZSTD)
+  introspect_component(zstd PkgConfig::ZSTD)
+  target_compile_definitions(introspect_zstd INTERFACE INTROSPECT_HAS_ZSTD=1)
+endif()
 set(INTROSPECT_COMPONENTS ${INTROSPECT_COMPONENTS} CACHE INTERNAL "")

@@ -8,6 +8,10 @@
 // mutation almost never gets right; with flag `repair` the harness recomputes the segment
 // header's and every plausible frame's checksum, so that the payload decoder sees mutated
 // records too. Flag `two` splits the bytes into two segments (the first then is sealed).
+// Flag `packed` makes the (first, sealed) segment a compressed one (format 1.2): with `repair`,
+// a raw first segment is compacted (small blocks: the encoder and its round trip), otherwise the
+// bytes are taken as a compressed segment whose header, table and block checksums are made
+// right, so that the block decoder (store/detail/frame_columns.hpp) sees hostile columns.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>
@@ -19,6 +23,7 @@
 
 #include <introspect/codec/binary.hpp>
 #include <introspect/format/jsonl.hpp>
+#include <introspect/store/compaction.hpp>
 #include <introspect/store/crc32c.hpp>
 #include <introspect/store/frame.hpp>
 #include <introspect/store/reader.hpp>
@@ -33,7 +38,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr unsigned flag_repair = 1, flag_two = 2, flag_recover = 4;
+constexpr unsigned flag_repair = 1, flag_two = 2, flag_recover = 4, flag_packed = 8;
 // The byte layout of docs/format.md: a 32-byte segment header whose CRC (over bytes 0..27) is
 // at 28; 20-byte frame headers whose CRC (over bytes 8.. end of payload) is at 4.
 constexpr std::size_t seg_header = 32, frame_header = 20;
@@ -69,6 +74,32 @@ void repair(std::string& seg, std::uint64_t first) {
     put32(seg, pos + 4, st::crc32c(seg.data() + pos + 8, frame_header - 8 + len));
     pos += frame_header + len;
   }
+}
+
+// Makes a compressed segment's checksums right (header, every in-bounds block, the table).
+void repair_packed(std::string& seg) {
+  namespace sd = st::detail;
+  if (seg.size() < sd::compressed_header_size) return;
+  auto* p = reinterpret_cast<std::byte*>(seg.data());
+  std::memcpy(p, sd::compressed_magic, 8);
+  sd::store_le<std::uint32_t>(p + 8, 1);
+  sd::store_le<std::uint32_t>(p + 12, sd::compressed_header_size);
+  sd::store_le<std::uint64_t>(p + 16, 0);
+  const auto n = std::uint64_t{sd::load<std::uint32_t>(p + 40)} % 64;
+  sd::store_le<std::uint32_t>(p + 40, static_cast<std::uint32_t>(n));
+  const auto tlen = n * sd::block_entry_size;
+  if (seg.size() < sd::compressed_header_size + tlen + 4) return;
+  const auto table = seg.size() - tlen - 4;
+  sd::store_le<std::uint64_t>(p + 32, table);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::byte* e = p + table + i * sd::block_entry_size;
+    const auto pos = sd::load<std::uint64_t>(e + 8),
+               len = std::uint64_t{sd::load<std::uint32_t>(e + 20)};
+    if (pos <= table && len <= table - pos)
+      sd::store_le<std::uint32_t>(e + 28, st::crc32c(p + pos, len));
+  }
+  sd::store_le<std::uint32_t>(p + table + tlen, st::crc32c(p + table, tlen));
+  sd::store_le<std::uint32_t>(p + 60, st::crc32c(p, 60));
 }
 
 struct read_result {
@@ -139,7 +170,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::error_code ec;
   for (fs::directory_iterator it(stream, ec), end; !ec && it != end; it.increment(ec))
     fs::remove_all(it->path(), ec);
+  if (two && (flags & flag_packed) && !(flags & flag_repair)) repair_packed(first_seg);
   if (two) introspect_fuzz::write_file(stream / segment_name(0), first_seg);
+  if (two && (flags & flag_packed) && (flags & flag_repair))
+    (void)st::compact_segment(stream / segment_name(0), 0,
+                              {.codec = st::seal_codec::columns, .block_bytes = 512});
   introspect_fuzz::write_file(stream / segment_name(second_first), second_seg);
 
   const auto before = read_all(root);

@@ -13,6 +13,7 @@ void fill(const std::filesystem::path& root, int n, std::uint64_t seg = 8 << 10)
   st::writer w(root, "node");
   st::stream_options o;
   o.segment_bytes = seg;
+  o.seal = st::seal_codec::none;  // frame-level damage of the frame log (compressed: per block)
   auto s = w.stream("all", o);
   for (int i = 0; i < n; ++i) w.append(s, i, 1, payload_for(static_cast<std::uint64_t>(i)));
 }

@@ -70,7 +70,7 @@ int copy_segment(const std::filesystem::path& p, store::offset_t first, std::uin
   std::byte hdr[sd::segment_header_size];
   sd::segment_scanner sc;
   const bool opened = sc.open(p, first);
-  if (from == sd::segment_header_size && new_first == first && opened) {
+  if (from == sd::segment_header_size && new_first == first && opened && !sc.compressed()) {
     // The whole file: its own header as it is (evidence when it is damaged).
     std::memset(hdr, 0, sizeof hdr);
     sd::unique_fd fd(store::open_file(p.c_str(), O_RDONLY | sd::no_follow));

@@ -74,6 +74,7 @@ struct write_stats {
   std::uint64_t writes = 0;            //!< write(2) batches that succeeded
   std::uint64_t syncs = 0;             //!< fdatasync calls that succeeded
   std::uint64_t rolls = 0;             //!< segments sealed
+  std::uint64_t compacted = 0;         //!< sealed segments rewritten compressed (format 1.2)
   std::uint64_t segments_removed = 0;  //!< by retention or truncation
   std::uint64_t enospc = 0;            //!< failed writes/syncs because the disk was full
   std::uint64_t io_error = 0;          //!< any other failed write/sync/create

@@ -29,15 +29,31 @@ struct durability {
   bool operator==(const durability&) const = default;
 };
 
+//! How a writer stores a segment once it is sealed (docs/format.md, revision 1.2).
+enum class seal_codec : std::uint8_t {
+  none,          //!< keep the frame log as written (format 1.0/1.1)
+  columns,       //!< columnar blocks (no library needed)
+  columns_zstd,  //!< columnar blocks, then zstd (falls back to columns in a build without zstd)
+};
+
+//! The default: the densest codec this translation unit is built with (link introspect::zstd
+//! to get zstd; a build without it never needs libzstd).
+#if defined(INTROSPECT_HAS_ZSTD)
+inline constexpr seal_codec default_seal_codec = seal_codec::columns_zstd;
+#else
+inline constexpr seal_codec default_seal_codec = seal_codec::columns;
+#endif
+
 //! Per-stream segment rolling and retention; every limit is optional.
 struct stream_options {
-  std::uint64_t segment_bytes = 64u << 20;              //!< roll when a segment would exceed it
-  std::optional<std::chrono::nanoseconds> segment_age;  //!< roll when record ts spans more
+  std::uint64_t segment_bytes = 64u << 20;                //!< roll when a segment would exceed it
+  std::optional<std::chrono::nanoseconds> segment_age{};  //!< roll when record ts spans more
   std::optional<std::chrono::nanoseconds>
-      keep_for;                              //!< drop sealed segments older than now-keep_for
-  std::optional<std::uint64_t> keep_bytes;   //!< drop oldest sealed while stream > bytes
-  std::optional<std::uint64_t> keep_count;   //!< drop oldest sealed while records > count
-  std::uint32_t index_interval = 64u << 10;  //!< bytes between sparse index points
+      keep_for{};                             //!< drop sealed segments older than now-keep_for
+  std::optional<std::uint64_t> keep_bytes{};  //!< drop oldest sealed while stream > bytes
+  std::optional<std::uint64_t> keep_count{};  //!< drop oldest sealed while records > count
+  std::uint32_t index_interval = 64u << 10;   //!< bytes between sparse index points
+  seal_codec seal = default_seal_codec;       //!< compression of sealed segments
 };
 
 //! Writer-wide options.

@@ -51,7 +51,9 @@ struct read_stats {
 class cursor {
  public:
   cursor(std::filesystem::path stream_dir, cursor_options o)
-      : dir_(std::move(stream_dir)), since_(o.since_ts), target_(o.from_offset) {}
+      : dir_(std::move(stream_dir)), since_(o.since_ts), target_(o.from_offset) {
+    sc_.frame_crcs(false);  // a record_view has no CRC field: compressed blocks skip computing it
+  }
 
   bool next(record_view& out) {
     bool retried = false;
@@ -278,8 +280,9 @@ class reader {
       ++si.segments;
       si.bytes += static_cast<std::uint64_t>(st.st_size);
       if (i + 1 < segs.size()) {
-        auto idx =
-            detail::load_index(segs[i].idx, segs[i].first, static_cast<std::uint64_t>(st.st_size));
+        auto idx = detail::load_index(
+            segs[i].idx, segs[i].first,
+            detail::logical_segment_size(segs[i].log, static_cast<std::uint64_t>(st.st_size)));
         if (idx && idx->records && idx->end <= si.truncation.offset) continue;
         if (idx && idx->records && idx->max_ts < si.truncation.ts_ns) continue;
         if (idx && idx->records && segs[i].first >= si.truncation.offset &&
@@ -302,6 +305,7 @@ class reader {
         }
       }
       detail::segment_scanner sc;
+      sc.frame_crcs(false);
       if (!sc.open(segs[i].log, segs[i].first)) {
         if (sc.error() != ENOENT) si.errors.push_back({segs[i].log, sc.error(), "open"});
         continue;

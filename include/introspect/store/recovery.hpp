@@ -58,7 +58,9 @@ inline segment_summary recover_sealed(const segment_file& seg, std::uint32_t ind
   }
   std::string idx_why;
   auto idx = read_index(seg.idx, seg.first, &idx_why);
-  if (idx && idx->file_size == static_cast<std::uint64_t>(st.st_size)) return std::move(*idx);
+  if (idx &&
+      idx->file_size == logical_segment_size(seg.log, static_cast<std::uint64_t>(st.st_size)))
+    return std::move(*idx);
   auto scan = scan_segment(seg.log, seg.first, index_interval);
   if (scan.error) {
     // An error is never evidence of emptiness: keep the segment, unknown, for a later retry.

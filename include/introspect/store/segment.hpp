@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <introspect/store/compressed_segment.hpp>
 #include <introspect/store/errors.hpp>
 #include <introspect/store/frame.hpp>
 #include <introspect/store/manifest.hpp>
@@ -18,6 +20,15 @@ struct scanned_frame {
   frame_header header;
   const std::byte* payload = nullptr;
   std::uint64_t size() const noexcept { return frame_header_size + header.length; }
+};
+
+// What a scanner keeps about the compressed segment it reads (outside the class: clang will not
+// default-construct a nested class with member initializers inside its enclosing class).
+struct compressed_read_state {
+  compressed_index ix;
+  std::vector<std::string> bad;  // why each block failed to decode ("" = not failed)
+  std::string broken, stored, scratch;
+  bool trusted = false;  // buf_ holds only frames the columns decoder framed
 };
 
 class segment_scanner {
@@ -37,6 +48,7 @@ class segment_scanner {
       err_ = errno;
       return false;
     }
+    z_.reset();
     refresh_size();
     std::byte hdr[segment_header_size];
     auto got = pread_full(fd_.get(), hdr, sizeof hdr, 0);
@@ -44,8 +56,18 @@ class segment_scanner {
     header_ = check_segment_header(hdr, got < 0 ? 0 : static_cast<std::size_t>(got), first);
     pos_ = segment_header_size;
     buf_len_ = 0;
+    if (got > 0 && is_compressed_header(hdr, static_cast<std::size_t>(got))) open_compressed();
     return true;
   }
+  //! True when the file is a compressed segment (format 1.2): positions are those of the raw
+  //! segment it stands for, file_size() is that segment's size.
+  bool compressed() const noexcept { return z_.has_value(); }
+  //! Bytes of the file itself (file_size() is the raw size for a compressed segment).
+  std::uint64_t stored_size() const noexcept { return z_ ? stored_size_ : size_; }
+  //! Off: frames decoded from a compressed segment's blocks carry 0 in their CRC field (their
+  //! block's checksum vouches for them) instead of a computed one. For readers that never look
+  //! at the field (cursors); whoever copies frames (a bundle) keeps the default.
+  void frame_crcs(bool on) noexcept { crcs_ = on; }
   bool is_open() const noexcept { return static_cast<bool>(fd_); }
   void close() { fd_.reset(); }
   header_check header_status() const noexcept { return header_; }
@@ -68,6 +90,7 @@ class segment_scanner {
 
   // Returns true when the file grew since the last look.
   bool refresh_size() noexcept {
+    if (z_) return false;  // a compressed segment is never appended to
     struct stat st {};
     if (::fstat(fd_.get(), &st) != 0) return false;
     auto s = static_cast<std::uint64_t>(st.st_size);
@@ -81,6 +104,7 @@ class segment_scanner {
   // may be a torn or still-being-written tail: see tail_bytes()).
   step next(scanned_frame& f, damage& d) {
     if (err_ || size_ < segment_header_size || pos_ >= size_) return end();
+    if (z_ && !block_ready(d)) return err_ ? end() : step::damage;
     frame_header h;
     auto avail = size_ - pos_;
     if (avail < frame_header_size) return end();
@@ -116,6 +140,7 @@ class segment_scanner {
   bool ensure(std::uint64_t pos, std::uint64_t n) {
     if (pos + n > size_) return false;
     if (buf_len_ && pos >= buf_start_ && pos + n <= buf_start_ + buf_len_) return true;
+    if (z_) return load_blocks(pos, n);
     auto want = std::min<std::uint64_t>(std::max<std::uint64_t>(n, chunk), size_ - pos);
     if (buf_.size() < want) buf_.resize(want);
     auto got = pread_full(fd_.get(), buf_.data(), want, pos);
@@ -143,6 +168,9 @@ class segment_scanner {
     budget_ -= cost;
     checked_ += cost;
     if (!ensure(pos, frame_header_size + h.length)) return false;
+    // A columns block's frames were framed (CRC computed) by the decoder of a block whose own
+    // checksum held: checking each frame again would only double the cost of reading them.
+    if (z_ && z_->trusted) return true;
     return check_frame(at(pos), frame_header_size + h.length, h) == frame_check::ok;
   }
 
@@ -165,6 +193,78 @@ class segment_scanner {
     }
     return false;
   }
+
+  // A compressed segment: the whole file is one damage when its header or block table cannot be
+  // trusted (the reason says which); otherwise frames are read from decoded blocks.
+  void open_compressed() {
+    stored_size_ = size_;
+    std::string why;
+    int read_err = 0;
+    auto ix = read_compressed_index(fd_.get(), size_, first_, why, read_err);
+    header_ = header_check::ok;
+    z_.emplace();
+    if (read_err) err_ = read_err;
+    if (!ix) {
+      z_->broken = why;
+      z_->ix.blocks.push_back({segment_header_size, 0, 0, 0, 0, 0});
+      return;
+    }
+    z_->ix = std::move(*ix);
+    size_ = z_->ix.logical_size;
+    z_->bad.assign(z_->ix.blocks.size(), std::string{});
+  }
+  // Before reading at pos_: the block holding it decodes, or it is reported as damage naming
+  // the block (index and file offset) and skipped; the next block starts with a frame.
+  bool block_ready(damage& d) {
+    if (!z_->broken.empty()) {
+      d = damage{path_, pos_, stored_size_ > pos_ ? stored_size_ - pos_ : 0, z_->broken};
+      pos_ = size_ = std::max<std::uint64_t>(pos_, segment_header_size);
+      return false;
+    }
+    const auto b = z_->ix.block_of(pos_);
+    if (b >= z_->ix.blocks.size()) return true;
+    const auto& e = z_->ix.blocks[b];
+    if (z_->bad[b].empty() &&
+        ensure(pos_, std::min<std::uint64_t>(frame_header_size, e.raw_pos + e.raw_len - pos_)))
+      return true;
+    if (err_) return false;  // next() ends on the read error
+    d = damage{path_, pos_, e.raw_pos + e.raw_len - pos_,
+               "compressed block " + std::to_string(b) + " at file offset " +
+                   std::to_string(e.file_pos) + " (" + std::to_string(e.stored_len) +
+                   " bytes): " + z_->bad[b]};
+    pos_ = e.raw_pos + e.raw_len;
+    return false;
+  }
+  // Decodes the blocks covering [pos, pos + n) into buf_.
+  bool load_blocks(std::uint64_t pos, std::uint64_t n) {
+    auto b = z_->ix.block_of(pos);
+    if (b >= z_->ix.blocks.size() || !z_->bad[b].empty()) return false;
+    buf_start_ = z_->ix.blocks[b].raw_pos;
+    buf_len_ = 0;
+    z_->trusted = true;
+    std::vector<std::byte> one;
+    for (; b < z_->ix.blocks.size() && buf_start_ + buf_len_ < pos + n; ++b) {
+      const auto& e = z_->ix.blocks[b];
+      auto& dst = buf_len_ == 0 ? buf_ : one;
+      int read_err = 0;
+      if (!decode_block(fd_.get(), e, z_->stored, z_->scratch, dst, z_->bad[b], read_err, crcs_)) {
+        if (read_err) err_ = read_err, z_->bad[b].clear();
+        if (buf_len_ == 0) return false;
+        break;
+      }
+      if (&dst == &one) {
+        buf_.resize(buf_len_ + e.raw_len);
+        std::memcpy(buf_.data() + buf_len_, one.data(), e.raw_len);
+      }
+      z_->trusted = z_->trusted && e.codec != static_cast<std::uint8_t>(block_codec::stored);
+      buf_len_ += e.raw_len;
+    }
+    return pos + n <= buf_start_ + buf_len_;
+  }
+
+  std::optional<compressed_read_state> z_;
+  std::uint64_t stored_size_ = 0;
+  bool crcs_ = true;
 
   std::filesystem::path path_;
   offset_t first_ = 0;

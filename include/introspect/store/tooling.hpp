@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <filesystem>
 
+#include <introspect/store/compressed_segment.hpp>
 #include <introspect/store/detail/io.hpp>
 #include <introspect/store/frame.hpp>
 #include <introspect/store/layout.hpp>
@@ -35,6 +36,15 @@ using detail::segment_scanner;        //!< walks a segment's frames, resynchroni
 using detail::no_follow;   //!< open(2) flags: O_NOFOLLOW | O_CLOEXEC
 using detail::pread_full;  //!< pread(2) until `n` bytes or end of file
 using detail::unique_fd;   //!< a file descriptor closed on destruction
+
+//! Size of the raw segment a segment file stands for: its own size, or for a compressed sealed
+//! segment (format 1.2) the size of the frames it decodes to, which is what the scanner's file
+//! positions and file_size() count (0 when the file cannot be examined).
+inline std::uint64_t raw_segment_size(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0) return 0;
+  return detail::logical_segment_size(p, static_cast<std::uint64_t>(st.st_size));
+}
 
 //! Opens `p` with open(2) through the store's system-call shim (so fault-injection tests reach
 //! it); returns the descriptor or -1 with errno set.

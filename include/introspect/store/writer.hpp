@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <introspect/store/active_index.hpp>
+#include <introspect/store/compaction.hpp>
 #include <introspect/store/errors.hpp>
 #include <introspect/store/lock_file.hpp>
 #include <introspect/store/meta.hpp>
@@ -388,6 +389,8 @@ class writer {
       s.path = old_path;
       return false;
     }
+    // Off the product's path (the writer's thread); a segment that fails simply stays raw.
+    stats_.compacted += compact_segment(old_path, sealed.first, {.codec = s.opt.seal}).compacted;
     s.sealed.push_back(std::move(sealed));
     ++stats_.rolls;
     return true;

@@ -1,0 +1,203 @@
+// Bytes per record of a stream's sealed segments under each candidate encoding, and the decode
+// speed of compressed segments (issue 18, item 4; docs/benchmarks.md "Dense metrics on disk").
+//
+//   density_bench STREAM_DIR [REPS] [scan]     (scan: only the default codec and the scan speeds)
+//
+// STREAM_DIR is one stream of a store (e.g. /tmp/demo/medium/<scope>/metric). Every segment in
+// it is read through the store's scanner (raw or already compressed: the same frames), then
+// encoded with each candidate; sizes are summed over all segments. Speeds are measured on one
+// core, page cache warm, best of REPS: the scanner over the raw segment and over its compacted
+// copy (decoded record-equivalent bytes per second, every frame checksum checked as readers do).
+#include <introspect/store/compaction.hpp>
+#include <introspect/store/layout.hpp>
+#include <introspect/store/segment.hpp>
+
+#include <unistd.h>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace st = introspect::store;
+namespace sd = introspect::store::detail;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct segment_bytes {
+  fs::path log;
+  st::offset_t first = 0;
+  std::vector<std::byte> raw;  // the raw segment: header + frames
+  std::uint64_t records = 0;
+};
+
+segment_bytes load(const sd::segment_file& s) {
+  segment_bytes out{s.log, s.first, std::vector<std::byte>(sd::segment_header_size), 0};
+  sd::encode_segment_header(out.raw.data(), s.first);
+  sd::segment_scanner sc;
+  if (!sc.open(s.log, s.first)) return out;
+  sd::scanned_frame f;
+  st::damage d;
+  for (;;) {
+    const auto r = sc.next(f, d);
+    if (r == sd::segment_scanner::step::end) break;
+    if (r != sd::segment_scanner::step::frame) continue;
+    const auto* b = f.payload - sd::frame_header_size;
+    out.raw.insert(out.raw.end(), b, b + f.size());
+    ++out.records;
+  }
+  return out;
+}
+
+// Stored bytes of the frames cut into blocks of whole frames of about `block` bytes.
+template <class Encode>
+std::uint64_t blocked(const std::vector<segment_bytes>& segs, std::size_t block, Encode enc) {
+  std::uint64_t total = 0;
+  for (const auto& s : segs) {
+    std::size_t pos = sd::segment_header_size, start = pos;
+    auto flush = [&] {
+      if (pos > start) total += enc(std::span<const std::byte>(s.raw.data() + start, pos - start));
+      start = pos;
+    };
+    while (pos < s.raw.size()) {
+      const auto h = sd::decode_frame_header(s.raw.data() + pos);
+      const auto n = sd::frame_header_size + h.length;
+      if (pos - start + n > block && pos > start) flush();
+      pos += n;
+    }
+    flush();
+  }
+  return total;
+}
+
+std::uint64_t zstd_of(std::span<const std::byte> b, int level) {
+  std::string out;
+  if (!sd::zstd_compress({reinterpret_cast<const char*>(b.data()), b.size()}, out, level)) return 0;
+  return out.size();
+}
+
+// crcs: frames carry their CRC as a bundle copies them; off: as the reader's cursors read.
+double seconds_to_scan(const fs::path& p, st::offset_t first, std::uint64_t& bytes,
+                       bool crcs = true) {
+  const auto t0 = std::chrono::steady_clock::now();
+  sd::segment_scanner sc;
+  sc.frame_crcs(crcs);
+  bytes = 0;
+  if (sc.open(p, first)) {
+    sd::scanned_frame f;
+    st::damage d;
+    while (sc.next(f, d) != sd::segment_scanner::step::end) bytes += f.size();
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: density_bench STREAM_DIR [REPS] [scan]\n");
+    return 2;
+  }
+  const fs::path dir = argv[1];
+  const int reps = argc > 2 ? std::atoi(argv[2]) : 3;
+  const bool all = !(argc > 3 && std::string(argv[3]) == "scan");
+  std::vector<segment_bytes> segs;
+  std::uint64_t records = 0, raw = 0;
+  for (const auto& s : sd::list_segments(dir)) {
+    segs.push_back(load(s));
+    records += segs.back().records;
+    raw += segs.back().raw.size();
+  }
+  if (records == 0) {
+    std::fprintf(stderr, "density_bench: no records in %s\n", dir.c_str());
+    return 1;
+  }
+  std::printf("%s: %zu segments, %llu records, %llu raw bytes (zstd built: %s)\n", dir.c_str(),
+              segs.size(), static_cast<unsigned long long>(records),
+              static_cast<unsigned long long>(raw), sd::zstd_built ? "yes" : "no");
+  auto row = [&](const char* name, std::uint64_t bytes) {
+    std::printf("%-44s %12llu bytes %8.2f B/record %6.1fx\n", name,
+                static_cast<unsigned long long>(bytes),
+                static_cast<double>(bytes) / static_cast<double>(records),
+                static_cast<double>(raw) / static_cast<double>(bytes ? bytes : 1));
+  };
+  row("raw frame log (format 1.1)", raw);
+  if (all && sd::zstd_built) {
+    for (int lvl : {3, 19}) {
+      std::uint64_t whole = 0;
+      for (const auto& s : segs) whole += zstd_of(s.raw, lvl);
+      row(("zstd -" + std::to_string(lvl) + " of each whole segment").c_str(), whole);
+    }
+    for (int lvl : {3, 9})
+      row(("zstd -" + std::to_string(lvl) + ", 1 MiB blocks of frames").c_str(),
+          blocked(segs, 1u << 20, [&](auto b) { return zstd_of(b, lvl); }));
+  }
+  for (std::size_t block : {256u << 10, 1u << 20, 4u << 20}) {
+    if (!all) break;
+    for (auto codec : {st::seal_codec::columns, st::seal_codec::columns_zstd}) {
+      if (codec == st::seal_codec::columns_zstd && !sd::zstd_built) continue;
+      for (int lvl : {3, 9, 19}) {
+        if (codec == st::seal_codec::columns && lvl != 3) continue;
+        st::compaction_options o{codec, static_cast<std::uint32_t>(block), lvl};
+        const auto bytes = blocked(segs, block, [&](auto b) {
+          std::vector<std::byte> v(b.begin(), b.end());
+          std::string out;
+          std::vector<sd::block_entry> table;
+          sd::put_block(v, o, out, table);
+          return static_cast<std::uint64_t>(out.size() + sd::block_entry_size);
+        });
+        std::string name =
+            std::string(codec == st::seal_codec::columns ? "columns" : "columns+zstd -") +
+            (codec == st::seal_codec::columns ? "" : std::to_string(lvl)) + ", " +
+            std::to_string(block >> 10) + " KiB blocks";
+        row(name.c_str(), bytes + segs.size() * (sd::compressed_header_size + 4));
+      }
+    }
+  }
+  // Scan speed: the scanner over each raw segment and over its compacted copy (default options).
+  const auto tmp = fs::temp_directory_path() / ("ix-density-" + std::to_string(::getpid()));
+  fs::create_directories(tmp);
+  double raw_best = 1e30, z_best = 1e30, c_best = 1e30;
+  std::uint64_t scanned = 0, stored = 0;
+  for (int r = 0; r < reps; ++r) {
+    double raw_s = 0, z_s = 0, c_s = 0;
+    scanned = stored = 0;
+    for (const auto& s : segs) {
+      const auto p = tmp / sd::segment_log_name(s.first);
+      {
+        std::FILE* f = std::fopen(p.c_str(), "wb");
+        std::fwrite(s.raw.data(), 1, s.raw.size(), f);
+        std::fclose(f);
+      }
+      std::uint64_t b = 0;
+      raw_s += seconds_to_scan(p, s.first, b);
+      const auto c = st::compact_segment(p, s.first);
+      stored += c.compacted ? c.stored_bytes : s.raw.size();
+      std::uint64_t bz = 0;
+      z_s += seconds_to_scan(p, s.first, bz);
+      std::uint64_t bc = 0;
+      c_s += seconds_to_scan(p, s.first, bc, false);
+      if (bz != b) {
+        std::fprintf(stderr, "density_bench: compacted copy of %s reads %llu bytes, raw %llu\n",
+                     s.log.c_str(), static_cast<unsigned long long>(bz),
+                     static_cast<unsigned long long>(b));
+        return 1;
+      }
+      scanned += b;
+    }
+    raw_best = std::min(raw_best, raw_s);
+    z_best = std::min(z_best, z_s);
+    c_best = std::min(c_best, c_s);
+  }
+  fs::remove_all(tmp);
+  row("default compaction (as the writer seals)", stored);
+  std::printf("scan, raw segments:        %.3f s, %.2f GB/s of frames\n", raw_best,
+              static_cast<double>(scanned) / raw_best / 1e9);
+  std::printf("scan, compacted segments:  %.3f s, %.2f GB/s of decoded frames (%.2fx raw time)\n",
+              z_best, static_cast<double>(scanned) / z_best / 1e9, z_best / raw_best);
+  std::printf("scan, compacted, as cursors: %.3f s, %.2f GB/s of decoded frames (%.2fx raw time)\n",
+              c_best, static_cast<double>(scanned) / c_best / 1e9, c_best / raw_best);
+  return 0;
+}
