@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <map>
+#include <string>
 #include <thread>
 
 #include "fixture.hpp"
@@ -126,4 +128,22 @@ TEST_CASE("missing files are reported and retried with capped exponential backof
   CHECK(r.next_attempt == s::process_source::clock::time_point::max());
   r = src.collect(out.emit(), out.on_error(), t0 + 11s + 1ms);
   CHECK(r.status == s::collect_status::ok);
+}
+
+TEST_CASE("CPU seconds are counters, the rest gauges, for an emitter that takes a type",
+          "[source][process]") {
+  fixture::proc_tree t;
+  write_good(t);
+  s::process_source src(t.root());
+  std::map<std::string, introspect::metric_type> types;
+  const auto r = src.collect(
+      [&](std::string_view n, double, introspect::metric_type mt) { types[std::string{n}] = mt; },
+      [](std::string_view, std::string_view) {});
+  CHECK(r.status == s::collect_status::ok);
+  REQUIRE(types.size() == 8);
+  for (const auto& [name, mt] : types) {
+    INFO(name);
+    CHECK(mt == (name.starts_with("process.cpu_") ? introspect::metric_type::counter
+                                                  : introspect::metric_type::gauge));
+  }
 }

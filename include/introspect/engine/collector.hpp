@@ -96,11 +96,11 @@ class collector<sources<S...>, Kinds> {
       if (failing.insert(std::string{part}).second)
         health(emit, t, Impl::name, severity::warning, "introspect source failing", part, cause);
     };
-    auto gauge = [&](std::string_view name, double v) {
+    auto gauge = [&](std::string_view name, double v, metric_type mt = metric_type::gauge) {
       record_view r;
       r.ts_ns = t;
       r.kind = record_kind::metric;
-      r.mtype = metric_type::gauge;
+      r.mtype = mt;  // a gauge, or a source's cumulative counter (process CPU seconds)
       r.source = Impl::name;
       r.name = name;
       r.val = v;

@@ -12,7 +12,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+
+#include "introspect/core/kind.hpp"
 
 #include "introspect/source/backoff.hpp"
 #include "introspect/source/collect_report.hpp"
@@ -28,12 +31,14 @@ struct process_options {
   std::chrono::steady_clock::duration max_backoff = std::chrono::minutes(5);
 };
 
-//! Gauges of this process from <proc_root>/self: statm, stat, status and fd/.
+//! Metrics of this process from <proc_root>/self: statm, stat, status and fd/.
 //!
-//! Emits process.rss_bytes, process.vsize_bytes, process.rss_peak_bytes,
-//! process.cpu_user_seconds, process.cpu_system_seconds, process.cpu_seconds, process.threads
-//! and process.open_fds. Each file is a separate part with its own backoff: one missing or
-//! garbled file does not stop the others, and nothing throws.
+//! Emits the gauges process.rss_bytes, process.vsize_bytes, process.rss_peak_bytes,
+//! process.threads and process.open_fds, and the counters process.cpu_user_seconds,
+//! process.cpu_system_seconds and process.cpu_seconds (cumulative: `emit(name, value, type)`
+//! receives metric_type::counter for them when the emitter takes a type). Each file is a separate
+//! part with its own backoff: one missing or garbled file does not stop the others, and nothing
+//! throws.
 //!
 //! @code
 //! source::process_source proc;
@@ -68,8 +73,14 @@ class process_source {
   collect_report collect(Emit&& emit, OnError&& on_error, clock::time_point now = clock::now()) {
     collect_report report;
     detail::part_runner run(now, report);
-    auto out = [&](std::string_view n, double v) {
-      emit(n, v);
+    // CPU seconds only grow while the process lives: they are counters (so that a reader shows
+    // their rate, the CPU share, not an ever-rising line); an emitter that takes a metric type
+    // gets it (the engine's collector), a (name, value) one gets the values alone.
+    auto out = [&](std::string_view n, double v, metric_type t = metric_type::gauge) {
+      if constexpr (std::is_invocable_v<Emit&, std::string_view, double, metric_type>)
+        emit(n, v, t);
+      else
+        emit(n, v);
       ++report.emitted;
     };
     run.run(
@@ -123,9 +134,9 @@ class process_source {
     if (!utime || !stime || !threads)
       return p + ": parse error (fields 14, 15 and 20 must be integers)";
     const auto hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
-    out("process.cpu_user_seconds", static_cast<double>(*utime) / hz);
-    out("process.cpu_system_seconds", static_cast<double>(*stime) / hz);
-    out("process.cpu_seconds", static_cast<double>(*utime + *stime) / hz);
+    out("process.cpu_user_seconds", static_cast<double>(*utime) / hz, metric_type::counter);
+    out("process.cpu_system_seconds", static_cast<double>(*stime) / hz, metric_type::counter);
+    out("process.cpu_seconds", static_cast<double>(*utime + *stime) / hz, metric_type::counter);
     out("process.threads", static_cast<double>(*threads));
     return std::nullopt;
   }
