@@ -3,7 +3,8 @@
 // server thread in the test process would hide exactly the SIGPIPE that kills a product.
 //
 //   fake_apiserver --cert-out FILE [--key-out FILE] [--fixtures DIR] [--stream-ms N] [--plain]
-//                  [--script-ms N] [--due-ms N]
+//                  [--script-ms N] [--due-ms N] [--queues] [--port N]
+//                  [--cert-in FILE --key-in FILE]
 //
 // It makes a self-signed certificate for 127.0.0.1 (written to --cert-out so the client can
 // trust it), listens on 127.0.0.1 at a random port, prints the port on stdout, and serves each
@@ -21,13 +22,35 @@
 // "<segment> <resourceVersion> <due time, ns since the epoch>" for latency measurements. Every
 // request line is appended to DIR/requests.log when
 // --fixtures is given, with its Authorization header, so tests can see what a client sent.
+//
+// --queues (with --fixtures DIR): every answer comes from queues the test fills while the
+// server runs (tests/kubernetes/source_test.cpp), so one test can script statuses, 410s,
+// resume points and held streams. For a request of PATH (without the query), Q =
+// DIR/q/<PATH with '/' as '_'>:
+// - a list answers Q/list.<n> (the lowest n; it is removed unless it is the last, which
+//   repeats): its first line is the HTTP status, the rest the body; none: 404.
+// - a watch takes Q/watch.<n> (the lowest n, removed): first line "STATUS EXPECT_RV HOLD
+//   [DELAY_MS]" (EXPECT_RV "-" = any; the body is sent DELAY_MS after the headers); a request whose resourceVersion is not EXPECT_RV is answered 400
+//   and a line is appended to DIR/mismatches.log; else the body (the watch events) is sent,
+//   and with HOLD 1 the stream then stays open, idle, for DIR/idle_hold_ms milliseconds
+//   (default 300) or until the client leaves. No script: an idle stream held as long.
+// - DIR/token, when present and not empty: a request without "Authorization: Bearer <it>" is
+//   answered 401.
+// --port N listens on that port (a restarted server; prints 0 if it is taken); --cert-in and
+// --key-in reuse a certificate and key written earlier with --cert-out / --key-out.
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -53,6 +76,9 @@ struct config {
   int due_ms = 0;
   long long started_ns = 0;
   bool plain = false;
+  bool queues = false;
+  int port = 0;
+  std::string cert_in, key_in;
 };
 
 [[noreturn]] void die(const char* what) {
@@ -169,6 +195,155 @@ std::string read_fixture(const config& cfg, const std::string& path) {
   return R"({"kind":"List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]})";
 }
 
+// --- --queues: answers scripted by the test, one file each ---
+
+std::string read_all(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The queued files "<prefix>.<n>" of `dir`, lowest n first.
+std::vector<std::string> queued(const std::string& dir, const std::string& prefix) {
+  std::vector<std::pair<unsigned long, std::string>> found;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.size() > prefix.size() + 1 && name.starts_with(prefix + "."))
+        found.emplace_back(std::strtoul(name.c_str() + prefix.size() + 1, nullptr, 10),
+                           dir + "/" + name);
+    }
+    ::closedir(d);
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> out;
+  for (auto& f : found) out.push_back(std::move(f.second));
+  return out;
+}
+
+// Connections are served by concurrent processes: a queue is taken from under a file lock.
+struct queue_lock {
+  int fd;
+  explicit queue_lock(const std::string& dir)
+      : fd(::open((dir + "/q.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600)) {
+    if (fd >= 0) ::flock(fd, LOCK_EX);
+  }
+  ~queue_lock() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string status_json(int code, const std::string& reason, const std::string& msg) {
+  return R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":")" +
+         msg + R"(","reason":")" + reason + R"(","code":)" + std::to_string(code) + "}";
+}
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 410:
+      return "Gone";
+    default:
+      return "Error";
+  }
+}
+
+bool answer(conn& c, int status, const std::string& body) {
+  return c.write("HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
+                 "\r\nContent-Type: application/json\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
+// The query parameter `key` of `path` ("" when absent).
+std::string param(const std::string& path, const std::string& key) {
+  const auto q = path.find('?');
+  if (q == std::string::npos) return {};
+  std::istringstream in(path.substr(q + 1));
+  for (std::string kv; std::getline(in, kv, '&');)
+    if (kv.starts_with(key + "=")) return kv.substr(key.size() + 1);
+  return {};
+}
+
+// Holds a stream open and idle for `ms`, or until the client leaves; false when it left.
+bool hold_idle(conn& c, int ms) {
+  const long long until = now_ns() + static_cast<long long>(ms) * 1000000LL;
+  char chunk[4096];
+  while (now_ns() < until) {
+    pollfd p{c.fd, POLLIN, 0};
+    const int left = static_cast<int>(std::max(1LL, (until - now_ns()) / 1000000LL));
+    if (::poll(&p, 1, std::min(left, 50)) == 1 && c.read(chunk, sizeof chunk) <= 0) return false;
+  }
+  return true;
+}
+
+// One request answered from the queues; false ends the connection.
+bool serve_queued(conn& c, const config& cfg, const std::string& head, const std::string& path) {
+  const std::string& dir = cfg.fixtures;
+  if (const std::string token = read_all(dir + "/token"); !token.empty()) {
+    std::string auth;
+    if (auto a = head.find("\r\nAuthorization: "); a != std::string::npos)
+      auth = head.substr(a + 17, head.find("\r\n", a + 2) - a - 17);
+    if (auth != "Bearer " + token)
+      return answer(c, 401, status_json(401, "Unauthorized", "Unauthorized"));
+  }
+  std::string key = path.substr(0, path.find('?'));
+  std::replace(key.begin(), key.end(), '/', '_');
+  const std::string q = dir + "/q/" + key;
+  if (param(path, "watch").empty()) {
+    std::string text;
+    {
+      queue_lock lock(dir);
+      const auto files = queued(q, "list");
+      if (files.empty())
+        return answer(
+            c, 404,
+            status_json(404, "NotFound", "the server could not find the requested resource"));
+      text = read_all(files.front());
+      if (files.size() > 1) std::remove(files.front().c_str());
+    }
+    const auto nl = text.find('\n');
+    return answer(c, std::atoi(text.c_str()), nl == std::string::npos ? "" : text.substr(nl + 1));
+  }
+  int status = 200, hold = 1, delay_ms = 0;
+  std::string body, expect = "-";
+  {
+    queue_lock lock(dir);
+    const auto files = queued(q, "watch");
+    if (!files.empty()) {
+      const std::string text = read_all(files.front());
+      std::istringstream first(text.substr(0, text.find('\n')));
+      first >> status >> expect >> hold >> delay_ms;
+      const std::string rv = param(path, "resourceVersion");
+      if (expect != "-" && rv != expect) {
+        std::ofstream(dir + "/mismatches.log", std::ios::app) << path << '\n';
+        return answer(c, 400, status_json(400, "BadRequest", "unexpected resourceVersion " + rv));
+      }
+      const auto nl = text.find('\n');
+      body = nl == std::string::npos ? "" : text.substr(nl + 1);
+      std::remove(files.front().c_str());
+    }
+  }
+  if (status != 200) return answer(c, status, body);
+  if (!c.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n"))
+    return false;
+  if (delay_ms > 0 && !hold_idle(c, delay_ms)) return false;
+  if (!body.empty() && !write_chunk(c, body)) return false;
+  const std::string ms = read_all(dir + "/idle_hold_ms");
+  if (hold && !hold_idle(c, ms.empty() ? 300 : std::atoi(ms.c_str()))) return false;
+  return c.write("0\r\n\r\n");
+}
+
 void serve(conn c, const config& cfg) {
   std::string buf;
   char chunk[4096];
@@ -202,6 +377,10 @@ void serve(conn c, const config& cfg) {
         auth = head.substr(a + 17, head.find("\r\n", a + 2) - a - 17);
       std::ofstream(cfg.fixtures + "/requests.log", std::ios::app)
           << head.substr(0, sp1) << ' ' << path << " auth=" << auth << '\n';
+    }
+    if (cfg.queues) {
+      if (!serve_queued(c, cfg, head, path)) return;
+      continue;
     }
     if (path.find("watch=") == std::string::npos && !path.starts_with("/v3/watch")) {
       const std::string body = read_fixture(cfg, path);
@@ -265,6 +444,14 @@ int main(int argc, char** argv) {
       cfg.due_ms = std::atoi(value().c_str());
     else if (a == "--plain")
       cfg.plain = true;
+    else if (a == "--queues")
+      cfg.queues = true;
+    else if (a == "--port")
+      cfg.port = std::atoi(value().c_str());
+    else if (a == "--cert-in")
+      cfg.cert_in = value();
+    else if (a == "--key-in")
+      cfg.key_in = value();
     else
       die("unknown option");
   }
@@ -280,7 +467,19 @@ int main(int argc, char** argv) {
   if (!cfg.plain) {
     EVP_PKEY* key = nullptr;
     X509* cert = nullptr;
-    make_identity(key, cert);
+    if (!cfg.cert_in.empty()) {
+      // The identity of a server that ran before: a client that trusts it trusts this one.
+      FILE* cf = std::fopen(cfg.cert_in.c_str(), "r");
+      FILE* kf = std::fopen(cfg.key_in.c_str(), "r");
+      if (!cf || !kf) die("cannot read --cert-in / --key-in");
+      cert = PEM_read_X509(cf, nullptr, nullptr, nullptr);
+      key = PEM_read_PrivateKey(kf, nullptr, nullptr, nullptr);
+      std::fclose(cf);
+      std::fclose(kf);
+      if (!cert || !key) die("--cert-in / --key-in hold no PEM certificate / key");
+    } else {
+      make_identity(key, cert);
+    }
     if (!cfg.cert_out.empty()) write_pem(cfg.cert_out, cert, nullptr);
     if (!cfg.key_out.empty()) write_pem(cfg.key_out, nullptr, key);
     ctx = SSL_CTX_new(TLS_server_method());
@@ -294,8 +493,15 @@ int main(int argc, char** argv) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(ls, 64) != 0)
+  addr.sin_port = htons(static_cast<std::uint16_t>(cfg.port));
+  if (::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(ls, 64) != 0) {
+    if (cfg.port != 0) {
+      std::printf("0\n");  // the port asked for is taken: the test says so and moves on
+      std::fflush(stdout);
+      return 3;
+    }
     die("cannot listen");
+  }
   socklen_t len = sizeof addr;
   ::getsockname(ls, reinterpret_cast<sockaddr*>(&addr), &len);
   std::printf("%d\n", ntohs(addr.sin_port));

@@ -1,7 +1,10 @@
 #pragma once
 //! Runs the sources a build selected, at the cadence, on the writer thread: each gauge becomes a
-//! metric record, and a source that starts or stops failing becomes a notification (it retries
-//! with its own backoff and never stops the others).
+//! metric record, and a source of gauges that starts or stops failing becomes a notification
+//! (it retries with its own backoff and never stops the others). Sources of whole records
+//! (kubernetes, etcd) record their own failures, one notification per cause, so the collector
+//! adds none of its own for them. records() counts what the sources gave.
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -77,8 +80,15 @@ class collector<sources<S...>, Kinds> {
   //! part's health.
   template <class Emit>
   void collect(std::int64_t t, Emit&& emit) {
-    std::apply([&](auto&... impl) { (collect_one(impl, t, emit), ...); }, impls_);
+    auto counted = [&](const record_view& r) {
+      records_.fetch_add(1, std::memory_order_relaxed);
+      emit(r);
+    };
+    std::apply([&](auto&... impl) { (collect_one(impl, t, counted), ...); }, impls_);
   }
+
+  //! Records the sources (and the collector's notes on their health) gave so far. Any thread.
+  std::uint64_t records() const noexcept { return records_.load(std::memory_order_relaxed); }
 
  private:
   template <class Tag, class Config>
@@ -93,8 +103,10 @@ class collector<sources<S...>, Kinds> {
   void collect_one(std::unique_ptr<Impl>& impl, std::int64_t t, Emit& emit) {
     auto& failing = failing_[std::string{Impl::name}];
     auto on_error = [&](std::string_view part, std::string_view cause) {
-      if (failing.insert(std::string{part}).second)
-        health(emit, t, Impl::name, severity::warning, "introspect source failing", part, cause);
+      // A source of records already recorded this cause as its own notification.
+      if constexpr (!emits_records_v<Impl>)
+        if (failing.insert(std::string{part}).second)
+          health(emit, t, Impl::name, severity::warning, "introspect source failing", part, cause);
     };
     auto gauge = [&](std::string_view name, double v, metric_type mt = metric_type::gauge) {
       record_view r;
@@ -139,6 +151,7 @@ class collector<sources<S...>, Kinds> {
 
   std::tuple<std::unique_ptr<typename source_traits<S>::type>...> impls_;
   std::map<std::string, std::set<std::string>> failing_;  // source → parts failing
+  std::atomic<std::uint64_t> records_{0};                 // written by the writer thread
 };
 
 }  // namespace introspect::inline v1

@@ -151,7 +151,7 @@ class threaded_engine {
   engine_stats stats() const {
     engine_stats s;
     s.records = queue_.pushed() + rejected_.load(std::memory_order_relaxed) +
-                accepted_.load(std::memory_order_relaxed);
+                accepted_.load(std::memory_order_relaxed) + collector_.records();
     s.dropped_buffer_full = queue_.drops().get(pipeline::drop_cause::queue_full);
     s.dropped_oversize = queue_.drops().get(pipeline::drop_cause::oversize);
     std::lock_guard lock(stats_mu_);

@@ -1,12 +1,16 @@
 #pragma once
-//! The skeleton every network source is built on: one thread that owns all of the source's
-//! blocking I/O, a stop that breaks off the request in flight, a bounded hand-off to the
-//! collector's thread, and the failures waiting to be reported. A source is a Driver that only
-//! does one unit of work per step() and knows how to interrupt() it; the skeleton does the rest.
+//! The skeleton every network source is built on: its own threads (one, or one per lane) that
+//! own all of the source's blocking I/O, a stop that breaks off every request in flight, a
+//! bounded hand-off to the collector's thread, and the failures waiting to be reported. A
+//! source is a Driver that only does one unit of work per step() and knows how to
+//! interrupt() it; the skeleton does the rest.
 //!
 //! The collector (the engine's writer thread) must never wait on the network, and
-//! cpp-httplib's requests block: collect() on the collector's side only moves what the thread
+//! cpp-httplib's requests block: collect() on the collector's side only moves what the threads
 //! queued.
+//!
+//! A driver whose units of work must not wait for each other (the Kubernetes source: one watch
+//! per collection, each held open) has lanes: `lanes()` threads each call `step(out, lane)`.
 //!
 //! @code
 //! struct my_driver {
@@ -17,10 +21,12 @@
 //! s.start();
 //! s.drain([&](const introspect::source::owned_record& r) { ... });
 //! @endcode
+#include <algorithm>
 #include <chrono>
 #include <concepts>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -36,7 +42,7 @@
 namespace introspect::inline v1::source {
 
 //! What a driver's step() writes to: the hand-off queue, the pending failures, and whether the
-//! source is being stopped. Only the source's thread calls it.
+//! source is being stopped. Only the source's threads call it (each call is thread-safe).
 class record_outbox {
  public:
   //! Queues `batch` (emptied); false (batch kept) when the source stops while a
@@ -52,16 +58,29 @@ class record_outbox {
   ~record_outbox() = default;
 };
 
-//! A driver does one unit of work per step() on the source's thread and returns how long to
-//! wait before the next (zero: at once); interrupt() breaks off a step from any thread.
+//! A driver with lanes: `lanes()` (fixed once constructed) threads each call `step(out, lane)`
+//! for their own lane, concurrently; interrupt() breaks off the steps of every lane.
 template <class D>
-concept source_driver = requires(D& d, record_outbox& out) {
-  { d.step(out) } -> std::same_as<std::chrono::milliseconds>;
+concept laned_driver = requires(D& d, const D& cd, record_outbox& out, std::size_t lane) {
+  { cd.lanes() } -> std::convertible_to<std::size_t>;
+  { d.step(out, lane) } -> std::same_as<std::chrono::milliseconds>;
+};
+
+//! A driver does one unit of work per step() on the source's thread (or per step(out, lane) on
+//! its lane's thread, see laned_driver) and returns how long to wait before the next (zero: at
+//! once); interrupt() breaks off a step from any thread.
+template <class D>
+concept source_driver = (laned_driver<D> ||
+                         requires(D & d, record_outbox& out) {
+                           { d.step(out) } -> std::same_as<std::chrono::milliseconds>;
+                         }) &&
+                        requires(D& d) {
   { d.interrupt() }
   noexcept;
 };
 
-//! One thread that runs `Driver::step()` until stopped, and the hand-off of its records.
+//! The threads that run `Driver::step()` (one per lane) until stopped, and the hand-off of
+//! their records.
 template <source_driver Driver, class FullPolicy>
 class threaded_source final : private record_outbox {
  public:
@@ -75,44 +94,67 @@ class threaded_source final : private record_outbox {
   threaded_source& operator=(const threaded_source&) = delete;
   ~threaded_source() { stop(); }
 
-  //! Starts the thread (again after stop()). False when it cannot be created. Never throws.
+  //! The number of threads start() starts: the driver's lanes, else one.
+  std::size_t lanes() const noexcept {
+    if constexpr (laned_driver<Driver>)
+      return std::max<std::size_t>(1, static_cast<std::size_t>(driver_.lanes()));
+    else
+      return 1;
+  }
+
+  //! Starts the threads (again after stop()). False when one cannot be created (those that
+  //! were are stopped again). Never throws.
   bool start() noexcept {
-    std::lock_guard lock(mu_);
-    if (running_ || thread_.joinable()) return true;  // running, or stop() is still joining
+    std::unique_lock lock(mu_);
+    if (running_ > 0 || !threads_.empty()) return true;  // running, or stop() is still joining
     stopping_ = false;
     try {
-      running_ = true;
-      thread_ = std::thread([this] { run(); });
+      threads_.reserve(lanes());
     } catch (...) {
-      running_ = false;
       return false;
+    }
+    for (std::size_t lane = 0; lane < lanes(); ++lane) {
+      try {
+        ++running_;
+        threads_.emplace_back([this, lane] { run(lane); });
+      } catch (...) {
+        --running_;
+        lock.unlock();
+        stop();
+        return false;
+      }
     }
     return true;
   }
 
-  //! Stops the thread: the request in flight is broken off (repeatedly: an interrupt that
-  //! lands between two requests is lost), so this returns promptly even while a watch is held
+  //! Stops the threads: every request in flight is broken off (repeatedly: an interrupt that
+  //! lands between two requests is lost), so this returns promptly even while watches are held
   //! open. Records already queued stay collectable.
   void stop() noexcept {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
+      for (const auto& t : threads_)
+        if (t.get_id() == std::this_thread::get_id()) return;  // a lane cannot join itself
     }
     cv_.notify_all();
-    if (!thread_.joinable() || thread_.get_id() == std::this_thread::get_id()) return;
+    if (threads_.empty()) return;
     for (;;) {
       driver_.interrupt();
       std::unique_lock lock(mu_);
-      if (exited_.wait_for(lock, std::chrono::milliseconds(20), [&] { return !running_; })) break;
+      if (exited_.wait_for(lock, std::chrono::milliseconds(20), [&] { return running_ == 0; }))
+        break;
     }
-    thread_.join();
+    for (auto& t : threads_) t.join();
+    std::lock_guard lock(mu_);
+    threads_.clear();
   }
 
-  //! Cuts the thread's wait between two steps short (a snapshot asked for). Any thread.
+  //! Cuts every thread's wait between two steps short (a snapshot asked for). Any thread.
   void wake() noexcept {
     {
       std::lock_guard lock(mu_);
-      woken_ = true;
+      ++wake_gen_;
     }
     cv_.notify_all();
   }
@@ -145,24 +187,32 @@ class threaded_source final : private record_outbox {
   const Driver& driver() const noexcept { return driver_; }
 
  private:
-  void run() noexcept {
+  void run(std::size_t lane) noexcept {
     // Every socket write of this thread is ours; a guard per request covers the rest.
     introspect::detail::block_sigpipe_in_this_thread();
+    std::uint64_t seen = 0;  // wake() calls already acted on
+    {
+      std::lock_guard lock(mu_);
+      seen = wake_gen_;
+    }
     while (!stopping()) {
       std::chrono::milliseconds wait{0};
       try {
-        wait = driver_.step(*this);
+        if constexpr (laned_driver<Driver>)
+          wait = driver_.step(*this, lane);
+        else
+          wait = driver_.step(*this);
       } catch (...) {
         wait = std::chrono::milliseconds{500};  // allocation failure: keep running
       }
       if (wait.count() > 0) {
         std::unique_lock lock(mu_);
-        cv_.wait_for(lock, wait, [&] { return stopping_ || woken_; });
-        woken_ = false;
+        cv_.wait_for(lock, wait, [&] { return stopping_ || wake_gen_ != seen; });
+        seen = wake_gen_;
       }
     }
     std::lock_guard lock(mu_);
-    running_ = false;
+    --running_;
     exited_.notify_all();
   }
 
@@ -185,11 +235,11 @@ class threaded_source final : private record_outbox {
   std::condition_variable cv_;
   std::condition_variable exited_;
   bool stopping_ = false;
-  bool running_ = false;
-  bool woken_ = false;
+  std::size_t running_ = 0;     // threads that have not left run()
+  std::uint64_t wake_gen_ = 0;  // wake() calls so far
   std::deque<std::pair<std::string, std::string>> errors_;
   std::vector<field_view> scratch_;  // the collector's side only
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace introspect::inline v1::source

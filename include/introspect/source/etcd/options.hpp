@@ -9,23 +9,26 @@
 
 namespace introspect::inline v1::etcd {
 
-//! Options of the etcd source; the defaults suit one local etcd member.
+//! Options of the etcd source; the defaults suit one local etcd member. Every member has a
+//! default member initializer (`cfg.etcd = {.prefixes = {"/app/"}}` compiles warning-free).
 struct options {
   //! The JSON gateway's base URL: "http://host:port" or "https://host:port" (an optional
   //! path prefix is kept; https needs cpp-httplib built with OpenSSL).
   std::string endpoint = "http://127.0.0.1:2379";
   //! https: the PEM file of the CA that signs the members' certificates; when given it is the
   //! only one trusted (etcdctl's --cacert). Empty: the system's CAs.
-  std::string ca_file;
+  std::string ca_file{};
   //! https: a client certificate and its key (PEM files), for etcd's --client-cert-auth.
-  std::string cert_file;
-  std::string key_file;
+  std::string cert_file{};
+  std::string key_file{};
   //! The key prefixes to snapshot and watch; "" is the whole keyspace. Every prefix of one
   //! snapshot is read at the same revision.
-  std::vector<std::string> prefixes;
+  std::vector<std::string> prefixes{};
   //! A new snapshot this long after the previous one; zero = only the first one and those asked
-  //! for with snapshot_now() (or forced by a compaction).
-  std::chrono::milliseconds snapshot_interval{60000};
+  //! for with snapshot_now() (or forced by a compaction). Hours, not a minute: the watch
+  //! records every change in between, so a snapshot only bounds how far back a reader must
+  //! replay changes.
+  std::chrono::milliseconds snapshot_interval{std::chrono::hours{6}};
   //! Whether changes between snapshots are watched and recorded.
   bool watch = true;
   //! Keys per range request (`limit`); further pages are read at the snapshot's revision.
@@ -45,8 +48,8 @@ struct options {
 
   //! etcd authentication (v3 auth): empty user = none. A token is fetched from
   //! /v3/auth/authenticate and fetched again when the server rejects it.
-  std::string username;
-  std::string password;
+  std::string username{};
+  std::string password{};
   //! A password is never sent over plain http unless this is set (it would cross the network
   //! in clear): with an http:// endpoint the source reports a configuration error instead.
   bool allow_password_over_http = false;

@@ -75,6 +75,12 @@ class api_client {
     client_.reset();
   }
 
+  //! How long the next requests may go without a byte (a list: options::read_timeout; a
+  //! watch: its whole window). The stepping thread's only.
+  void set_read_timeout(std::chrono::milliseconds d) {
+    if (client_) client_->set_read_timeout(d);
+  }
+
   //! Empty when the client is usable; otherwise why not (bad URL, unreadable CA...).
   const std::string& setup_error() const noexcept { return setup_error_; }
 

@@ -1,8 +1,11 @@
 #pragma once
-//! The Kubernetes source's driver (run by source::threaded_source): it resolves the connection
-//! (retried with backoff while there is none), then steps the watcher, which lists and watches
-//! every collection.
+//! The Kubernetes source's driver (run by source::threaded_source, one lane per collection):
+//! lane 0 resolves the connection (retried with backoff while there is none) while the other
+//! lanes wait for it; then each lane steps its own collection of the watcher (its list and its
+//! watch), so a change of one collection is never held back by another's watch.
 #include <chrono>
+#include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,28 +47,41 @@ class driver {
   driver(connection_provider provider, options o)
       : provider_(std::move(provider)),
         opts_(std::move(o)),
+        lanes_(watcher::collections(opts_).size()),
         config_backoff_(opts_.backoff_initial, opts_.backoff_max) {}
   driver(const driver&) = delete;
   driver& operator=(const driver&) = delete;
 
-  //! Connects, or performs the watcher's next due action; returns the wait until the next.
-  std::chrono::milliseconds step(source::record_outbox& out) {
+  //! One lane (and thread) per watched collection.
+  std::size_t lanes() const noexcept { return lanes_; }
+
+  //! Lane `lane`'s next action: connecting (lane 0; the others wait for the connection), or
+  //! its collection's next due list or watch. Returns the wait until the next.
+  std::chrono::milliseconds step(source::record_outbox& out, std::size_t lane) {
     std::vector<event> batch;
     watcher* w = nullptr;
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
+      if (!watcher_ && lane != 0) {
+        connected_.wait_for(lock, std::chrono::seconds(1),
+                            [&] { return watcher_ != nullptr || interrupted_; });
+        return std::chrono::milliseconds{0};
+      }
       w = watcher_.get();
     }
-    const auto wait = w ? w->step(batch) : connect(batch, out);
+    const auto wait = w ? w->step(lane, batch) : connect(batch, out);
     out.push(batch);
     return wait;
   }
 
-  //! Breaks off the request in flight; every later step returns at once (shutdown).
+  //! Breaks off every request in flight; every later step returns at once (shutdown).
   void interrupt() noexcept {
-    std::lock_guard lock(mu_);
-    interrupted_ = true;
-    if (watcher_) watcher_->interrupt();
+    {
+      std::lock_guard lock(mu_);
+      interrupted_ = true;
+      if (watcher_) watcher_->interrupt();
+    }
+    connected_.notify_all();
   }
 
   //! With options::snapshots: a new snapshot of every collection at the next step.
@@ -104,7 +120,7 @@ class driver {
     const auto ts = opts_.clock();
     if (c) {
       auto w = std::make_unique<watcher>(*c, opts_);
-      // A long watch slice hands its events over as they arrive.
+      // A long watch slice hands its events over as they arrive (each lane's, concurrently).
       w->on_events([&box](std::vector<event>& batch) { box.push(batch); });
       if (c->insecure_skip_tls_verify) {
         // Each connection made without verifying the server is on the record.
@@ -124,6 +140,7 @@ class driver {
       config_error_.clear();
       watcher_ = std::move(w);
       if (interrupted_) watcher_->interrupt();
+      connected_.notify_all();  // the other lanes start on their collections
       return std::chrono::milliseconds{0};
     }
     const auto now = clock::now();
@@ -154,8 +171,10 @@ class driver {
   connection_provider provider_;
   options opts_;
   source::detail::jitter_rng rng_{reinterpret_cast<std::uintptr_t>(this)};
+  std::size_t lanes_;
   mutable std::mutex mu_;
-  source::backoff config_backoff_;  // under mu_
+  std::condition_variable connected_;  // lanes other than 0 wait for the connection
+  source::backoff config_backoff_;     // under mu_
   bool interrupted_ = false;
   std::unique_ptr<watcher> watcher_;
   std::string config_error_;

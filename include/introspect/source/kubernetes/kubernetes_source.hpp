@@ -1,11 +1,13 @@
 #pragma once
 //! The Kubernetes source: lists and watches Deployments, StatefulSets, Pods and configured
 //! custom resources, and hands the resulting state records and notifications to the
-//! collector's thread. With options::snapshots (the uber tier) every list is also recorded
-//! whole as `snapshot` records, periodically and on demand (snapshot_now()), and the watch's
-//! changes as `put` / `delete` snapshot records. It is a source::threaded_source (one thread
-//! for all network I/O; a bounded hand-off that drops its oldest records when the collector
-//! does not keep up) running kubernetes::driver.
+//! collector's thread. Every collection is listed and watched on its own thread with its own
+//! connection, so a change is read as soon as the API server sends it. With options::snapshots (the
+//! uber tier) every list is also recorded whole as `snapshot` records, periodically and on demand
+//! (snapshot_now()), and the watch's changes as `put` / `delete` snapshot records. It is a
+//! source::threaded_source (its threads do all network I/O, one lane per collection; a bounded
+//! hand-off that drops its oldest records when the collector does not keep up) running
+//! kubernetes::driver.
 //!
 //! @code
 //! introspect::source::kubernetes_source src{[] { return introspect::kubernetes::discover(); },
@@ -37,14 +39,12 @@ namespace introspect::inline v1::source {
 // `source::kubernetes` is the policy tag; the implementation lives in ::introspect::kubernetes.
 namespace k8s = ::introspect::kubernetes;
 
-//! The Kubernetes source: its own thread lists and watches; collect() hands over what it found.
+//! The Kubernetes source: its own threads list and watch; collect() hands over what they found.
 class kubernetes_source {
  public:
   using clock = std::chrono::steady_clock;
   //! The source's name in records and error reports.
   static constexpr std::string_view name = "kubernetes";
-  //! Threads this source starts (once start() is called).
-  static constexpr int threads = 1;
 
   kubernetes_source(k8s::connection_provider provider, k8s::options o)
       : core_(o.handoff_capacity, std::move(provider), std::move(o)) {}
@@ -52,13 +52,16 @@ class kubernetes_source {
       : kubernetes_source([c = std::move(c)] { return k8s::loaded<k8s::connection>::ok(c); },
                           std::move(o)) {}
 
-  //! Starts the source's thread (once; later calls do nothing). Never throws: a thread that
+  //! Threads this source starts (once start() is called): one per watched collection.
+  std::size_t threads() const noexcept { return core_.lanes(); }
+
+  //! Starts the source's threads (once; later calls do nothing). Never throws: a thread that
   //! cannot be created is reported by config_error().
   void start() noexcept {
     if (stopped_.load()) return;
     if (!core_.start()) core_.driver().note_start_failure();
   }
-  //! Stops the thread: the request in flight is broken off, so this returns promptly even
+  //! Stops the threads: every request in flight is broken off, so this returns promptly even
   //! while a watch is held open. Events already queued stay collectable.
   void stop() noexcept {
     stopped_.store(true);
@@ -86,7 +89,7 @@ class kubernetes_source {
   template <class Emit, class OnError>
   requires std::invocable<Emit&, const record_view&> collect_report
   collect(Emit&& emit, OnError&& on_error, clock::time_point now = clock::now()) {
-    (void)now;  // the source's thread paces the retries; `now` is kept for interface parity
+    (void)now;  // the source's threads pace the retries; `now` is kept for interface parity
     collect_report report;
     report_drops();
     report.emitted = core_.deliver_all(k8s::source_name, emit);

@@ -12,30 +12,35 @@
 namespace introspect::inline v1::kubernetes {
 
 //! Options of the Kubernetes source; the defaults suit a product watching its own namespace.
+//! Every member has a default member initializer, so a designated initializer may name only
+//! some (`cfg.kubernetes = {.namespace_name = "pravega"}`) without -Wmissing-field-initializers.
 struct options {
   //! Where the connection comes from: a kubeconfig file; empty = in-cluster (the pod's service
   //! account), then $KUBECONFIG, then ~/.kube/config (discovery.hpp).
-  std::string kubeconfig;
+  std::string kubeconfig{};
   //! The collections to list and watch.
   std::vector<resource> resources = {deployments(), statefulsets(), pods()};
   //! "" = the connection's namespace (the pod's, or the kubeconfig context's), or every
   //! namespace when it has none; "*" = every namespace; anything else = that namespace.
-  std::string namespace_name;
+  std::string namespace_name{};
   //! A label selector applied to every list and watch ("app=segmentstore"); empty = all.
   //! (Not to Events: they carry no labels of the objects they are about.)
-  std::string label_selector;
+  std::string label_selector{};
   //! Also watch the namespace's Events (`events.k8s.io/v1`; `core_events()` in `resources`
   //! for core v1 instead) and record each as a notification (events.hpp): the cluster's own
   //! account of why ("Readiness probe failed", "Back-off restarting failed container"). Needs
   //! `list`/`watch` on events. Off when `resources` already holds an Events resource.
   bool events = true;
 
-  //! One watch request lasts at most this long before the next collection gets its turn:
-  //! one thread serves every collection, so an event waits at most about
-  //! (collections - 1) x watch_window before it is read (nothing is lost: watches resume).
-  std::chrono::milliseconds watch_window{2000};
-  //! A request with no bytes for this long is cut (idle watches end sooner than the window).
+  //! One watch request lasts at most this long; the next one resumes where it ended (nothing
+  //! is lost). Every collection has its own watch on its own thread, so a change is read as
+  //! soon as the server sends it, whatever the window; it bounds how long a connection that
+  //! died silently goes unnoticed.
+  std::chrono::milliseconds watch_window{30000};
+  //! A list, or a watch's first reply, with no bytes for this long is cut. An open watch may
+  //! be idle up to watch_window + read_timeout.
   std::chrono::milliseconds read_timeout{1000};
+  //! TCP connect bound (a black-holed server).
   std::chrono::milliseconds connect_timeout{2000};
   //! A watch that ends sooner than this is not reopened before it has elapsed (a server that
   //! closes every watch at once must not make the source spin).
