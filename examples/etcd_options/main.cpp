@@ -23,22 +23,26 @@ int main(int argc, char** argv) {
   product_introspection::config cfg;
   cfg.store = argc > 1 ? argv[1] : "etcd-example-store";
   cfg.instance = "controller-0";
-  ix::etcd::options& o = cfg.etcd;
-  o.endpoint = argc > 2 ? argv[2] : "http://127.0.0.1:1";  // nothing listens on port 1
-  o.prefixes = {"/pravega/", "/config/"};
-  o.snapshot_interval = std::chrono::hours{1};  // plus one on start and on demand
-  o.watch = true;                               // changes between snapshots
-  o.page_size = 1000;
-  o.watch_window = 5s;
-  o.connect_timeout = 2s;
-  o.request_timeout = 5s;
-  o.tcp_nodelay = true;
-  o.username = "";  // etcd v3 auth when set (https, or explicitly allowed)
-  o.allow_password_over_http = false;
-  o.ca_file = "";  // https: the only CA trusted when given
-  o.backoff_initial = 500ms;
-  o.backoff_max = 30s;
-  o.handoff_capacity = 16384;
+  // A designated initializer names only what it changes (every option has a default; the
+  // names follow the declaration order of etcd::options, docs/etcd.md's table).
+  cfg.etcd = {
+      .endpoint = argc > 2 ? argv[2] : "http://127.0.0.1:1",  // nothing listens on port 1
+      .ca_file = "",  // https: the only CA trusted when given
+      .prefixes = {"/pravega/", "/config/"},
+      .snapshot_interval = std::chrono::hours{1},  // plus one on start and on demand
+      .watch = true,                               // changes between snapshots
+      .page_size = 1000,
+      .watch_window = 5s,
+      .connect_timeout = 2s,
+      .request_timeout = 5s,
+      .tcp_nodelay = true,
+      .username = "",  // etcd v3 auth when set (https, or explicitly allowed)
+      .allow_password_over_http = false,
+      .backoff_initial = 500ms,
+      .backoff_max = 30s,
+      .handoff_capacity = 16384,
+  };
+  const ix::etcd::options& o = cfg.etcd;
 
   product_introspection ins{cfg};
   std::this_thread::sleep_for(200ms);

@@ -24,23 +24,27 @@ int main(int argc, char** argv) {
   product_introspection::config cfg;
   cfg.store = argc > 1 ? argv[1] : "kubernetes-example-store";
   cfg.instance = "controller-0";
-  k8s::options& o = cfg.kubernetes;
-  o.kubeconfig = argc > 2 ? argv[2] : "/nonexistent/kubeconfig";  // "": in-cluster, ~/.kube
-  o.namespace_name = "pravega";                                   // "*": every namespace
-  o.label_selector = "app=pravega-cluster";
-  o.resources = {k8s::deployments(), k8s::statefulsets(), k8s::pods(),
-                 k8s::custom_resource("pravega.pravega.io", "v1beta1", "pravegaclusters",
-                                      /*namespaced=*/true, "PravegaCluster")};
-  o.events = true;      // Events as notifications (events.k8s.io/v1)
-  o.watch_window = 2s;  // one watch slice per collection
-  o.read_timeout = 1s;
-  o.connect_timeout = 2s;
-  o.backoff_initial = 500ms;  // retry after a failure: doubles up to the max
-  o.backoff_max = 30s;
-  o.snapshot_interval = std::chrono::hours{6};  // uber tier (snapshots) only
-  o.snapshot_references = true;
-  o.redact_snapshots = true;
-  o.handoff_capacity = 4096;
+  // A designated initializer names only what it changes (every option has a default; the
+  // names follow the declaration order of k8s::options, docs/kubernetes.md's table).
+  cfg.kubernetes = {
+      .kubeconfig = argc > 2 ? argv[2] : "/nonexistent/kubeconfig",  // "": in-cluster, ~/.kube
+      .resources = {k8s::deployments(), k8s::statefulsets(), k8s::pods(),
+                    k8s::custom_resource("pravega.pravega.io", "v1beta1", "pravegaclusters",
+                                         /*namespaced=*/true, "PravegaCluster")},
+      .namespace_name = "pravega",  // "*": every namespace
+      .label_selector = "app=pravega-cluster",
+      .events = true,       // Events as notifications (events.k8s.io/v1)
+      .watch_window = 30s,  // one watch request per collection (each on its own thread)
+      .read_timeout = 1s,
+      .connect_timeout = 2s,
+      .backoff_initial = 500ms,  // retry after a failure: doubles up to the max
+      .backoff_max = 30s,
+      .handoff_capacity = 4096,
+      .snapshot_interval = std::chrono::hours{6},  // uber tier (snapshots) only
+      .snapshot_references = true,
+      .redact_snapshots = true,
+  };
+  const k8s::options& o = cfg.kubernetes;
 
   product_introspection ins{cfg};
   // The source's thread tries to connect; without a kubeconfig it records why and retries.
