@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The support benchmarks of issue 15: `introspect bundle` MB/s on a ~1 GB store (against GNU
+# The support benchmarks of issue 15 (CPU seconds: user + sys of the pinned command): `introspect bundle` MB/s on a ~1 GB store (against GNU
 # tar of the same directory, in the same run) and `introspect report` seconds and page size on
 # a 10 M-record store (against `introspect insights`, the same ordered pass without plots).
 #
@@ -26,16 +26,19 @@ WORK=${WORK:-$(mktemp -d /tmp/introspect-support.XXXXXX)}
 mkdir -p "$WORK"
 [[ ${KEEP:-0} == 1 ]] || trap 'rm -rf "$WORK"' EXIT
 
-# best-of-REPS wall seconds of a command (pinned to one core); stdout of the last run in $WORK/out
+# best-of-REPS CPU seconds (user + sys, /usr/bin/time: a loaded shared machine stretches wall
+# time, not CPU time) of a command pinned to one core; its wall seconds in $WORK/wall, stdout of
+# the last run in $WORK/out
 best() {
-  local best=
+  local best= wall=
   for ((i = 0; i < REPS; i++)); do
-    local s e
-    s=$(date +%s.%N)
-    taskset -c "$CPU" "$@" >"$WORK/out" 2>"$WORK/err"
-    e=$(date +%s.%N)
-    best=$(awk -v a="$best" -v b="$(echo "$e - $s" | bc -l)" 'BEGIN { if (a == "" || b < a) print b; else print a }')
+    /usr/bin/time -f '%e %U %S' -o "$WORK/time" taskset -c "$CPU" "$@" >"$WORK/out" 2>"$WORK/err"
+    read -r w u s <"$WORK/time"
+    local c
+    c=$(echo "$u + $s" | bc -l)
+    if [[ -z $best ]] || (($(echo "$c < $best" | bc -l))); then best=$c wall=$w; fi
   done
+  echo "$wall" >"$WORK/wall"
   echo "$best"
 }
 
@@ -54,7 +57,7 @@ zst_bytes=$(stat -c %s "$WORK/b.tar.zst")
 t_read=$(best "$ix" query "$WORK/b.tar" --agg count)
 t_read_store=$(best "$ix" query "$store" --agg count)
 mbs() { echo "scale=0; $bytes / 1000000 / $1" | bc -l; }
-printf '| %-58s | %8s | %9s |\n' "command (pinned to CPU $CPU, page cache warm, best of $REPS)" "wall s" "MB/s"
+printf '| %-58s | %8s | %9s |\n' "command (pinned to CPU $CPU, page cache warm, best of $REPS)" "CPU s" "MB/s of CPU"
 printf '| %-58s | %8.2f | %9s |\n' "tar -cf peer.tar -C STORE . (GNU tar, the peer)" "$t_tar" "$(mbs "$t_tar")"
 printf '| %-58s | %8.2f | %9s |\n' "introspect bundle STORE -o b.tar" "$t_bundle" "$(mbs "$t_bundle")"
 printf '| %-58s | %8.2f | %9s |\n' "introspect bundle STORE -o b.tar.zst ($(echo "$zst_bytes / 1000000" | bc) MB)" "$t_zst" "$(mbs "$t_zst")"
@@ -72,7 +75,7 @@ t_report=$(best "$ix" report "$rstore" -o "$WORK/r.html")
 page=$(stat -c %s "$WORK/r.html")
 t_summary=$(best "$ix" summary "$rstore")
 t_insights=$(best "$ix" insights "$rstore" -o json)
-printf '| %-58s | %8s |\n' "command on $REPORT_RECORDS records" "wall s"
+printf '| %-58s | %8s |\n' "command on $REPORT_RECORDS records" "CPU s"
 printf '| %-58s | %8.2f |\n' "introspect report STORE -o r.html ($(echo "scale=2; $page / 1000000" | bc) MB)" "$t_report"
 printf '| %-58s | %8.2f |\n' "introspect summary STORE" "$t_summary"
 printf '| %-58s | %8.2f |\n' "introspect insights STORE (the peer: same pass, no plots)" "$t_insights"

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <introspect/codec/binary.hpp>
+#include <introspect/format/jsonl.hpp>
 #include <introspect/store/writer.hpp>
 
 #include "../demo/demo_support.hpp"
@@ -282,3 +283,85 @@ TEST_CASE("bundle usage errors name the argument", "[bundle][cli]") {
   CHECK(not_store.exit_code == 2);
   CHECK(not_store.err.find("not a stream store") != std::string::npos);
 }
+
+TEST_CASE("a tiny-tier store (JSON lines) bundles redacted, and reads like the store",
+          "[bundle][cli]") {
+  temp_dir t;
+  const auto dir = t / "tiny";
+  fs::create_directories(dir);
+  const std::int64_t t0 = 1'767'225'600LL * 1'000'000'000;
+  std::string text;
+  ix::jsonl_encoder enc{"tiny-1"};
+  std::vector<ix::field_view> fv;
+  auto put = [&](const ix::record& r) { enc.encode(ix::view_of(r, fv), text); };
+  for (int i = 0; i < 3000; ++i)
+    put(rec(t0 + i * 1'000'000'000LL, ix::record_kind::metric, "queue.depth",
+            static_cast<double>(i % 97)));
+  put(rec(t0 + 10, ix::record_kind::notification, "http call failed", std::string{"retry"},
+          {{"header", std::string{"Authorization: Bearer tiny-planted-token-7"}}}));
+  put(rec(t0 + 20, ix::record_kind::snapshot, "/app/db/password", std::string{"tiny-etcd-pw-9"}));
+  write_file(dir / "tiny-1-00000001.jsonl", text);
+  const auto s = sh_quote(dir.string());
+  const auto full = ix_run("query " + s + " -o jsonl", t.path());
+  REQUIRE(lines(full.out) == 3002);
+  const auto b = t / "tiny.tar";
+  const auto made = ix_run("bundle " + s + " -o " + sh_quote(b.string()), t.path());
+  INFO(made.out << made.err);
+  REQUIRE(made.exit_code == 0);
+  const auto bytes = read_file(b);
+  CHECK(bytes.find("tiny-planted-token-7") == std::string::npos);
+  CHECK(bytes.find("tiny-etcd-pw-9") == std::string::npos);
+  CHECK(bytes.find("\"records\": 3002") != std::string::npos);
+  CHECK(bytes.find("\"bearer-token\": 1") != std::string::npos);
+  CHECK(bytes.find("\"key-pattern\": 1") != std::string::npos);
+  const auto from_bundle = ix_run("query " + sh_quote(b.string()) + " -o jsonl", t.path());
+  CHECK(from_bundle.exit_code == 0);
+  CHECK(lines(from_bundle.out) == 3002);
+  CHECK(from_bundle.out.find("Bearer ****") != std::string::npos);
+  for (const char* cmd : {"summary"})
+    CHECK(ix_run(std::string{cmd} + " " + sh_quote(b.string()), t.path()).exit_code == 0);
+  CHECK(ix_run("query " + sh_quote(b.string()) + " --agg count", t.path()).out ==
+        ix_run("query " + s + " --agg count", t.path()).out);
+#if defined(INTROSPECT_TEST_HAS_ZSTD)
+  // A zstd bundle smaller than one read (64 KiB), cut short: what came out is read, and the
+  // error says the data is cut.
+  const auto z = t / "tiny.tar.zst";
+  REQUIRE(ix_run("bundle " + s + " -o " + sh_quote(z.string()), t.path()).exit_code == 0);
+  const auto zb = read_file(z);
+  REQUIRE(zb.size() < 64 * 1024);
+  const auto cut = t / "cut.tar.zst";
+  write_file(cut, zb.substr(0, zb.size() * 7 / 10));
+  const auto q = ix_run("query " + sh_quote(cut.string()) + " -o jsonl", t.path());
+  INFO(q.err);
+  CHECK(q.exit_code != 2);
+  CHECK(q.err.find("cut short") != std::string::npos);
+  CHECK(lines(q.out) > 0);
+  CHECK(lines(q.out) < 3002);
+#endif
+}
+
+#if defined(INTROSPECT_TEST_HAS_SQLITE_EXT)
+TEST_CASE("the SQLite extension attaches a bundle as it attaches a store", "[bundle][sql]") {
+  temp_dir t;
+  const auto& store = demo_store(t);
+  const auto b = t / "case.tar.zst";
+  REQUIRE(ix_run("bundle " + sh_quote(store.string()) + " -o " + sh_quote(b.string()), t.path())
+              .exit_code == 0);
+  const std::string ext = INTROSPECT_TEST_BIN_DIR "/libintrospect_sqlite.so";
+  auto count = [&](const fs::path& p) {
+    return run_shell("TMPDIR=" + sh_quote(t.path().string()) + " sqlite3 -batch :memory: '.load " +
+                         ext + "' \"SELECT introspect_attach('" + p.string() +
+                         "')\" 'SELECT count(*), max(ts) FROM metric' 'SELECT count(*) FROM state'",
+                     t.path());
+  };
+  const auto from_store = count(store), from_bundle = count(b);
+  INFO(from_store.err << from_bundle.err);
+  CHECK(from_store.exit_code == 0);
+  CHECK(from_bundle.exit_code == 0);
+  CHECK(lines(from_bundle.out) == 3);
+  CHECK(from_bundle.out == from_store.out);
+  // The extracted copy is removed when the connection closes.
+  for (const auto& e : fs::directory_iterator(t.path()))
+    CHECK(e.path().filename().string().find("introspect-bundle-") == std::string::npos);
+}
+#endif

@@ -5,9 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
+
+#include <introspect/format/rfc3339.hpp>
 
 #include "../demo/demo_support.hpp"
 
@@ -88,6 +92,27 @@ TEST_CASE("summary names each demo fault's insight on its first screen", "[repor
       in_json = in_json || (std::string_view{e["name"].get_string()} == sc.rule &&
                             std::string_view{e["subject"].get_string()} == sc.subject);
     CHECK(in_json);
+    // The summary replays the rules over just the records they read (report/rule_feed.hpp):
+    // its episodes are exactly those of `introspect insights` (every record, in time order).
+    std::set<std::tuple<std::string, std::string, std::string>> from_summary, from_insights;
+    for (auto e : doc["insights"].get_array())
+      from_summary.emplace(std::string{e["instance"].get_string().value()},
+                           std::string{e["name"].get_string().value()},
+                           std::string{e["subject"].get_string().value()} + "#" +
+                               std::string{e["onset"].get_string().value()});
+    const auto ins = ix_run("insights " + sh_quote(store.string()) + " -o jsonl", t.path());
+    std::istringstream lines_in(ins.out);
+    for (std::string line; std::getline(lines_in, line);) {
+      simdjson::dom::parser lp;
+      simdjson::dom::element rec;
+      REQUIRE(lp.parse(line).get(rec) == simdjson::SUCCESS);
+      const auto onset = rec["fields"]["onset"].get_int64().value();
+      from_insights.emplace(std::string{rec["instance"].get_string().value()},
+                            std::string{rec["name"].get_string().value()},
+                            std::string{rec["fields"]["subject"].get_string().value()} + "#" +
+                                introspect::format_rfc3339(onset));
+    }
+    CHECK(from_summary == from_insights);
   }
   // A healthy run: no rule fires, and the summary says so.
   const auto healthy = t / "healthy";

@@ -12,12 +12,15 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 
 #include <introspect/bundle/reader.hpp>
 #include <introspect/bundle/writer.hpp>
 #include <introspect/core/clock.hpp>
 #include <introspect/format/terminal_text.hpp>
+#include <introspect/query/jsonl_parse.hpp>
+#include <introspect/query/jsonl_store.hpp>
 #include <introspect/query/stream_store.hpp>
 
 #include "common.hpp"
@@ -123,10 +126,11 @@ int cmd_bundle(const bundle_args& a) {
                         "\": a bundle holds local stream stores (run bundle "
                         "on the machine that holds the store)"};
     if (is_bundle_file(s)) throw usage_error{"bundle \"" + s + "\": already a bundle"};
-    if (!ix::is_stream_store(s) && !ix::is_stream_store_scope(s))
+    if (!ix::is_stream_store(s) && !ix::is_stream_store_scope(s) &&
+        !(fs::is_directory(s) && ix::has_jsonl_files(s)))
       throw usage_error{"bundle \"" + s +
-                        "\": not a stream store directory (a tiny-tier store "
-                        "is a directory of JSON-lines files: send those as they are)"};
+                        "\": not a stream store directory, nor a tiny-tier store (a "
+                        "directory of *.jsonl files)"};
     o.stores.emplace_back(s);
   }
   if (a.output.empty()) throw usage_error{"bundle: -o FILE is required (e.g. -o case-123.tar.zst)"};
@@ -152,6 +156,11 @@ int cmd_bundle(const bundle_args& a) {
   o.redact.enabled = !a.no_redact;
   if (!a.redact_keys.empty()) o.redact.key_patterns = a.redact_keys;
   o.tool = "introspect 0.1.0";
+  // Tiny-tier lines are read with the tiny tier's own parser (simdjson, linked by the CLI).
+  o.parse_jsonl = [parser = std::make_shared<ix::jsonl_record_parser>(), reason = std::string{}](
+                      std::string_view line, ix::record& r) mutable {
+    return parser->parse(line, r, reason);
+  };
   const auto start = std::chrono::steady_clock::now();
   ix::bundle::manifest m;
   try {

@@ -9,6 +9,7 @@
 
 #include <introspect/core/clock.hpp>
 #include <introspect/insight/default_rules.hpp>
+#include <introspect/query/unordered_scan.hpp>
 #include <introspect/report/summary.hpp>
 
 #include "common.hpp"
@@ -31,21 +32,18 @@ report_input read_for_report(const filter_args& fa) {
   ix::damage_log log{[&](const ix::damage& d) {
     if (in.damage.size() < 1000) in.damage.push_back(display_path(d.to_string()));
   }};
-  auto src = set.open(streams, f.hint(), log);
-  struct filtered {
-    ix::record_source& s;
-    const ix::record_filter& f;
-    progress prog{"reading"};
-    std::uint64_t n = 0;
-    bool next(ix::record& r) {
-      while (s.next(r)) {
-        prog.tick(++n);
-        if (f.matches(r)) return true;
-      }
-      return false;
-    }
-  } fs{*src, f};
-  in.result = ix::report::analyze(fs, ix::insight::default_config());
+  // Streams are read in place, one after another (the aggregates' unordered scan): the
+  // collector puts in time order only what needs it, and replays the rules over just the
+  // records they read (report/rule_feed.hpp).
+  ix::report::collector c{ix::insight::default_config()};
+  progress prog{"reading"};
+  std::uint64_t n = 0;
+  auto names = f.name_cache();
+  ix::for_each_unordered(set, streams, f.hint(), log, [&](const auto& r) {
+    prog.tick(++n);
+    if (f.matches(r, names)) c.add(r);
+  });
+  in.result = c.finish();
   return in;
 }
 

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +24,10 @@
 #include <introspect/bundle/manifest.hpp>
 #include <introspect/bundle/sha256.hpp>
 #include <introspect/store/tooling.hpp>
+
+#if defined(INTROSPECT_HAS_ZSTD)
+#include <zstd.h>
+#endif
 
 namespace introspect::inline v1::bundle {
 
@@ -74,6 +80,43 @@ inline void make_parents(const std::filesystem::path& p) {
   std::filesystem::create_directories(p.parent_path(), ec);
 }
 
+// libarchive's zstd filter drops what it decompressed in a read that meets the end of a cut
+// frame, so a cut bundle smaller than one read (64 KiB) fails before its first member. This
+// decompresses `file` with libzstd as far as its data goes into the tar `out`; returns what
+// stopped it ("" at a clean end), or nullopt without libzstd (a build without
+// introspect::zstd) or when the file cannot be read.
+inline std::optional<std::string> unzstd_to(const std::filesystem::path& file,
+                                            const std::filesystem::path& out) {
+#if defined(INTROSPECT_HAS_ZSTD)
+  store::unique_fd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  store::unique_fd o(
+      ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!in || !o) return std::nullopt;
+  std::unique_ptr<ZSTD_DStream, std::size_t (*)(ZSTD_DStream*)> ds(ZSTD_createDStream(),
+                                                                   &ZSTD_freeDStream);
+  if (!ds) return std::nullopt;
+  std::vector<char> ibuf(ZSTD_DStreamInSize()), obuf(ZSTD_DStreamOutSize());
+  std::size_t pending = 0;  // non-zero: a frame is not finished
+  for (;;) {
+    const auto n = ::read(in.get(), ibuf.data(), ibuf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::string{"read: "} + std::strerror(errno);
+    if (n == 0) return pending ? std::string{"truncated input"} : std::string{};
+    ZSTD_inBuffer ib{ibuf.data(), static_cast<std::size_t>(n), 0};
+    while (ib.pos < ib.size) {
+      ZSTD_outBuffer ob{obuf.data(), obuf.size(), 0};
+      pending = ZSTD_decompressStream(ds.get(), &ob, &ib);
+      if (ZSTD_isError(pending)) return std::string{ZSTD_getErrorName(pending)};
+      if (ob.pos && ::write(o.get(), obuf.data(), ob.pos) != static_cast<ssize_t>(ob.pos))
+        return std::string{"write: "} + std::strerror(errno);
+    }
+  }
+#else
+  (void)file, (void)out;
+  return std::nullopt;
+#endif
+}
+
 }  // namespace detail
 
 //! Extracts `file` into the existing directory `into` (which should be empty and private).
@@ -92,9 +135,26 @@ inline opened_bundle extract_bundle(const std::filesystem::path& file,
   archive_read_support_format_tar(a);
   // 64 KiB reads: a compressed bundle cut short still decompresses block by block up to the
   // cut (libarchive's zstd filter fails a read whose input ends early, so big reads lose more).
-  if (archive_read_open_filename(a, file.c_str(), 64 << 10) != ARCHIVE_OK)
-    throw bundle_error(file.string() + ": damaged or truncated before its first member: " +
-                       archive_error_string(a));
+  if (archive_read_open_filename(a, file.c_str(), 64 << 10) != ARCHIVE_OK) {
+    const std::string why = archive_error_string(a) ? archive_error_string(a) : "unreadable";
+    // A cut zstd bundle smaller than one read: decompress what is there, then read that tar.
+    const auto plain = into / ".bundle.tar";
+    const auto cut = looks_like_bundle(file) ? detail::unzstd_to(file, plain) : std::nullopt;
+    struct unlink_guard {
+      std::filesystem::path p;
+      ~unlink_guard() { ::unlink(p.c_str()); }
+    } remove_plain{plain};
+    archive_read_free(a);
+    g.a = a = archive_read_new();
+    archive_read_support_format_tar(a);
+    if (!cut || archive_read_open_filename(a, plain.c_str(), 64 << 10) != ARCHIVE_OK)
+      throw bundle_error(file.string() + ": damaged or truncated before its first member: " + why);
+    if (!cut->empty())
+      r.problems.push_back(
+          fmt::format("the compressed data is damaged or cut short ({}): "
+                      "reading what came out before that",
+                      *cut));
+  }
   std::map<std::string, std::string> got;  // member -> sha256
   std::string last = "(the start)";
   for (;;) {

@@ -22,22 +22,37 @@ class replay {
   //! Observes `r` after evaluating every boundary it passes; emit(const record&) gets insights.
   template <class Rec, class Emit>
   void observe(const Rec& r, Emit&& emit) {
+    advance(r.ts_ns, emit);
+    e_.observe(r);
+  }
+
+  //! Evaluates every boundary a record at `ts` passes, as observe() does, without observing a
+  //! record. It depends on `ts` only through its period (the boundary at or after it): a
+  //! replay that feeds the engine only the records its rules select calls advance() once per
+  //! period that held any record, and evaluates exactly the boundaries a full replay does.
+  template <class Emit>
+  void advance(std::int64_t ts, Emit&& emit) {
     if (!started_) {
       started_ = true;
-      next_ = floor_to(r.ts_ns);
-      if (next_ < r.ts_ns) next_ += period_;
+      next_ = floor_to(ts);
+      if (next_ < ts) next_ += period_;
     }
     std::int64_t idle = 0;
-    while (r.ts_ns > next_) {
+    while (ts > next_) {
       e_.evaluate(next_, emit);
       next_ += period_;
-      if (++idle == max_idle_ && r.ts_ns > next_) {
-        const auto last = floor_to(r.ts_ns - 1);
+      if (++idle == max_idle_ && ts > next_) {
+        const auto last = floor_to(ts - 1);
         if (last > next_) next_ = last;
       }
     }
-    e_.observe(r);
   }
+
+  //! The period a record at `ts` belongs to: k such that (k-1)·period < ts <= k·period (the
+  //! records between two evaluations).
+  std::int64_t period_of(std::int64_t ts) const noexcept { return floor_to(ts - 1) / period_ + 1; }
+
+  std::int64_t period_ns() const noexcept { return period_; }
 
   //! Evaluates the boundary at or after the last record (the end of the data).
   template <class Emit>

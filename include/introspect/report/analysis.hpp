@@ -1,9 +1,11 @@
 #pragma once
-//! One time-ordered pass over a store that gathers what `introspect summary` and `introspect
-//! report` show: counts, insight episodes (the rules replayed offline, as `introspect
-//! insights` does), state tracks, notification marks, drop counters, silent components, and
-//! every metric series binned for plotting with interval semantics (query/interval.hpp):
-//! counters as rates, histograms as interval p99 and interval mean.
+//! One pass over a store, in any order across streams (each stream in its own order, as the
+//! unordered scan of aggregates reads them: query/unordered_scan.hpp), that gathers what
+//! `introspect summary` and `introspect report` show: counts, insight episodes (the rules
+//! replayed in time order over just the records they read: report/rule_feed.hpp, the same
+//! episodes `introspect insights` finds), state tracks, notification marks, drop counters,
+//! silent components, and every metric series binned for plotting with interval semantics
+//! (query/interval.hpp): counters as rates, histograms as interval p99 and interval mean.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -21,6 +23,7 @@
 #include <introspect/query/interval.hpp>
 #include <introspect/report/bins.hpp>
 #include <introspect/report/episodes.hpp>
+#include <introspect/report/rule_feed.hpp>
 
 namespace introspect::inline v1::report {
 
@@ -47,6 +50,13 @@ struct state_track {
   std::uint64_t total = 0;
 };
 
+//! One notification: its time, where it came from and what it says.
+struct notification_mark {
+  std::int64_t ts_ns = 0;
+  std::string instance, source, name, message;  //!< message: the `message` field, or the value
+  severity sev = severity::info;
+};
+
 //! Where the pass looked and what it found, for summary and report.
 struct analysis {
   std::vector<std::string> instances;
@@ -62,6 +72,9 @@ struct analysis {
   std::vector<series> plots;  //!< every metric series (sorted by instance, name, what)
   //! Notifications per severity per time bin (marks on the timeline).
   std::map<int, minmax_bins> marks;
+  //! The notifications themselves (the first max_notifications, by time), for what the
+  //! timeline shows beside a track (a Kubernetes Event beside the pod's state).
+  std::vector<notification_mark> notifications;
   std::vector<std::string> diagnostics;  //!< the rules' own remarks
 };
 
@@ -69,6 +82,7 @@ struct analysis {
 struct analysis_options {
   std::size_t max_changes_per_track = 20000;
   std::int64_t silent_after_ns = 60'000'000'000;  //!< no record for this long before the end
+  std::size_t max_notifications = 20000;
 };
 
 namespace detail {
@@ -81,10 +95,11 @@ struct series_state {
   series* stored = nullptr;  // histogram p99 as stored (since the process started)
 };
 
-inline double number_field(const record& r, std::string_view key) {
+template <class R>
+double number_field(const R& r, std::string_view key) {
   const auto* v = r.find_field(key);
   if (!v) return std::nan("");
-  const auto vv = to_view(*v);
+  const auto vv = as_view(*v);
   return vv.type() == value_type::integer || vv.type() == value_type::real ? vv.as_number()
                                                                            : std::nan("");
 }
@@ -133,175 +148,289 @@ V& find_or_add(text_map<V>& m, std::string_view k, Make&& make) {
 
 }  // namespace detail
 
-//! Reads `src` (time-ordered: a record_source, or anything with `bool next(record&)`) once,
-//! replaying `cfg`'s insight rules per instance.
-template <class Source>
-analysis analyze(Source& src, const insight::config<insight::all_rules>& cfg,
-                 const analysis_options& opt = {}) {
-  analysis a;
+//! Gathers an analysis from records given in any order across streams (each stream in its own
+//! order, so that one metric's samples come in order: its rates and interval percentiles are
+//! taken between successive samples). Everything that depends on time order across streams
+//! is put in order at the end: state changes, notification marks, and the insight rules,
+//! which a rule_feed replays over just the records they read.
+class collector {
+ public:
+  explicit collector(const insight::config<insight::all_rules>& cfg,
+                     const analysis_options& opt = {})
+      : interest_(cfg), opt_(opt) {}
+
+  //! One record (a record, or a scanned_record viewing a frame) that passed the filter.
+  template <class R>
+  void add(const R& r) {
+    auto& in = instance(r.instance);
+    const bool table = r.flags & flag_table;
+    if (!table) {
+      if (!a_.records++) a_.first = a_.last = r.ts_ns;
+      a_.first = std::min(a_.first, r.ts_ns);
+      a_.last = std::max(a_.last, r.ts_ns);
+      ++kinds_[static_cast<std::uint8_t>(r.kind)];
+      if (r.kind == record_kind::notification || r.kind == record_kind::insight)
+        ++sevs_[static_cast<std::uint8_t>(r.sev) & 7];
+    }
+    // Insights already in the store are the online engine's conclusions, not evidence; and
+    // their source is no component.
+    if (r.kind == record_kind::insight) return;
+    in.feed.note(r.ts_ns);
+    auto& e = detail::find_or_add(in.names, r.name, [] { return name_entry{}; });
+    auto& k = keyed_of(in, e, r.kind, r.source, r.name);
+    if (k.what == rule_interest::verdict::keep || (k.what && table))
+      in.feed.keep(r, in.name);
+    else if (k.what == rule_interest::verdict::thin)
+      in.feed.thin(k.slot, r, in.name);
+    if (table) return;
+    *k.last_seen = std::max(*k.last_seen, r.ts_ns);
+    switch (r.kind) {
+      case record_kind::state: {
+        std::string v;
+        append_text(v, detail::as_view(r.val));
+        e.states.emplace_back(r.ts_ns, std::move(v));
+        break;
+      }
+      case record_kind::notification:
+        notification(r, in.name);
+        break;
+      case record_kind::metric:
+      case record_kind::meta:
+        metric(r, e);
+        break;
+      default:
+        break;
+    }
+  }
+
+  //! The analysis (the collector is consumed).
+  analysis finish() {
+    episode_folder folder;
+    for (auto& [name, in] : instances_) {
+      const std::string* inst = &in->name;
+      const auto diags =
+          in->feed.replay(interest_, [&](const record& ins) { folder.add(*inst, ins); });
+      for (const auto& d : diags)
+        if (d.message.find(": no record matched") == std::string::npos)
+          a_.diagnostics.push_back(name + ": " + d.rule + ": " + d.message);
+      a_.instances.push_back(name);
+      for (const auto& [source, t] : in->last_seen)
+        if (a_.last - t > opt_.silent_after_ns) a_.silent.emplace_back(name, "source " + source, t);
+      for (auto& [key, e] : in->names) {
+        if (e.beat_seen && a_.last - e.beat.second > opt_.silent_after_ns / 2)
+          a_.silent.emplace_back(name, key + " stopped changing", e.beat.second);
+        if (e.drop_ts != std::numeric_limits<std::int64_t>::min()) a_.drops[{name, key}] = e.drop;
+        if (e.states.empty()) continue;
+        // One key's changes come from one stream, almost always in order already.
+        if (!std::is_sorted(e.states.begin(), e.states.end(),
+                            [](const auto& x, const auto& y) { return x.first < y.first; }))
+          std::stable_sort(e.states.begin(), e.states.end(),
+                           [](const auto& x, const auto& y) { return x.first < y.first; });
+        state_track t{name, key, {}, 0};
+        for (auto& [ts, v] : e.states) {
+          if (!t.changes.empty() && t.changes.back().second == v) continue;
+          ++t.total;
+          if (t.changes.size() < opt_.max_changes_per_track)
+            t.changes.emplace_back(ts, std::move(v));
+        }
+        a_.tracks.push_back(std::move(t));
+      }
+    }
+    a_.episodes = folder.take();
+    for (int k = 0; k < 256; ++k)
+      if (kinds_[k]) a_.by_kind[std::string{to_string(static_cast<record_kind>(k))}] += kinds_[k];
+    for (int k = 0; k < 8; ++k)
+      if (sevs_[k]) a_.by_severity[std::string{to_string(static_cast<severity>(k))}] += sevs_[k];
+    std::sort(a_.silent.begin(), a_.silent.end(),
+              [](const auto& x, const auto& y) { return std::get<2>(x) < std::get<2>(y); });
+    std::sort(a_.tracks.begin(), a_.tracks.end(), [](const auto& x, const auto& y) {
+      return x.total != y.total ? x.total > y.total
+                                : std::tie(x.instance, x.key) < std::tie(y.instance, y.key);
+    });
+    for (auto& [sev, ts] : marks_) {
+      std::sort(ts.begin(), ts.end());
+      auto& bins = a_.marks[sev];
+      for (const auto t : ts) bins.add(t, 1);
+    }
+    trim_notifications();
+    for (auto& p : plots_) a_.plots.push_back(std::move(*p));
+    std::sort(a_.plots.begin(), a_.plots.end(), [](const series& x, const series& y) {
+      return std::tie(x.instance, x.name, x.what) < std::tie(y.instance, y.name, y.what);
+    });
+    return std::move(a_);
+  }
+
+ private:
+  // A (kind, source) under one name: what the rules want of it, and its source's last record.
+  struct keyed {
+    record_kind kind;
+    std::string source;
+    std::int64_t* last_seen;
+    rule_interest::verdict::what_t what;
+    std::uint32_t slot;
+  };
+  // Everything kept per name of one instance: one hash lookup per record finds it.
+  struct name_entry {
+    std::vector<keyed> keys;
+    detail::series_state st;
+    std::vector<std::pair<std::int64_t, std::string>> states;
+    bool is_drop = false, is_beat = false, beat_seen = false, checked = false;
+    double drop = 0;
+    std::int64_t drop_ts = std::numeric_limits<std::int64_t>::min();
+    std::pair<double, std::int64_t> beat{0, 0};
+  };
   struct per_instance {
-    explicit per_instance(const insight::config<insight::all_rules>& c)
-        : engine(c), replay(engine) {}
+    per_instance(std::string n, std::int64_t period) : name(std::move(n)), feed(period) {}
     std::string name;
-    insight::full_engine engine;
-    insight::replay<insight::full_engine> replay;
-    detail::text_map<detail::series_state> metrics;
-    detail::text_map<state_track> tracks;
-    detail::text_map<std::int64_t> last_seen;                 // by source
-    detail::text_map<std::pair<double, std::int64_t>> beats;  // heartbeat-like names
+    rule_feed feed;
+    detail::text_map<name_entry> names;
+    detail::text_map<std::int64_t> last_seen;  // by source
   };
-  std::map<std::string, std::unique_ptr<per_instance>> instances;
-  std::vector<std::unique_ptr<series>> plots;
-  per_instance* cur = nullptr;
-  episode_folder folder;
-  std::uint64_t kinds[256] = {}, sevs[8] = {};
-  auto get_series = [&](const record& r, const char* what) {
-    plots.push_back(std::make_unique<series>());
-    auto* p = plots.back().get();
-    p->instance = r.instance;
-    p->name = r.name;
-    p->what = what;
-    return p;
-  };
-  auto add = [](series* s, std::int64_t ts, double v) {
+
+  per_instance& instance(std::string_view name) {
+    if (cur_ && cur_->name == name) return *cur_;
+    auto it = instances_.find(name);
+    if (it == instances_.end())
+      it = instances_
+               .emplace(std::string{name},
+                        std::make_unique<per_instance>(std::string{name}, interest_.period_ns()))
+               .first;
+    cur_ = it->second.get();
+    return *cur_;
+  }
+
+  keyed& keyed_of(per_instance& in, name_entry& e, record_kind kind, std::string_view source,
+                  std::string_view name) {
+    for (auto& k : e.keys)
+      if (k.kind == kind && k.source == source) return k;
+    auto* seen = &detail::find_or_add(in.last_seen, source,
+                                      [] { return std::numeric_limits<std::int64_t>::min(); });
+    const auto v = interest_.classify(kind, source, name);
+    const auto slot = v.what == rule_interest::verdict::thin ? in.feed.slot_of(v.subject) : 0u;
+    return e.keys.emplace_back(keyed{kind, std::string{source}, seen, v.what, slot});
+  }
+
+  template <class R>
+  void notification(const R& r, const std::string& instance) {
+    marks_[static_cast<int>(r.sev)].push_back(r.ts_ns);
+    notification_mark m{r.ts_ns, instance, std::string{r.source}, std::string{r.name}, {}, r.sev};
+    if (const auto* f = r.find_field("message"))
+      append_text(m.message, detail::as_view(*f));
+    else
+      append_text(m.message, detail::as_view(r.val));
+    a_.notifications.push_back(std::move(m));
+    if (a_.notifications.size() >= 2 * opt_.max_notifications + 1024) trim_notifications();
+  }
+
+  // The first max_notifications by time.
+  void trim_notifications() {
+    auto& v = a_.notifications;
+    auto by_time = [](const notification_mark& x, const notification_mark& y) {
+      return x.ts_ns < y.ts_ns;
+    };
+    if (v.size() > opt_.max_notifications) {
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(opt_.max_notifications),
+                       v.end(), by_time);
+      v.resize(opt_.max_notifications);
+    }
+    std::stable_sort(v.begin(), v.end(), by_time);
+  }
+
+  template <class R>
+  void metric(const R& r, name_entry& e) {
+    const double value = detail::as_view(r.val).as_number();
+    if (!e.checked) {
+      e.checked = true;
+      e.is_drop = r.name.starts_with("introspect.dropped");
+      e.is_beat = r.name.find("heartbeat") != std::string_view::npos;
+    }
+    if (e.is_drop && r.ts_ns >= e.drop_ts) e.drop = value, e.drop_ts = r.ts_ns;
+    if (e.is_beat && (!e.beat_seen || e.beat.first != value)) {
+      e.beat = {value, r.ts_ns};
+      e.beat_seen = true;
+    }
+    if (r.kind == record_kind::meta) return;
+    auto& st = e.st;
+    if (r.mtype != metric_type::counter && r.mtype != metric_type::histogram) {
+      if (!st.value) st.value = new_series(r.instance, r.name, "value");
+      add_sample(st.value, r.ts_ns, value);
+      return;
+    }
+    const bool hist = r.mtype == metric_type::histogram;
+    auto& sample = sample_;
+    sample.ts_ns = r.ts_ns;
+    sample.value = value;
+    sample.sum = 0;
+    sample.has_buckets = false;
+    if (hist) {
+      sample.sum = detail::number_field(r, "sum");
+      if (!std::isfinite(sample.sum)) sample.sum = 0;
+      if (const auto* b = r.find_field("buckets");
+          b && detail::as_view(*b).type() == value_type::string)
+        sample.has_buckets =
+            metrics::decode_bucket_text(detail::as_view(*b).as_string(), sample.buckets);
+      if (!st.stored) st.stored = new_series(r.instance, r.name, "p99 (since start)");
+      add_sample(st.stored, r.ts_ns, detail::number_field(r, "p99"));
+    }
+    if (!st.value) st.value = new_series(r.instance, r.name, hist ? "interval p99" : "rate /s");
+    if (hist && !st.mean) st.mean = new_series(r.instance, r.name, "interval mean");
+    if (st.has_prev && sample.ts_ns > st.prev.ts_ns) {
+      const auto& p = st.prev;
+      // The semantics of add_pair (query/interval.hpp): a value below the previous one is a
+      // reset and counts from zero; without allocating a bucket map per pair.
+      const bool reset = sample.value < p.value;
+      const double inc = reset ? sample.value : sample.value - p.value;
+      const double secs = static_cast<double>(sample.ts_ns - p.ts_ns) / 1e9;
+      if (!hist) {
+        add_sample(st.value, r.ts_ns, inc / secs);
+      } else if (inc > 0) {
+        add_sample(st.mean, r.ts_ns, (reset ? sample.sum : sample.sum - p.sum) / inc);
+        if (sample.has_buckets && (reset || p.has_buckets))
+          add_sample(st.value, r.ts_ns,
+                     detail::interval_quantile(p.buckets, sample.buckets, reset, 0.99));
+      }
+    }
+    std::swap(st.prev, sample);  // the old prev's buckets are reused for the next sample
+    st.has_prev = true;
+  }
+
+  static void add_sample(series* s, std::int64_t ts, double v) {
     if (!std::isfinite(v)) return;
     s->bins.add(ts, v);
     s->sum += v;
     s->sumsq += v * v;
     ++s->n;
-  };
-  cumulative_sample sample;
+  }
+
+  series* new_series(std::string_view instance, std::string_view name, const char* what) {
+    plots_.push_back(std::make_unique<series>());
+    auto* p = plots_.back().get();
+    p->instance = instance;
+    p->name = name;
+    p->what = what;
+    return p;
+  }
+
+  rule_interest interest_;
+  analysis_options opt_;
+  analysis a_;
+  std::map<std::string, std::unique_ptr<per_instance>, std::less<>> instances_;
+  per_instance* cur_ = nullptr;
+  std::vector<std::unique_ptr<series>> plots_;
+  std::map<int, std::vector<std::int64_t>> marks_;
+  std::uint64_t kinds_[256] = {}, sevs_[8] = {};
+  cumulative_sample sample_;
+};
+
+//! Reads `src` (anything with `bool next(record&)`, e.g. a record_source) once, replaying
+//! `cfg`'s insight rules per instance.
+template <class Source>
+analysis analyze(Source& src, const insight::config<insight::all_rules>& cfg,
+                 const analysis_options& opt = {}) {
+  collector c{cfg, opt};
   record r;
-  while (src.next(r)) {
-    if (!cur || cur->name != r.instance) {
-      auto& p = instances[r.instance];
-      if (!p) {
-        p = std::make_unique<per_instance>(cfg);
-        p->name = r.instance;
-      }
-      cur = p.get();
-    }
-    const bool table = r.flags & flag_table;
-    if (!table) {
-      ++a.records;
-      if (a.records == 1) a.first = r.ts_ns;
-      a.last = std::max(a.last, r.ts_ns);
-      ++kinds[static_cast<std::uint8_t>(r.kind)];
-      if (r.kind == record_kind::notification || r.kind == record_kind::insight)
-        ++sevs[static_cast<std::uint8_t>(r.sev) & 7];
-      // Insight records come and go with their episodes: their source is no component.
-      if (r.kind != record_kind::insight)
-        detail::find_or_add(cur->last_seen, r.source, [] { return std::int64_t{0}; }) = r.ts_ns;
-    }
-    // Insights already in the store are the online engine's conclusions, not evidence.
-    if (r.kind != record_kind::insight) {
-      const std::string* inst = &cur->name;
-      cur->replay.observe(r, [&](const record& ins) { folder.add(*inst, ins); });
-    }
-    if (table) continue;
-    switch (r.kind) {
-      case record_kind::state: {
-        auto& t = detail::find_or_add(cur->tracks, r.name, [] { return state_track{}; });
-        std::string v;
-        append_text(v, to_view(r.val));
-        if (!t.changes.empty() && t.changes.back().second == v) break;
-        if (t.key.empty()) t.instance = r.instance, t.key = r.name;
-        ++t.total;
-        if (t.changes.size() < opt.max_changes_per_track)
-          t.changes.emplace_back(r.ts_ns, std::move(v));
-        break;
-      }
-      case record_kind::notification:
-        a.marks[static_cast<int>(r.sev)].add(r.ts_ns, 1);
-        break;
-      case record_kind::metric:
-      case record_kind::meta: {
-        const double value = to_view(r.val).as_number();
-        if (r.name.starts_with("introspect.dropped")) a.drops[{r.instance, r.name}] = value;
-        if (r.name.find("heartbeat") != std::string::npos) {
-          auto& b = detail::find_or_add(cur->beats, r.name, [&] {
-            return std::pair{value, r.ts_ns};
-          });
-          if (b.first != value) b = {value, r.ts_ns};
-        }
-        if (r.kind == record_kind::meta) break;
-        auto& st = detail::find_or_add(cur->metrics, r.name, [] { return detail::series_state{}; });
-        if (r.mtype == metric_type::counter || r.mtype == metric_type::histogram) {
-          const bool hist = r.mtype == metric_type::histogram;
-          sample.ts_ns = r.ts_ns;
-          sample.value = value;
-          sample.sum = 0;
-          sample.has_buckets = false;
-          if (hist) {
-            sample.sum = detail::number_field(r, "sum");
-            if (!std::isfinite(sample.sum)) sample.sum = 0;
-            if (const auto* b = r.find_field("buckets");
-                b && to_view(*b).type() == value_type::string)
-              sample.has_buckets =
-                  metrics::decode_bucket_text(to_view(*b).as_string(), sample.buckets);
-            if (!st.stored) st.stored = get_series(r, "p99 (since start)");
-            add(st.stored, r.ts_ns, detail::number_field(r, "p99"));
-          }
-          if (!st.value) st.value = get_series(r, hist ? "interval p99" : "rate /s");
-          if (hist && !st.mean) st.mean = get_series(r, "interval mean");
-          if (st.has_prev && sample.ts_ns > st.prev.ts_ns) {
-            const auto& p = st.prev;
-            // The semantics of add_pair (query/interval.hpp): a value below the previous one is
-            // a reset and counts from zero; without allocating a bucket map per pair.
-            const bool reset = sample.value < p.value;
-            const double inc = reset ? sample.value : sample.value - p.value;
-            const double secs = static_cast<double>(sample.ts_ns - p.ts_ns) / 1e9;
-            if (!hist) {
-              add(st.value, r.ts_ns, inc / secs);
-            } else if (inc > 0) {
-              add(st.mean, r.ts_ns, (reset ? sample.sum : sample.sum - p.sum) / inc);
-              if (sample.has_buckets && (reset || p.has_buckets))
-                add(st.value, r.ts_ns,
-                    detail::interval_quantile(p.buckets, sample.buckets, reset, 0.99));
-            }
-          }
-          std::swap(st.prev, sample);  // the old prev's buckets are reused for the next sample
-          st.has_prev = true;
-        } else {
-          if (!st.value) st.value = get_series(r, "value");
-          add(st.value, r.ts_ns, value);
-        }
-        break;
-      }
-      default:
-        break;
-    }
-  }
-  for (auto& [name, e] : instances) {
-    const std::string* inst = &e->name;
-    e->replay.finish([&](const record& ins) { folder.add(*inst, ins); });
-    for (const auto& d : e->engine.diagnostics())
-      if (d.message.find(": no record matched") == std::string::npos)
-        a.diagnostics.push_back(name + ": " + d.rule + ": " + d.message);
-    a.instances.push_back(name);
-    for (const auto& [source, t] : e->last_seen)
-      if (a.last - t > opt.silent_after_ns) a.silent.emplace_back(name, "source " + source, t);
-    for (const auto& [beat, b] : e->beats)
-      if (a.last - b.second > opt.silent_after_ns / 2)
-        a.silent.emplace_back(name, beat + " stopped changing", b.second);
-    for (auto& [k, t] : e->tracks) a.tracks.push_back(std::move(t));
-  }
-  a.episodes = folder.take();
-  for (int k = 0; k < 256; ++k)
-    if (kinds[k]) a.by_kind[std::string{to_string(static_cast<record_kind>(k))}] += kinds[k];
-  for (int k = 0; k < 8; ++k)
-    if (sevs[k]) a.by_severity[std::string{to_string(static_cast<severity>(k))}] += sevs[k];
-  std::sort(a.silent.begin(), a.silent.end(),
-            [](const auto& x, const auto& y) { return std::get<2>(x) < std::get<2>(y); });
-  std::sort(a.tracks.begin(), a.tracks.end(), [](const auto& x, const auto& y) {
-    return x.total != y.total ? x.total > y.total
-                              : std::tie(x.instance, x.key) < std::tie(y.instance, y.key);
-  });
-  for (auto& p : plots) a.plots.push_back(std::move(*p));
-  std::sort(a.plots.begin(), a.plots.end(), [](const series& x, const series& y) {
-    return std::tie(x.instance, x.name, x.what) < std::tie(y.instance, y.name, y.what);
-  });
-  return a;
+  while (src.next(r)) c.add(r);
+  return c.finish();
 }
 
 }  // namespace introspect::inline v1::report

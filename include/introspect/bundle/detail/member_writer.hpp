@@ -1,5 +1,6 @@
 #pragma once
-// A tar member being written through libarchive: buffered in 1 MiB blocks and hashed on the way.
+// A tar member being written through libarchive: buffered in 64 KiB blocks (cache-sized: the
+// kernel's copy of a written block is then cheap) and hashed on the way.
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -15,8 +16,8 @@
 #include <vector>
 
 #include <introspect/bundle/sha256.hpp>
-#include <introspect/store/tooling.hpp>
 #include <introspect/store/detail/io.hpp>
+#include <introspect/store/tooling.hpp>
 
 namespace introspect::inline v1::bundle {
 
@@ -30,7 +31,7 @@ namespace detail {
 // One tar member being written: buffered, hashed, then handed to libarchive.
 class member_writer {
  public:
-  explicit member_writer(archive* a) : a_(a), buf_(1u << 20) {}
+  explicit member_writer(archive* a) : a_(a), buf_(64u << 10) {}
   void begin(const std::string& name, std::uint64_t size, std::int64_t mtime) {
     name_ = name;
     size_ = size;
@@ -90,8 +91,7 @@ class member_writer {
 
 inline std::string read_whole(const std::filesystem::path& p, int& err) {
   err = 0;
-  store::unique_fd fd(
-      store::open_file(p.c_str(), O_RDONLY | store::no_follow));
+  store::unique_fd fd(store::open_file(p.c_str(), O_RDONLY | store::no_follow));
   if (!fd) {
     err = errno;
     return {};
