@@ -258,6 +258,55 @@ TEST_CASE(
   CHECK(out.find(std::to_string(at("2026-12-04T09:14:07Z"))) != std::string::npos);  // event_ts
   CHECK(out.find("\"ts\"") != std::string::npos);                   // and the time it was read
   CHECK(out.find("pravega-segment-store-0") == std::string::npos);  // only the pod it happened to
+
+  // The report (issue 15's support page, another run of the CLI) shows the pod's Ready track
+  // with the Event "Readiness probe failed" beside it, each where the store has it in time.
+  const auto html_file = d.path / "report.html";
+  CHECK(run_cli("report " + st.path.string() + " -o " + html_file.string()).first == 0);
+  const std::string html = ix_test::slurp(html_file);
+  const auto all = run_cli("query " + st.path.string() + " --format jsonl").second;
+  // The store's times of Ready -> False and of the first probe failure Event.
+  std::int64_t unready_ts = -1, probe_ts = -1;
+  {
+    std::istringstream in(all);
+    for (std::string line; std::getline(in, line);) {
+      const auto ts = [&] {
+        const auto at = line.find("\"ts\":\"");
+        return at == std::string::npos
+                   ? -1
+                   : ix::parse_rfc3339(line.substr(at + 6, line.find('"', at + 6) - at - 6))
+                         .value_or(-1);
+      };
+      if (unready_ts < 0 &&
+          line.find("\"name\":\"pravega/Pod/pravega-segment-store-1/condition/Ready\"") !=
+              std::string::npos &&
+          line.find("\"value\":\"False\"") != std::string::npos)
+        unready_ts = ts();
+      if (probe_ts < 0 && line.find("Event Pod pravega/pravega-segment-store-1: Unhealthy: "
+                                    "Readiness probe failed") != std::string::npos)
+        probe_ts = ts();
+    }
+  }
+  REQUIRE(unready_ts > 0);
+  REQUIRE(probe_ts > 0);
+  const auto track = html.find(
+      "<g class=\"track\" data-key=\"pravega/Pod/pravega-segment-store-1/condition/Ready\"");
+  REQUIRE(track != std::string::npos);
+  const auto track_end = html.find("</g>", track);
+  const auto track_svg = html.substr(track, track_end - track);
+  INFO(track_svg);
+  CHECK(track_svg.find("data-ts=\"" + std::to_string(unready_ts) + "\" data-value=\"False\"") !=
+        std::string::npos);
+  // The Events row comes right under the track (the next row of the timeline).
+  const auto events = html.find("<g ", track_end);
+  REQUIRE(events != std::string::npos);
+  const auto events_svg = html.substr(events, html.find("</g>", events) - events);
+  INFO(events_svg);
+  CHECK(events_svg.starts_with(
+      "<g class=\"events\" data-object=\"Pod pravega/pravega-segment-store-1\""));
+  const auto mark = events_svg.find("data-ts=\"" + std::to_string(probe_ts) + "\"");
+  REQUIRE(mark != std::string::npos);
+  CHECK(events_svg.find("Readiness probe failed", mark) != std::string::npos);
 }
 
 TEST_CASE("an engine counts the source's records and records one notification per failure cause",
