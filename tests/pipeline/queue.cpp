@@ -158,6 +158,21 @@ TEST_CASE("notify wakes a sleeping consumer without an item", "[pipeline][wait]"
   CHECK(std::chrono::steady_clock::now() - t0 < 5s);
 }
 
+TEST_CASE("a notify() made while the consumer is busy is not lost", "[pipeline][wait]") {
+  // The writer's flush(): the request is made while the consumer is draining, not sleeping.
+  // Its next wait() must return at once instead of sleeping to its tick (a lost wake-up made
+  // every flush() of a busy writer wait a whole tick: the demo ran 9x slower).
+  p::bounded_queue<int> q(16);
+  q.notify();  // nobody asleep
+  const auto t0 = std::chrono::steady_clock::now();
+  (void)q.wait(60s, 8);
+  CHECK(std::chrono::steady_clock::now() - t0 < 30s);
+  // Spent: the next wait() sleeps to its timeout again.
+  const auto t1 = std::chrono::steady_clock::now();
+  (void)q.wait(30ms, 8);
+  CHECK(std::chrono::steady_clock::now() - t1 >= 25ms);
+}
+
 TEST_CASE("pushes below the fill mark leave the consumer asleep; the one reaching it wakes it",
           "[pipeline][wait]") {
   p::bounded_queue<int> q(16);

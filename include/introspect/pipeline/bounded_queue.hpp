@@ -116,6 +116,9 @@ class bounded_queue {
   //! Returns whether items appear to be queued.
   bool wait(std::chrono::nanoseconds timeout, std::size_t mark) noexcept {
     if (mark == 0) mark = 1;
+    // A notify() since the last wait() (e.g. a flush() request made while the consumer was
+    // busy draining) must not be lost: the consumer returns to look at what it was told.
+    if (kicked_.exchange(0, std::memory_order_acq_rel) != 0) return !empty();
     if (size() >= mark) return true;
     // Announce the sleep and the mark, then re-check. seq_cst on both sides (here and in
     // try_push's CAS and mark load) forms a Dekker pair: either the producer that claims the
@@ -123,19 +126,25 @@ class bounded_queue {
     sleeping_.store(1, std::memory_order_seq_cst);
     const auto wake = dequeue_pos_.load(std::memory_order_relaxed) + mark;
     wake_pos_.store(wake, std::memory_order_seq_cst);
-    if (enqueue_pos_.load(std::memory_order_seq_cst) >= wake) {
+    // The same Dekker pair with notify(): it stores kicked_ then reads sleeping_; we store
+    // sleeping_ then read kicked_, so one of us sees the other.
+    if (enqueue_pos_.load(std::memory_order_seq_cst) >= wake ||
+        kicked_.exchange(0, std::memory_order_seq_cst) != 0) {
       wake_pos_.store(never, std::memory_order_relaxed);
       sleeping_.store(0, std::memory_order_relaxed);
-      return true;
+      return !empty();
     }
     detail::futex_wait(sleeping_, 1, timeout);
     wake_pos_.store(never, std::memory_order_relaxed);
     sleeping_.store(0, std::memory_order_relaxed);
+    // Woken (by anyone) the consumer looks at everything anyway: a notify() seen here is spent.
+    kicked_.store(0, std::memory_order_relaxed);
     return !empty();
   }
 
   //! Wakes a consumer sleeping in wait() (e.g. to shut down).
   void notify() noexcept {
+    kicked_.store(1, std::memory_order_seq_cst);
     if (sleeping_.exchange(0, std::memory_order_seq_cst) != 0) detail::futex_wake_all(sleeping_);
   }
 
@@ -228,6 +237,7 @@ class bounded_queue {
   alignas(64) std::atomic<std::size_t> dequeue_pos_{0};
   static constexpr std::size_t never = std::numeric_limits<std::size_t>::max();
   alignas(64) std::atomic<std::uint32_t> sleeping_{0};
+  std::atomic<std::uint32_t> kicked_{0};  // a notify() the consumer has not looked at yet
   std::atomic<std::size_t> wake_pos_{never};  // the position whose push wakes the consumer
   std::size_t mask_;
   std::unique_ptr<cell[]> cells_;
