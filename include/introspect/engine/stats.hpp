@@ -6,7 +6,7 @@ namespace introspect::inline v1 {
 
 //! A snapshot of an engine's health counters.
 struct engine_stats {
-  std::uint64_t records = 0;              //!< records accepted from the product
+  std::uint64_t records = 0;              //!< records offered by the product and its sources
   std::uint64_t dropped_buffer_full = 0;  //!< records dropped because the buffer was full
   std::uint64_t dropped_oversize = 0;     //!< records dropped because they exceed a slot
   std::uint64_t lost_write_error = 0;     //!< records lost because the sink failed at exit
