@@ -161,7 +161,7 @@ static void BM_store_sequential_read_1GB(benchmark::State& state) {
   for (auto _ : state) {
     st::reader r(d);
     auto c = r.open("node", "all");
-    st::record_view rv;
+    st::frame_view rv;
     while (c.next(rv)) bytes += rv.payload.size() + 20;
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes));

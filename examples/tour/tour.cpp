@@ -48,7 +48,7 @@ std::size_t for_each_record(const fs::path& store, std::string_view scope, Visit
   std::size_t n = 0;
   for (const auto& info : rd.streams(scope)) {
     auto cursor = rd.open(scope, info.name);
-    ix::store::record_view v;
+    ix::store::frame_view v;
     while (cursor.next(v)) {
       ix::record r;
       if (!ix::codec::decode(v.text(), r)) continue;  // a foreign payload: skipped
@@ -94,7 +94,7 @@ std::size_t insight_rules(const fs::path& store) {
   std::size_t insights = 0;
   ix::store::reader rd(store);
   auto cursor = rd.open("n", ix::to_string(ix::record_kind::insight));
-  ix::store::record_view v;
+  ix::store::frame_view v;
   while (cursor.next(v)) ++insights;
   std::printf("3. insights: %zu insight records (container-flapping)\n", insights);
   return insights;

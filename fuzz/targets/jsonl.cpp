@@ -1,4 +1,4 @@
-// The tiny tier's JSON-lines files (query/jsonl_parse.hpp), line by line as the reader splits
+// The tiny tier's JSON-lines files (query/read/jsonl_parse.hpp), line by line as the reader splits
 // them: any bytes, never a crash; a line it accepts prints (format/jsonl.hpp) to a line that
 // reads back to the same record.
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include <introspect/format/jsonl.hpp>
-#include <introspect/query/jsonl_parse.hpp>
+#include <introspect/query/read/jsonl_parse.hpp>
 
 #include "../support/fuzz_support.hpp"
 
@@ -41,8 +41,8 @@ bool same_value(const ix::value& a, const ix::value& b) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static ix::jsonl_record_parser parser;
-  static ix::jsonl_record_parser reparser;
+  static ix::query::read::jsonl_record_parser parser;
+  static ix::query::read::jsonl_record_parser reparser;
   std::string_view text = introspect_fuzz::as_text(data, size);
   ix::record rec, back;
   std::string reason;

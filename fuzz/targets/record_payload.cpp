@@ -8,7 +8,7 @@
 
 #include <introspect/codec/binary.hpp>
 #include <introspect/format/jsonl.hpp>
-#include <introspect/query/jsonl_parse.hpp>
+#include <introspect/query/read/jsonl_parse.hpp>
 
 #include "../support/fuzz_support.hpp"
 
@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   enc.encode(ix::view_of(owned, scratch), line);
   INTROSPECT_FUZZ_CHECK(!line.empty() && line.back() == '\n');
   line.pop_back();
-  ix::jsonl_record_parser parser;
+  ix::query::read::jsonl_record_parser parser;
   ix::record back;
   std::string reason;
   if (!parser.parse(line, back, reason)) {

@@ -114,7 +114,7 @@ read_result read_all(const fs::path& root) {
   st::reader rd{root};
   for (const auto& info : rd.streams("s")) INTROSPECT_FUZZ_CHECK(info.name == "t");
   auto cur = rd.open("s", "t");
-  st::record_view rv;
+  st::frame_view rv;
   ix::record rec;
   std::vector<ix::field_view> fields;
   ix::jsonl_encoder enc{"s"};

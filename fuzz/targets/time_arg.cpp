@@ -27,17 +27,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                    printed.c_str());
     INTROSPECT_FUZZ_CHECK(again && *again == *t);
   }
-  if (const auto t = ix::parse_rfc3339_checked(text)) {
+  if (const auto t = ix::query::parse_rfc3339_checked(text)) {
     const auto plain = ix::parse_rfc3339(text);
     INTROSPECT_FUZZ_CHECK(plain && *plain == *t);
   }
-  if (const auto d = ix::parse_duration(text)) INTROSPECT_FUZZ_CHECK(*d > 0);
-  (void)ix::parse_time_arg(text, now);
+  if (const auto d = ix::query::parse_duration(text)) INTROSPECT_FUZZ_CHECK(*d > 0);
+  (void)ix::query::parse_time_arg(text, now);
   // The CLI's forms (`today`, `@EPOCH`, zone-less local times, `-15m`) against references at
   // the edges of the range: a store's last record may carry any time.
   for (const std::int64_t ref : {now, std::numeric_limits<std::int64_t>::min(),
                                  std::numeric_limits<std::int64_t>::max(), std::int64_t{0}})
-    for (const bool utc : {true, false}) (void)ix::parse_time_arg(text, ix::time_context{ref, utc});
+    for (const bool utc : {true, false})
+      (void)ix::query::parse_time_arg(text, ix::query::time_context{ref, utc});
 
   // The printer, for any instant: its text parses back exactly, or is refused as out of range.
   if (size >= 8) {

@@ -1,4 +1,4 @@
-// `--where` expressions (query/where.hpp): any text either compiles or throws where_error
+// `--where` expressions (query/expr/where.hpp): any text either compiles or throws where_error
 // (nothing else, and no crash, however deep or long); a compiled expression evaluates on any
 // record, and `not (E)` matches exactly the records E does not.
 #include <cstdint>
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <introspect/query/where.hpp>
+#include <introspect/query/expr/where.hpp>
 
 #include "../support/fuzz_support.hpp"
 
@@ -52,10 +52,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const auto records = sample_records();
   const auto text = introspect_fuzz::as_text(data, size);
   const std::int64_t now = 1'767'225'600'000'000'000;  // 2026-01-01T00:00:00Z
-  ix::where_expr e;
+  ix::query::expr::where_expr e;
   try {
-    e = ix::where_expr::parse(text, now);
-  } catch (const ix::where_error& err) {
+    e = ix::query::expr::where_expr::parse(text, now);
+  } catch (const ix::query::expr::where_error& err) {
     INTROSPECT_FUZZ_CHECK(err.what()[0] != '\0');
     return 0;
   }
@@ -64,10 +64,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // An empty expression matches everything; `not ()` is not an expression.
   if (text.find_first_not_of(" \t\n") == std::string_view::npos) return 0;
-  ix::where_expr negated;
+  ix::query::expr::where_expr negated;
   try {
-    negated = ix::where_expr::parse("not (" + std::string(text) + ")", now);
-  } catch (const ix::where_error&) {
+    negated = ix::query::expr::where_expr::parse("not (" + std::string(text) + ")", now);
+  } catch (const ix::query::expr::where_error&) {
     return 0;  // one level deeper than a depth limit allows
   }
   for (std::size_t i = 0; i < records.size(); ++i)

@@ -85,7 +85,7 @@ std::vector<std::string> check_jsonl(const std::string& out) {
 
 bool jq_valid(const std::string& text, long* count = nullptr) {
   temp_dir d("ix-cli-jq");
-  const auto f = d.path / "x.jsonl";
+  const auto f = d.path() / "x.jsonl";
   std::ofstream(f, std::ios::binary) << text;
   int code = -1;
   auto out = shell("jq -s length " + f.string() + " 2>&1", &code);
@@ -98,11 +98,11 @@ bool jq_valid(const std::string& text, long* count = nullptr) {
 TEST_CASE("query --kind notification --format jsonl prints exactly the files' notifications",
           "[cli][tiny]") {
   temp_dir d("ix-cli-count");
-  write_store(d.path, "n1", 1000);
-  REQUIRE(std::distance(fs::directory_iterator(d.path), fs::directory_iterator{}) > 3);
-  const long expected = jq_count(d.path, "notification");
+  write_store(d.path(), "n1", 1000);
+  REQUIRE(std::distance(fs::directory_iterator(d.path()), fs::directory_iterator{}) > 3);
+  const long expected = jq_count(d.path(), "notification");
   REQUIRE(expected == 1000);
-  auto r = run({"query", d.path.string(), "--kind", "notification", "--format", "jsonl"});
+  auto r = run({"query", d.path().string(), "--kind", "notification", "--format", "jsonl"});
   CHECK(r.code == 0);
   CHECK(r.err.empty());
   const auto lines = lines_of(r.out);
@@ -115,14 +115,14 @@ TEST_CASE("query --kind notification --format jsonl prints exactly the files' no
   // In time order, and the same as jq's notifications in file order.
   int code = -1;
   auto jq_is = shell(
-      "cat " + d.path.string() +
+      "cat " + d.path().string() +
           "/*.jsonl | jq -r 'select(.kind==\"notification\") | .fields.i' | sort -n | uniq | wc -l",
       &code);
   CHECK(std::stol(jq_is) == expected);
 
   // The files given one by one read the same.
   std::vector<std::string> args{"query", "--kind", "notification", "--format", "jsonl"};
-  for (auto& e : fs::directory_iterator(d.path)) args.push_back(e.path().string());
+  for (auto& e : fs::directory_iterator(d.path())) args.push_back(e.path().string());
   auto r2 = run(args);
   CHECK(r2.code == 0);
   CHECK(r2.out == r.out);
@@ -130,37 +130,37 @@ TEST_CASE("query --kind notification --format jsonl prints exactly the files' no
 
 TEST_CASE("query defaults: table lines and meta are hidden unless asked", "[cli][tiny]") {
   temp_dir d("ix-cli-defaults");
-  write_store(d.path, "n1", 200);
-  const long states = jq_count(d.path, "state"), metas = jq_count(d.path, "meta");
+  write_store(d.path(), "n1", 200);
+  const long states = jq_count(d.path(), "state"), metas = jq_count(d.path(), "meta");
   int code = -1;
   const long changes =
-      std::stol(shell("cat " + d.path.string() +
+      std::stol(shell("cat " + d.path().string() +
                           "/*.jsonl | jq -c 'select(.kind==\"state\" and .table != true)' | wc -l",
                       &code));
   CHECK(changes == 200);
-  auto all = run({"query", d.path.string(), "--format", "jsonl"});
+  auto all = run({"query", d.path().string(), "--format", "jsonl"});
   CHECK(all.code == 0);
   CHECK(static_cast<long>(lines_of(all.out).size()) == 400);  // changes + notifications
-  auto st = run({"query", d.path.string(), "--kind", "state", "--table", "--format", "jsonl"});
+  auto st = run({"query", d.path().string(), "--kind", "state", "--table", "--format", "jsonl"});
   CHECK(static_cast<long>(lines_of(st.out).size()) == states);
-  auto meta = run({"query", d.path.string(), "--kind", "meta", "--format", "jsonl"});
+  auto meta = run({"query", d.path().string(), "--kind", "meta", "--format", "jsonl"});
   CHECK(static_cast<long>(lines_of(meta.out).size()) == metas);
   CHECK(metas > 0);
 }
 
 TEST_CASE("two instances merge into one time-ordered view", "[cli][tiny]") {
   temp_dir d("ix-cli-merge");
-  write_store(d.path / "a", "a", 100);
-  write_store(d.path / "b", "b", 100);
+  write_store(d.path() / "a", "a", 100);
+  write_store(d.path() / "b", "b", 100);
   // Interleave: c's records are stamped between the others'.
   {
-    std::ofstream f(d.path / "c-00000001.jsonl");
+    std::ofstream f(d.path() / "c-00000001.jsonl");
     f << R"({"ts":"2026-01-01T00:00:00.000500000Z","kind":"notification","instance":"c","source":"x","name":"early","fields":{"n":1}})"
       << '\n';
   }
-  auto r =
-      run({"query", (d.path / "a").string(), (d.path / "b").string(),
-           (d.path / "c-00000001.jsonl").string(), "--kind", "notification", "--format", "jsonl"});
+  auto r = run({"query", (d.path() / "a").string(), (d.path() / "b").string(),
+                (d.path() / "c-00000001.jsonl").string(), "--kind", "notification", "--format",
+                "jsonl"});
   CHECK(r.code == 0);
   const auto inst = check_jsonl(r.out);
   REQUIRE(inst.size() == 201);
@@ -179,13 +179,13 @@ TEST_CASE("two instances merge into one time-ordered view", "[cli][tiny]") {
 
 TEST_CASE("verify: exit 0 when clean, 1 with each malformed line as file:line", "[cli][damage]") {
   temp_dir d("ix-cli-verify");
-  write_store(d.path, "n1", 50, 1 << 20);
-  auto clean = run({"verify", d.path.string()});
+  write_store(d.path(), "n1", 50, 1 << 20);
+  auto clean = run({"verify", d.path().string()});
   CHECK(clean.code == 0);
   CHECK(clean.err.empty());
   CHECK_THAT(clean.out, Catch::Contains("0 damaged"));
 
-  const auto file = d.path / "n1-00000001.jsonl";
+  const auto file = d.path() / "n1-00000001.jsonl";
   const auto good_lines = lines_of(slurp(file)).size();
   {
     std::ofstream f(file, std::ios::app | std::ios::binary);
@@ -193,7 +193,7 @@ TEST_CASE("verify: exit 0 when clean, 1 with each malformed line as file:line", 
     f << "{\"ts\":\"garbage\",\"kind\":\"notification\",\"name\":\"bad ts\"}\n";
     f << "{\"ts\":\"2026-01-01T00:00:00Z\",\"kind\":\"notif";  // crash mid-line
   }
-  auto bad = run({"verify", d.path.string()});
+  auto bad = run({"verify", d.path().string()});
   CHECK(bad.code == 1);
   CHECK_THAT(bad.err, Catch::Contains(file.string() + ":" + std::to_string(good_lines + 2) +
                                       ": bad timestamp"));
@@ -202,7 +202,7 @@ TEST_CASE("verify: exit 0 when clean, 1 with each malformed line as file:line", 
   CHECK_THAT(bad.out, Catch::Contains("2 damaged"));
 
   // query reports the damage on stderr, skips it, still prints the rest and succeeds.
-  auto q = run({"query", d.path.string(), "--kind", "notification", "--format", "jsonl"});
+  auto q = run({"query", d.path().string(), "--kind", "notification", "--format", "jsonl"});
   CHECK(q.code == 0);
   CHECK(lines_of(q.out).size() == 51);
   CHECK_THAT(q.err, Catch::Contains(":" + std::to_string(good_lines + 2) + ": bad timestamp"));
@@ -211,9 +211,9 @@ TEST_CASE("verify: exit 0 when clean, 1 with each malformed line as file:line", 
 
 TEST_CASE("usage errors exit 2 and name the bad argument", "[cli][usage]") {
   temp_dir d("ix-cli-usage");
-  write_store(d.path, "n1", 5);
-  const auto s = d.path.string();
-  auto missing = run({"query", (d.path / "nope").string()});
+  write_store(d.path(), "n1", 5);
+  const auto s = d.path().string();
+  auto missing = run({"query", (d.path() / "nope").string()});
   CHECK(missing.code == 2);
   CHECK_THAT(missing.err, Catch::Contains("nope"));
   CHECK(missing.out.empty());
@@ -264,7 +264,7 @@ TEST_CASE("usage errors exit 2 and name the bad argument", "[cli][usage]") {
   CHECK(stream.code == 2);
   CHECK_THAT(stream.err, Catch::Contains("--stream \"other-*\""));
   temp_dir e("ix-cli-empty");
-  auto empty_dir = run({"query", e.path.string()});
+  auto empty_dir = run({"query", e.path().string()});
   CHECK(empty_dir.code == 2);
   CHECK_THAT(empty_dir.err, Catch::Contains("no introspect files"));
   auto verify_missing = run({"verify", "/nonexistent/introspect-store"});
@@ -275,8 +275,8 @@ TEST_CASE("usage errors exit 2 and name the bad argument", "[cli][usage]") {
 TEST_CASE("filters: name glob, time range, where; no match exits 1", "[cli][filter]") {
   temp_dir d("ix-cli-filter");
   const auto t0 = fake_now.load();
-  write_store(d.path, "n1", 100);
-  const auto s = d.path.string();
+  write_store(d.path(), "n1", 100);
+  const auto s = d.path().string();
   auto name = run({"query", s, "--name", "container/[01]", "--format", "jsonl"});
   CHECK(name.code == 0);
   CHECK(lines_of(name.out).size() == 67);  // i % 3 in {0, 1}
@@ -322,14 +322,14 @@ TEST_CASE("filters: name glob, time range, where; no match exits 1", "[cli][filt
 
 TEST_CASE("formats: csv per RFC 4180 and an aligned table", "[cli][format]") {
   temp_dir d("ix-cli-format");
-  write_store(d.path, "n1", 20);
-  auto csv = run({"query", d.path.string(), "--kind", "notification", "--format", "csv"});
+  write_store(d.path(), "n1", 20);
+  auto csv = run({"query", d.path().string(), "--kind", "notification", "--format", "csv"});
   CHECK(csv.code == 0);
   auto rows = lines_of(csv.out);
   REQUIRE(rows.size() == 21);
   CHECK(rows[0] == "ts,kind,instance,source,name,severity,type,value,fields,table\r");
   CHECK_THAT(rows[1], Catch::Contains(",notification,n1,product,disk nearly full,error,,,\"{"));
-  auto table = run({"query", d.path.string(), "--kind", "notification"});
+  auto table = run({"query", d.path().string(), "--kind", "notification"});
   CHECK(table.code == 0);
   auto t = lines_of(table.out);
   REQUIRE(t.size() == 21);
@@ -340,8 +340,8 @@ TEST_CASE("formats: csv per RFC 4180 and an aligned table", "[cli][format]") {
 
 TEST_CASE("streams lists each file with counts that add up", "[cli][streams]") {
   temp_dir d("ix-cli-streams");
-  write_store(d.path, "n1", 300);
-  auto r = run({"streams", d.path.string(), "--format", "jsonl"});
+  write_store(d.path(), "n1", 300);
+  auto r = run({"streams", d.path().string(), "--format", "jsonl"});
   CHECK(r.code == 0);
   simdjson::dom::parser p;
   std::uint64_t notes = 0, files = 0, bytes = 0;
@@ -357,11 +357,11 @@ TEST_CASE("streams lists each file with counts that add up", "[cli][streams]") {
   }
   CHECK(notes == 300);
   CHECK(files == static_cast<std::uint64_t>(
-                     std::distance(fs::directory_iterator(d.path), fs::directory_iterator{})));
+                     std::distance(fs::directory_iterator(d.path()), fs::directory_iterator{})));
   std::uint64_t disk = 0;
-  for (auto& e : fs::directory_iterator(d.path)) disk += e.file_size();
+  for (auto& e : fs::directory_iterator(d.path())) disk += e.file_size();
   CHECK(bytes == disk);
-  auto table = run({"streams", d.path.string(), "-o", "wide"});  // counts per kind
+  auto table = run({"streams", d.path().string(), "-o", "wide"});  // counts per kind
   CHECK(table.code == 0);
   CHECK_THAT(table.out, Catch::Contains("n1-00000001.jsonl"));
   CHECK_THAT(table.out, Catch::Contains("notification"));
@@ -369,8 +369,8 @@ TEST_CASE("streams lists each file with counts that add up", "[cli][streams]") {
 
 TEST_CASE("aggregates: count by name, buckets, avg of a where-filtered set", "[cli][agg]") {
   temp_dir d("ix-cli-agg");
-  write_store(d.path, "n1", 90);
-  const auto s = d.path.string();
+  write_store(d.path(), "n1", 90);
+  const auto s = d.path().string();
   auto by = run({"query", s, "--agg", "count", "--by", "name", "--format", "jsonl"});
   CHECK(by.code == 0);
   CHECK(by.out ==
@@ -396,22 +396,22 @@ TEST_CASE("aggregates: count by name, buckets, avg of a where-filtered set", "[c
 TEST_CASE("export writes jsonl and csv files", "[cli][export]") {
   temp_dir d("ix-cli-export");
   temp_dir o("ix-cli-export-out");  // outside the store, or the store would read it back
-  write_store(d.path, "n1", 40);
-  const auto out = o.path / "out.jsonl";
-  auto r = run({"export", d.path.string(), "--kind", "notification", "--format", "jsonl", "-o",
+  write_store(d.path(), "n1", 40);
+  const auto out = o.path() / "out.jsonl";
+  auto r = run({"export", d.path().string(), "--kind", "notification", "--format", "jsonl", "-o",
                 out.string()});
   CHECK(r.code == 0);
   const auto text = slurp(out);
   long n = 0;
   CHECK(jq_valid(text, &n));
   CHECK(n == 40);
-  auto q = run({"query", d.path.string(), "--kind", "notification", "--format", "jsonl"});
+  auto q = run({"query", d.path().string(), "--kind", "notification", "--format", "jsonl"});
   CHECK(q.out == text);
-  const auto csv = o.path / "out.csv";
-  auto c = run({"export", d.path.string(), "--format", "csv", "-o", csv.string()});
+  const auto csv = o.path() / "out.csv";
+  auto c = run({"export", d.path().string(), "--format", "csv", "-o", csv.string()});
   CHECK(c.code == 0);
   CHECK(lines_of(slurp(csv)).size() == 81);
-  auto bad = run({"export", d.path.string(), "--format", "csv", "-o", "/nonexistent/dir/x.csv"});
+  auto bad = run({"export", d.path().string(), "--format", "csv", "-o", "/nonexistent/dir/x.csv"});
   CHECK(bad.code == 2);
   CHECK_THAT(bad.err, Catch::Contains("/nonexistent/dir/x.csv"));
 }
@@ -419,8 +419,9 @@ TEST_CASE("export writes jsonl and csv files", "[cli][export]") {
 TEST_CASE("tail prints the latest records; --follow shows appended ones within 1 s",
           "[cli][tail]") {
   temp_dir d("ix-cli-tail");
-  write_store(d.path, "n1", 30, 1 << 20);
-  auto r = run({"tail", d.path.string(), "--kind", "notification", "-l", "5", "--format", "jsonl"});
+  write_store(d.path(), "n1", 30, 1 << 20);
+  auto r =
+      run({"tail", d.path().string(), "--kind", "notification", "-l", "5", "--format", "jsonl"});
   CHECK(r.code == 0);
   const auto lines = lines_of(r.out);
   REQUIRE(lines.size() == 5);
@@ -434,7 +435,7 @@ TEST_CASE("tail prints the latest records; --follow shows appended ones within 1
   if (pid == 0) {
     ::dup2(pipefd[1], 1);
     ::close(pipefd[0]);
-    const std::string dir = d.path.string();
+    const std::string dir = d.path().string();
     ::execl(bin.c_str(), bin.c_str(), "tail", dir.c_str(), "--follow", "--kind", "notification",
             "-l", "1", "--format", "jsonl", "--timeout", "20s", static_cast<char*>(nullptr));
     ::_exit(127);
@@ -458,7 +459,7 @@ TEST_CASE("tail prints the latest records; --follow shows appended ones within 1
   CHECK_THAT(first, Catch::Contains("\"i\":29"));
   {
     ix::config c;
-    c.store = d.path;
+    c.store = d.path();
     c.instance = "n1";
     c.clock = &fake_clock;
     ix::introspection<ix::tier::tiny> ins{c};

@@ -14,33 +14,21 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include "../support/files.hpp"
+#include "../support/temp_dir.hpp"
 
 namespace cli_test {
 
 namespace fs = std::filesystem;
+
+using ix_test::slurp;
+using ix_test::temp_dir;
 
 inline const std::string bin = INTROSPECT_TEST_BIN_DIR "/introspect";
 
 struct result {
   int code = -1;
   std::string out, err;
-};
-
-inline std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-struct temp_dir {
-  fs::path path;
-  explicit temp_dir(std::string_view name)
-      : path(fs::temp_directory_path() / (std::string(name) + "-" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~temp_dir() { fs::remove_all(path); }
 };
 
 // How a child runs: as another user (uid/gid >= 0, e.g. nobody when the tests run as root, so
@@ -54,7 +42,7 @@ struct run_options {
 inline result run(const std::vector<std::string>& args, const run_options& o,
                   const std::string& program = bin) {
   temp_dir io("ix-cli-io");
-  const auto out = io.path / "out", err = io.path / "err";
+  const auto out = io.path() / "out", err = io.path() / "err";
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {

@@ -81,7 +81,8 @@ void flip_byte(const fs::path& file, std::uint64_t at) {
 TEST_CASE("one seed as a single stream and as streams per kind queries identically",
           "[cli][store][equivalence]") {
   temp_dir d("ix-cli-equiv");
-  const auto single = d.path / "single", per_kind = d.path / "per-kind", tiny = d.path / "tiny";
+  const auto single = d.path() / "single", per_kind = d.path() / "per-kind",
+             tiny = d.path() / "tiny";
   for (auto [m, p] : {std::pair{"single", single}, std::pair{"per-kind", per_kind}})
     demo({"--tier", "medium", "--mapping", m, "--store", p.string(), "--seed", "7", "--events",
           "20000"});
@@ -159,7 +160,7 @@ TEST_CASE(
     "not opened",
     "[cli][store][damage]") {
   temp_dir d("ix-cli-damage");
-  const auto s = d.path / "s";
+  const auto s = d.path() / "s";
   demo({"--tier", "medium", "--mapping", "per-kind", "--store", s.string(), "--seed", "7",
         "--events", "20000"});
   auto before = run({"query", s.string(), "--kind", "metric", "--format", "jsonl"});
@@ -186,12 +187,12 @@ TEST_CASE(
 
   // A foreign file is reported and ignored; alone it is no damage.
   temp_dir c("ix-cli-foreign");
-  write_small(c.path, "n1", 50);
-  std::ofstream(c.path / "n1" / "all" / "notes.txt") << "hello";
-  auto vf = run({"verify", c.path.string()});
+  write_small(c.path(), "n1", 50);
+  std::ofstream(c.path() / "n1" / "all" / "notes.txt") << "hello";
+  auto vf = run({"verify", c.path().string()});
   CHECK(vf.code == 0);
   CHECK_THAT(vf.err, Catch::Contains("notes.txt: foreign"));
-  auto q = run({"query", c.path.string(), "--kind", "notification", "--format", "jsonl"});
+  auto q = run({"query", c.path().string(), "--kind", "notification", "--format", "jsonl"});
   CHECK(count_lines(q.out) == 50);
 }
 
@@ -199,20 +200,20 @@ TEST_CASE("tail --follow on a stream store prints records a live writer appends"
           "[cli][store][tail]") {
   temp_dir d("ix-cli-follow");
   ix::config c;
-  c.store = d.path;
+  c.store = d.path();
   c.instance = "live";
   ix::introspection<ix::tier::small> ins{c};
   ins.notify(ix::severity::info, "before", {{"n", 0}});
   ins.flush();
   temp_dir io("ix-cli-follow-io");
-  const auto out = io.path / "out";
+  const auto out = io.path() / "out";
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     const int fo = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::dup2(fo, 1);
-    ::execl(bin.c_str(), bin.c_str(), "tail", d.path.c_str(), "--follow", "--kind", "notification",
-            "--format", "jsonl", "--timeout", "20s", nullptr);
+    ::execl(bin.c_str(), bin.c_str(), "tail", d.path().c_str(), "--follow", "--kind",
+            "notification", "--format", "jsonl", "--timeout", "20s", nullptr);
     ::_exit(127);
   }
   auto wait_for = [&](const std::string& text) {
@@ -240,54 +241,54 @@ TEST_CASE("tail --follow on a stream store prints records a live writer appends"
 TEST_CASE("truncate hides a stream's records before a time; a live writer's lock refuses it",
           "[cli][store][truncate]") {
   temp_dir d("ix-cli-truncate");
-  write_small(d.path, "n1", 1000);  // records 1 ms apart from t0: 2000 records over 2 s
-  auto all = run({"query", d.path.string(), "--kind", "notification", "--format", "jsonl"});
+  write_small(d.path(), "n1", 1000);  // records 1 ms apart from t0: 2000 records over 2 s
+  auto all = run({"query", d.path().string(), "--kind", "notification", "--format", "jsonl"});
   REQUIRE(count_lines(all.out) == 1000);
   auto tr =
-      run({"truncate", d.path.string(), "--stream", "all", "--before", "2026-01-01T00:00:01Z"});
+      run({"truncate", d.path().string(), "--stream", "all", "--before", "2026-01-01T00:00:01Z"});
   INFO(tr.err);
   CHECK(tr.code == 0);
-  auto after = run({"query", d.path.string(), "--kind", "notification", "--format", "jsonl"});
+  auto after = run({"query", d.path().string(), "--kind", "notification", "--format", "jsonl"});
   CHECK(after.code == 0);
   const auto n = count_lines(after.out);
   CHECK(n > 400);
   CHECK(n < 600);
   auto early =
-      run({"query", d.path.string(), "--until", "2026-01-01T00:00:01Z", "--format", "jsonl"});
+      run({"query", d.path().string(), "--until", "2026-01-01T00:00:01Z", "--format", "jsonl"});
   CHECK(early.code == 1);  // nothing before the cut any more
   CHECK(early.out.empty());
 
   // Bad arguments name themselves.
-  auto no_stream = run({"truncate", d.path.string(), "--stream", "nosuch", "--before", "1h"});
+  auto no_stream = run({"truncate", d.path().string(), "--stream", "nosuch", "--before", "1h"});
   CHECK(no_stream.code == 2);
   CHECK_THAT(no_stream.err, Catch::Contains("--stream \"nosuch\""));
   auto bad_time =
-      run({"truncate", d.path.string(), "--stream", "all", "--before", "the day before"});
+      run({"truncate", d.path().string(), "--stream", "all", "--before", "the day before"});
   CHECK(bad_time.code == 2);
   CHECK_THAT(bad_time.err, Catch::Contains("--before \"the day before\""));
-  write_small(d.path, "n2", 10);
-  auto which = run({"truncate", d.path.string(), "--stream", "all", "--before", "1h"});
+  write_small(d.path(), "n2", 10);
+  auto which = run({"truncate", d.path().string(), "--stream", "all", "--before", "1h"});
   CHECK(which.code == 2);
   CHECK_THAT(which.err, Catch::Contains("--scope"));
 
   // A live writer holds the scope: exit 1 naming its pid.
   ix::config c;
-  c.store = d.path;
+  c.store = d.path();
   c.instance = "n2";
   ix::introspection<ix::tier::small> live{c};
   live.notify(ix::severity::info, "live", {});
   live.flush();
   auto locked =
-      run({"truncate", d.path.string(), "--scope", "n2", "--stream", "all", "--before", "1h"});
+      run({"truncate", d.path().string(), "--scope", "n2", "--stream", "all", "--before", "1h"});
   CHECK(locked.code == 1);
   CHECK_THAT(locked.err, Catch::Contains("pid " + std::to_string(::getpid())));
 }
 
 TEST_CASE("sql agrees with query on counts and aggregates; bad SQL exits 2", "[cli][store][sql]") {
   temp_dir d("ix-cli-sql");
-  demo({"--tier", "medium", "--mapping", "per-kind", "--store", d.path.string(), "--seed", "7",
+  demo({"--tier", "medium", "--mapping", "per-kind", "--store", d.path().string(), "--seed", "7",
         "--events", "20000"});
-  const auto s = d.path.string();
+  const auto s = d.path().string();
   auto qn = run({"query", s, "--kind", "notification", "--agg", "count", "--format", "csv"});
   auto sn = run({"sql", s, "SELECT count(*) AS n FROM notification", "--format", "csv"});
   CHECK(sn.code == 0);
@@ -327,10 +328,10 @@ TEST_CASE("sql agrees with query on counts and aggregates; bad SQL exits 2", "[c
 TEST_CASE("export sqlite gives a file sqlite3 opens; export prom passes promtool",
           "[cli][store][export]") {
   temp_dir d("ix-cli-export");
-  const auto s = (d.path / "s").string();
+  const auto s = (d.path() / "s").string();
   demo({"--tier", "medium", "--mapping", "per-kind", "--store", s, "--seed", "7", "--events",
         "20000"});
-  const auto db = (d.path / "x.sqlite").string();
+  const auto db = (d.path() / "x.sqlite").string();
   auto e = run({"export", s, "--format", "sqlite", "-o", db});
   INFO(e.err);
   CHECK(e.code == 0);
@@ -343,7 +344,7 @@ TEST_CASE("export sqlite gives a file sqlite3 opens; export prom passes promtool
   CHECK_THAT(idx, Catch::Contains("metric_ts"));
   CHECK_THAT(idx, Catch::Contains("metric_name"));
 
-  const auto prom = (d.path / "x.prom").string();
+  const auto prom = (d.path() / "x.prom").string();
   auto ep = run({"export", s, "--format", "prom", "-o", prom});
   CHECK(ep.code == 0);
   const auto text = slurp(prom);
@@ -356,7 +357,7 @@ TEST_CASE("export sqlite gives a file sqlite3 opens; export prom passes promtool
 TEST_CASE("insights finds an injected container flap and nothing in a healthy run",
           "[cli][store][insights]") {
   temp_dir d("ix-cli-insights");
-  const auto flap = (d.path / "flap").string(), healthy = (d.path / "healthy").string();
+  const auto flap = (d.path() / "flap").string(), healthy = (d.path() / "healthy").string();
   demo({"--tier", "medium", "--store", flap, "--seed", "3", "--events", "60000", "--scenario",
         "container-flap"});
   demo({"--tier", "medium", "--store", healthy, "--seed", "3", "--events", "60000", "--scenario",
@@ -372,7 +373,7 @@ TEST_CASE("insights finds an injected container flap and nothing in a healthy ru
   CHECK(h.out.empty());
 
   // A bad rules file names the JSON path of the mistake.
-  const auto rules = d.path / "rules.json";
+  const auto rules = d.path() / "rules.json";
   std::ofstream(rules) << R"({"rules":[{"type":"no_such_rule","name":"x"}]})";
   auto bad = run({"insights", flap, "--rules", rules.string()});
   CHECK(bad.code == 2);

@@ -20,31 +20,13 @@
 #include <simdjson.h>
 
 #include <introspect/format/rfc3339.hpp>
+#include "../support/temp_dir.hpp"
 
 namespace ixt {
 
 namespace fs = std::filesystem;
 
-//! A fresh directory under /tmp, removed with everything in it at scope exit.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "ix-core-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const noexcept { return path_; }
-  fs::path operator/(std::string_view name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using ix_test::temp_dir;
 
 //! The regular files of `dir` (not recursive), sorted by name; empty if `dir` is missing.
 inline std::vector<fs::path> files_in(const fs::path& dir) {

@@ -20,47 +20,24 @@
 
 #include <introspect/core/clock.hpp>
 #include <introspect/format/rfc3339.hpp>
+#include "../support/files.hpp"
+#include "../support/temp_dir.hpp"
 
 namespace demo_test {
 
 namespace fs = std::filesystem;
+
+using ix_test::sh_quote;
+using ix_test::temp_dir;
 
 inline const std::string demo_bin = INTROSPECT_TEST_BIN_DIR "/demo_product";
 //! 2026-01-01T00:00:00Z, where the demo's simulated clock starts.
 inline constexpr std::int64_t epoch_ns = 1'767'225'600LL * 1'000'000'000;
 inline constexpr std::int64_t ms = 1'000'000;
 
-//! A fresh directory under the temp dir, removed with its contents at scope exit.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "ix-demo-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const noexcept { return path_; }
-  fs::path operator/(std::string_view name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
 inline std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-//! Quotes a word for /bin/sh.
-inline std::string sh_quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
-  return out + "'";
 }
 
 //! What a run of a command left: its exit code, its stdout and its stderr.

@@ -6,8 +6,10 @@
 #include <introspect/engine/online_insights.hpp>
 #include <introspect/introspect.hpp>
 
+#include "../support/temp_dir.hpp"
 #include "read_back.hpp"
-#include "temp_dir.hpp"
+
+using ix_test::temp_dir;
 
 namespace ix = introspect;
 
@@ -45,10 +47,11 @@ std::vector<std::string> insight_keys(const std::vector<ix::record>& rs) {
 TEST_CASE("online insights equal the offline replay of the same store", "[engine][insight]") {
   temp_dir d;
   {
-    ix::medium_introspection ins{ix::config{.store = d.path, .instance = "n", .clock = sim_clock}};
+    ix::medium_introspection ins{
+        ix::config{.store = d.path(), .instance = "n", .clock = sim_clock}};
     run(ins, true);
   }
-  const auto stored = read_back(d.path, "n");
+  const auto stored = read_back(d.path(), "n");
   const auto online = insight_keys(stored);
   REQUIRE(!online.empty());
   CHECK(std::any_of(online.begin(), online.end(),
@@ -70,10 +73,11 @@ TEST_CASE("online insights equal the offline replay of the same store", "[engine
 TEST_CASE("a healthy medium-tier run records no insight", "[engine][insight]") {
   temp_dir d;
   {
-    ix::medium_introspection ins{ix::config{.store = d.path, .instance = "n", .clock = sim_clock}};
+    ix::medium_introspection ins{
+        ix::config{.store = d.path(), .instance = "n", .clock = sim_clock}};
     run(ins, false);
   }
-  const auto online = insight_keys(read_back(d.path, "n"));
+  const auto online = insight_keys(read_back(d.path(), "n"));
   INFO(online.size() << " insights, first: " << (online.empty() ? "" : online.front()));
   CHECK(online.empty());
 }

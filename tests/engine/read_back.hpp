@@ -17,7 +17,7 @@ inline std::vector<introspect::record> read_back(
   ix::store::reader rd(root);
   for (const auto& name : rd.stream_names(scope)) {
     ix::store::cursor c(root / scope / name, {});
-    ix::store::record_view v;
+    ix::store::frame_view v;
     std::size_t n = 0;
     while (c.next(v)) {
       ix::record r;

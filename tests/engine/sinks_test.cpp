@@ -9,8 +9,10 @@
 #include <catch2/catch.hpp>
 #include <introspect/introspect.hpp>
 
+#include "../support/temp_dir.hpp"
 #include "read_back.hpp"
-#include "temp_dir.hpp"
+
+using ix_test::temp_dir;
 
 namespace ix = introspect;
 using namespace std::chrono_literals;
@@ -54,7 +56,7 @@ static_assert(std::is_empty_v<decltype(store_tee::config{}.jetstream)>);
 TEST_CASE("tee<stream_store, null> writes every record to the store", "[engine][sink]") {
   temp_dir d;
   {
-    store_tee ins{ix::config{.store = d.path, .instance = "n"}};
+    store_tee ins{ix::config{.store = d.path(), .instance = "n"}};
     for (int i = 0; i < 100; ++i) ins.notify(ix::severity::warning, "disk", {{"i", i}});
     ins.state("container/3", "RUNNING");
     ins.flush();
@@ -62,7 +64,7 @@ TEST_CASE("tee<stream_store, null> writes every record to the store", "[engine][
     CHECK(ins.stats().dropped() == 0);
   }
   std::size_t notifications = 0, states = 0;
-  for (const auto& r : read_back(d.path, "n")) {
+  for (const auto& r : read_back(d.path(), "n")) {
     notifications += r.kind == ix::record_kind::notification;
     states += r.kind == ix::record_kind::state && r.name == "container/3";
   }
@@ -75,7 +77,7 @@ TEST_CASE("tee<jsonl_file, null> writes JSON lines inline, as the tiny tier does
   temp_dir d;
   std::filesystem::path file;
   {
-    jsonl_tee ins{ix::config{.store = d.path, .instance = "n"}};
+    jsonl_tee ins{ix::config{.store = d.path(), .instance = "n"}};
     ins.notify(ix::severity::error, "journal write failed", {{"ledger", 17}});
     ins.flush();
     file = ins.engine().sink().first().current_file();

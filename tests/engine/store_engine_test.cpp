@@ -8,8 +8,10 @@
 #include <catch2/catch.hpp>
 #include <introspect/introspect.hpp>
 
+#include "../support/temp_dir.hpp"
 #include "read_back.hpp"
-#include "temp_dir.hpp"
+
+using ix_test::temp_dir;
 
 namespace ix = introspect;
 
@@ -44,12 +46,12 @@ TEST_CASE("small tier writes every record to one stream of its instance's scope"
   temp_dir d;
   {
     ix::small_introspection ins{
-        ix::config{.store = d.path, .instance = "node-1", .clock = sim_clock}};
+        ix::config{.store = d.path(), .instance = "node-1", .clock = sim_clock}};
     record_workload(ins);
     CHECK(ins.stats().dropped() == 0);
   }
   std::map<std::string, std::size_t> streams;
-  auto rs = read_back(d.path, "node-1", &streams);
+  auto rs = read_back(d.path(), "node-1", &streams);
   REQUIRE(streams.size() == 1);
   CHECK(streams.count("all") == 1);
   CHECK(count_kind(rs, ix::record_kind::state) == 500);
@@ -75,11 +77,11 @@ TEST_CASE("medium tier writes one stream per kind", "[engine][medium]") {
   temp_dir d;
   {
     ix::medium_introspection ins{
-        ix::config{.store = d.path, .instance = "node-2", .clock = sim_clock}};
+        ix::config{.store = d.path(), .instance = "node-2", .clock = sim_clock}};
     record_workload(ins);
   }
   std::map<std::string, std::size_t> streams;
-  auto rs = read_back(d.path, "node-2", &streams);
+  auto rs = read_back(d.path(), "node-2", &streams);
   CHECK(streams["state"] == 500);
   CHECK(streams["notification"] == 500);
   CHECK(streams["metric"] >= 3);
@@ -92,7 +94,7 @@ TEST_CASE("the same calls give the same records whatever the mapping", "[engine]
     using T = typename decltype(tag)::type;
     // Only the product's calls move this clock: the writer thread's reads must not shift stamps.
     fixed_now = 1'767'225'600'000'000'000;
-    T ins{ix::config{.store = d.path, .instance = instance, .clock = fixed_clock}};
+    T ins{ix::config{.store = d.path(), .instance = instance, .clock = fixed_clock}};
     for (int i = 0; i < 300; ++i) {
       fixed_now += 1'000'000;
       std::string key = "k";  // not `"k" + to_string(..)`: GCC 12 -O3 false -Wrestrict
@@ -104,7 +106,7 @@ TEST_CASE("the same calls give the same records whatever the mapping", "[engine]
   };
   run(std::type_identity<ix::introspection<ix::tier::medium, ix::mapping::single_stream>>{}, "a");
   run(std::type_identity<ix::introspection<ix::tier::medium>>{}, "b");
-  auto a = read_back(d.path, "a"), b = read_back(d.path, "b");
+  auto a = read_back(d.path(), "a"), b = read_back(d.path(), "b");
   auto key = [](const std::vector<ix::record>& rs) {
     std::vector<std::tuple<std::int64_t, int, std::string, std::string>> k;
     for (const auto& r : rs)
@@ -122,17 +124,17 @@ TEST_CASE("the same calls give the same records whatever the mapping", "[engine]
 TEST_CASE("the state table survives a restart as store metadata", "[engine][checkpoint]") {
   temp_dir d;
   {
-    ix::small_introspection ins{ix::config{.store = d.path, .instance = "n"}};
+    ix::small_introspection ins{ix::config{.store = d.path(), .instance = "n"}};
     ins.state("container/1", "RUNNING");
     ins.state("container/2", "FAILED");
     ins.flush();
   }
   {  // a second run that sets nothing still saves the table it restored
-    ix::small_introspection ins{ix::config{.store = d.path, .instance = "n"}};
+    ix::small_introspection ins{ix::config{.store = d.path(), .instance = "n"}};
     ins.state("container/3", "STARTING");
     ins.flush();
   }
-  ix::store::reader rd(d.path);
+  ix::store::reader rd(d.path());
   auto meta = rd.get_meta("n", ix::state_table_meta);
   REQUIRE(meta);
   std::string blob(reinterpret_cast<const char*>(meta->data()), meta->size());
@@ -145,7 +147,7 @@ TEST_CASE("the state table survives a restart as store metadata", "[engine][chec
 TEST_CASE("an unusable store never reaches the product: counted, reported, no exception",
           "[engine][errors]") {
   temp_dir d;
-  const auto file = d.path / "not-a-dir";
+  const auto file = d.path() / "not-a-dir";
   std::ofstream(file) << "x";
   ix::small_introspection ins{
       ix::config{.store = file / "store", .instance = "n", .on_error = ix::ignore_errors}};
@@ -158,11 +160,11 @@ TEST_CASE("an unusable store never reaches the product: counted, reported, no ex
 TEST_CASE("medium tier collects the process and host sources at its cadence", "[engine][sources]") {
   temp_dir d;
   {
-    ix::medium_introspection ins{ix::config{.store = d.path, .instance = "n"}};
+    ix::medium_introspection ins{ix::config{.store = d.path(), .instance = "n"}};
     ins.state("k", 1);
     ins.flush();  // a flush runs the period's work, sources included
   }
-  auto rs = read_back(d.path, "n");
+  auto rs = read_back(d.path(), "n");
   auto has = [&](std::string_view src, std::string_view name) {
     return std::any_of(rs.begin(), rs.end(), [&](const auto& r) {
       return r.kind == ix::record_kind::metric && r.source == src && r.name == name;
@@ -178,12 +180,12 @@ TEST_CASE("a failing source is recorded as a notification and never stops the ot
           "[engine][sources]") {
   temp_dir d;
   {
-    ix::medium_introspection ins{
-        ix::config{.store = d.path, .instance = "n", .proc_root = (d.path / "no-proc").string()}};
+    ix::medium_introspection ins{ix::config{
+        .store = d.path(), .instance = "n", .proc_root = (d.path() / "no-proc").string()}};
     ins.notify(ix::severity::info, "product still records");
     ins.flush();
   }
-  auto rs = read_back(d.path, "n");
+  auto rs = read_back(d.path(), "n");
   std::size_t failing = 0, product = 0;
   for (const auto& r : rs) {
     if (r.kind == ix::record_kind::notification && r.name == "introspect source failing") ++failing;
@@ -199,16 +201,16 @@ TEST_CASE("cadence::on_demand collects only when the product asks", "[engine][so
   temp_dir d;
   using T = ix::introspection<ix::tier::medium, ix::cadence::on_demand>;
   {
-    T ins{ix::config{.store = d.path, .instance = "a"}};
+    T ins{ix::config{.store = d.path(), .instance = "a"}};
     ins.flush();
   }
   {
-    T ins{ix::config{.store = d.path, .instance = "b"}};
+    T ins{ix::config{.store = d.path(), .instance = "b"}};
     ins.collect();
     ins.flush();
   }
   auto count_rss = [&](const char* inst) {
-    auto rs = read_back(d.path, inst);
+    auto rs = read_back(d.path(), inst);
     return std::count_if(rs.begin(), rs.end(),
                          [](const auto& r) { return r.name == "process.rss_bytes"; });
   };
@@ -221,7 +223,7 @@ TEST_CASE("each store tier sizes its event queue; config::queue_slots overrides 
   temp_dir d;
   using slot = ix::pipeline::event_slot<ix::small_introspection::engine_type::slot_bytes>;
   const auto cfg = [&](std::size_t slots) {
-    return ix::config{.store = d.path, .instance = "q", .queue_slots = slots};
+    return ix::config{.store = d.path(), .instance = "q", .queue_slots = slots};
   };
   {
     ix::small_introspection ins{cfg(0)};
@@ -246,7 +248,7 @@ TEST_CASE("each store tier sizes its event queue; config::queue_slots overrides 
 TEST_CASE("records reach the files at the writer's own tick, with no flush and no wake-up",
           "[engine][tick]") {
   temp_dir d;
-  ix::large_introspection ins{ix::config{.store = d.path, .instance = "t"}};
+  ix::large_introspection ins{ix::config{.store = d.path(), .instance = "t"}};
   ins.notify(ix::severity::info, "written without a flush", {{"n", 1}});
   // The product never calls flush() or tick(): the continuous writer drains at its own tick
   // (10 ms) and writes what it drained, so the record shows in the files soon after.
@@ -254,8 +256,8 @@ TEST_CASE("records reach the files at the writer's own tick, with no flush and n
   const auto t0 = std::chrono::steady_clock::now();
   while (!found && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (!std::filesystem::exists(d.path / "t")) continue;
-    for (const auto& r : read_back(d.path, "t"))
+    if (!std::filesystem::exists(d.path() / "t")) continue;
+    for (const auto& r : read_back(d.path(), "t"))
       found = found || r.name == "written without a flush";
   }
   CHECK(found);
@@ -266,7 +268,7 @@ TEST_CASE("past the keys the writer interns, states and records are still right"
   temp_dir d;
   constexpr int keys = 5000;  // the writer interns 4 096
   {
-    ix::small_introspection ins{ix::config{.store = d.path, .instance = "k"}};
+    ix::small_introspection ins{ix::config{.store = d.path(), .instance = "k"}};
     for (int round = 0; round < 2; ++round)
       for (int i = 0; i < keys; ++i) {
         std::string key = "container/";
@@ -277,7 +279,7 @@ TEST_CASE("past the keys the writer interns, states and records are still right"
     ins.flush();
     CHECK(ins.stats().dropped() == 0);
   }
-  ix::store::reader rd(d.path);
+  ix::store::reader rd(d.path());
   auto meta = rd.get_meta("k", ix::state_table_meta);
   REQUIRE(meta);
   std::string blob(reinterpret_cast<const char*>(meta->data()), meta->size());
@@ -286,5 +288,5 @@ TEST_CASE("past the keys the writer interns, states and records are still right"
   REQUIRE(t.size() == keys);
   CHECK(std::get<std::int64_t>(t.entries().at("container/0").val) == keys);
   CHECK(std::get<std::int64_t>(t.entries().at("container/4999").val) == 2 * keys - 1);
-  CHECK(count_kind(read_back(d.path, "k"), ix::record_kind::state) >= 2 * keys);
+  CHECK(count_kind(read_back(d.path(), "k"), ix::record_kind::state) >= 2 * keys);
 }

@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 #include <introspect/introspect.hpp>
 
-#include "temp_dir.hpp"
+#include "../support/temp_dir.hpp"
+
+using ix_test::temp_dir;
 
 namespace ix = introspect;
 
@@ -22,7 +24,7 @@ std::size_t threads_started_by() {
   std::thread([] {}).join();
   temp_dir d;
   const auto before = thread_count();
-  T ins{ix::config{.store = d.path, .instance = "n"}};
+  T ins{ix::config{.store = d.path(), .instance = "n"}};
   ins.state("k", 1);
   ins.notify(ix::severity::info, "m");
   ins.tick();

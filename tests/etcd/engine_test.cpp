@@ -35,7 +35,7 @@ TEST_CASE("an uber build with source::etcd records a consistent snapshot in its 
       auto names = rd.stream_names("n1");
       if (std::find(names.begin(), names.end(), "snapshot") == names.end()) continue;
       ix::store::cursor c(store / "n1" / "snapshot", {});
-      ix::store::record_view v;
+      ix::store::frame_view v;
       bool ended = false;
       while (c.next(v)) {
         ix::record r;
@@ -47,7 +47,7 @@ TEST_CASE("an uber build with source::etcd records a consistent snapshot in its 
     }
   }
   ix::store::cursor c(store / "n1" / "snapshot", {});
-  ix::store::record_view v;
+  ix::store::frame_view v;
   std::map<std::string, std::string> keys;
   while (c.next(v)) {
     ix::record r;

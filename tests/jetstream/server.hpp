@@ -18,28 +18,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "../support/temp_dir.hpp"
 
 namespace js_test {
 
-//! A fresh directory under $INTROSPECT_TEST_TMP or /tmp, removed at scope exit.
-class temp_dir {
- public:
-  explicit temp_dir(const std::string& tag) {
-    const char* base = std::getenv("INTROSPECT_TEST_TMP");
-    std::random_device rd;
-    path_ = std::filesystem::path(base ? base : "/tmp") /
-            ("ix-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using ix_test::temp_dir;
 
 //! A TCP port nothing listens on right now (the kernel's pick for an ephemeral bind).
 inline int free_port() {

@@ -15,6 +15,7 @@
 #include <introspect/source/kubernetes/in_cluster.hpp>
 #include <introspect/source/kubernetes/kubeconfig.hpp>
 #include <introspect/source/kubernetes/resource.hpp>
+#include "../support/temp_dir.hpp"
 
 namespace k8s = introspect::kubernetes;
 namespace fs = std::filesystem;
@@ -23,20 +24,11 @@ namespace {
 
 const fs::path fixtures{INTROSPECT_K8S_FIXTURES};
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string t = (fs::temp_directory_path() / "ix-k8s-XXXXXX").string();
-    path = ::mkdtemp(t.data());
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-  }
-};
+using ix_test::temp_dir;
+
+void write(const temp_dir& d, const std::string& name, const std::string& text) {
+  std::ofstream(d / name) << text;
+}
 
 }  // namespace
 
@@ -53,7 +45,7 @@ TEST_CASE("kubeconfig: flow style and JSON load (kubectl config view --flatten -
   temp_dir d;
   // The shape `kubectl config view --flatten -o json` writes: JSON is YAML's flow style, which
   // the hand-written subset parser used to refuse.
-  d.write("config.json", R"({
+  write(d, "config.json", R"({
     "kind": "Config", "apiVersion": "v1", "preferences": {},
     "clusters": [{"name": "kind-a", "cluster": {"server": "https://127.0.0.1:36443/",
                   "certificate-authority-data": "aGVsbG8="}}],
@@ -62,7 +54,7 @@ TEST_CASE("kubeconfig: flow style and JSON load (kubectl config view --flatten -
                   "namespace": "pravega"}}],
     "current-context": "kind-a"
   })");
-  auto c = k8s::load_kubeconfig(d.path / "config.json");
+  auto c = k8s::load_kubeconfig(d.path() / "config.json");
   INFO(c.error);
   REQUIRE(c);
   CHECK(c->server == "https://127.0.0.1:36443");
@@ -70,13 +62,13 @@ TEST_CASE("kubeconfig: flow style and JSON load (kubectl config view --flatten -
   CHECK(c->token == "t0k");
   CHECK(c->namespace_name == "pravega");
   // Mixed block and flow style, quoted keys, anchors: YAML as kubectl and people write it.
-  d.write("mixed.yaml",
-          "current-context: 'x'\n"
-          "clusters: [{name: c, cluster: {server: \"https://h:6443\", "
-          "insecure-skip-tls-verify: true}}]\n"
-          "users:\n- name: u\n  user: &creds {token: abc}\n"
-          "contexts:\n- {name: x, context: {cluster: c, user: u}}\n");
-  c = k8s::load_kubeconfig(d.path / "mixed.yaml");
+  write(d, "mixed.yaml",
+        "current-context: 'x'\n"
+        "clusters: [{name: c, cluster: {server: \"https://h:6443\", "
+        "insecure-skip-tls-verify: true}}]\n"
+        "users:\n- name: u\n  user: &creds {token: abc}\n"
+        "contexts:\n- {name: x, context: {cluster: c, user: u}}\n");
+  c = k8s::load_kubeconfig(d.path() / "mixed.yaml");
   INFO(c.error);
   REQUIRE(c);
   CHECK(c->insecure_skip_tls_verify);
@@ -85,13 +77,13 @@ TEST_CASE("kubeconfig: flow style and JSON load (kubectl config view --flatten -
 
 TEST_CASE("kubeconfig: a YAML syntax error names the file and the line", "[kubernetes][config]") {
   temp_dir d;
-  d.write("bad", "current-context: x\nclusters: [{name: c\nusers: x\n");
-  const auto c = k8s::load_kubeconfig(d.path / "bad");
+  write(d, "bad", "current-context: x\nclusters: [{name: c\nusers: x\n");
+  const auto c = k8s::load_kubeconfig(d.path() / "bad");
   REQUIRE_FALSE(c);
-  CHECK(c.error.find((d.path / "bad").string()) != std::string::npos);
+  CHECK(c.error.find((d.path() / "bad").string()) != std::string::npos);
   CHECK(c.error.find("line ") != std::string::npos);
-  d.write("list", "- a\n- b\n");
-  const auto l = k8s::load_kubeconfig(d.path / "list");
+  write(d, "list", "- a\n- b\n");
+  const auto l = k8s::load_kubeconfig(d.path() / "list");
   REQUIRE_FALSE(l);
   CHECK(l.error.find("not a mapping at the top level") != std::string::npos);
 }
@@ -135,11 +127,11 @@ TEST_CASE("kubeconfig: failures say why", "[kubernetes][config]") {
   CHECK(c.error.find("No such file") != std::string::npos);
 
   temp_dir d;
-  d.write("bad.yaml",
-          "current-context: x\ncontexts:\n- name: x\n  context:\n    cluster: c\n"
-          "clusters:\n- name: c\n  cluster:\n    server: https://h\n"
-          "    certificate-authority-data: '%%%'\n");
-  c = k8s::load_kubeconfig(d.path / "bad.yaml");
+  write(d, "bad.yaml",
+        "current-context: x\ncontexts:\n- name: x\n  context:\n    cluster: c\n"
+        "clusters:\n- name: c\n  cluster:\n    server: https://h\n"
+        "    certificate-authority-data: '%%%'\n");
+  c = k8s::load_kubeconfig(d.path() / "bad.yaml");
   CHECK_FALSE(c);
   CHECK(c.error.find("certificate-authority-data is not valid base64") != std::string::npos);
 }
@@ -147,61 +139,61 @@ TEST_CASE("kubeconfig: failures say why", "[kubernetes][config]") {
 TEST_CASE("kubeconfig: tokenFile is kept as a file, relative to the kubeconfig",
           "[kubernetes][config]") {
   temp_dir d;
-  d.write("config", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n");
-  CHECK_FALSE(k8s::load_kubeconfig(d.path / "config"));  // flow mappings are refused
-  d.write("config",
-          "current-context: x\n"
-          "contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\n"
-          "clusters:\n- name: c\n  cluster:\n    server: https://10.0.0.1:6443/\n"
-          "    insecure-skip-tls-verify: true\n"
-          "users:\n- name: u\n  user:\n    tokenFile: tok\n");
-  const auto c = k8s::load_kubeconfig(d.path / "config");
+  write(d, "config", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n");
+  CHECK_FALSE(k8s::load_kubeconfig(d.path() / "config"));  // flow mappings are refused
+  write(d, "config",
+        "current-context: x\n"
+        "contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\n"
+        "clusters:\n- name: c\n  cluster:\n    server: https://10.0.0.1:6443/\n"
+        "    insecure-skip-tls-verify: true\n"
+        "users:\n- name: u\n  user:\n    tokenFile: tok\n");
+  const auto c = k8s::load_kubeconfig(d.path() / "config");
   INFO(c.error);
   REQUIRE(c);
   CHECK(c->server == "https://10.0.0.1:6443");  // trailing slash removed
   CHECK(c->insecure_skip_tls_verify);
-  CHECK(c->token_file == d.path / "tok");
+  CHECK(c->token_file == d.path() / "tok");
 }
 
 TEST_CASE("in-cluster: service account files and the service host", "[kubernetes][config]") {
   temp_dir d;
-  k8s::in_cluster_paths where{d.path, "10.96.0.1", "443"};
+  k8s::in_cluster_paths where{d.path(), "10.96.0.1", "443"};
   auto c = k8s::load_in_cluster(where);
   CHECK_FALSE(c);
   CHECK(c.error.find("service account token") != std::string::npos);
 
-  d.write("token", "eyJhbGciOiJSUzI1NiIsImtpZCI6IiJ9.sa\n");
+  write(d, "token", "eyJhbGciOiJSUzI1NiIsImtpZCI6IiJ9.sa\n");
   c = k8s::load_in_cluster(where);
   CHECK_FALSE(c);
   CHECK(c.error.find("ca.crt") != std::string::npos);
 
-  d.write("ca.crt", "-----BEGIN CERTIFICATE-----\n");
-  d.write("namespace", "storage\n");
+  write(d, "ca.crt", "-----BEGIN CERTIFICATE-----\n");
+  write(d, "namespace", "storage\n");
   c = k8s::load_in_cluster(where);
   INFO(c.error);
   REQUIRE(c);
   CHECK(c->server == "https://10.96.0.1:443");
-  CHECK(c->token_file == d.path / "token");
-  CHECK(c->ca_file == d.path / "ca.crt");
+  CHECK(c->token_file == d.path() / "token");
+  CHECK(c->ca_file == d.path() / "ca.crt");
   CHECK(c->namespace_name == "storage");
 
-  c = k8s::load_in_cluster({d.path, "fd00::1", "6443"});
+  c = k8s::load_in_cluster({d.path(), "fd00::1", "6443"});
   REQUIRE(c);
   CHECK(c->server == "https://[fd00::1]:6443");
 }
 
 TEST_CASE("in-cluster: the environment names the service", "[kubernetes][config]") {
   temp_dir d;
-  d.write("token", "t");
-  d.write("ca.crt", "x");
+  write(d, "token", "t");
+  write(d, "ca.crt", "x");
   ::setenv("KUBERNETES_SERVICE_HOST", "10.96.0.10", 1);
   ::setenv("KUBERNETES_SERVICE_PORT", "8443", 1);
-  auto c = k8s::load_in_cluster({d.path, "", ""});
+  auto c = k8s::load_in_cluster({d.path(), "", ""});
   REQUIRE(c);
   CHECK(c->server == "https://10.96.0.10:8443");
   CHECK(c->namespace_name.empty());  // no namespace file: the options decide
   ::unsetenv("KUBERNETES_SERVICE_HOST");
-  c = k8s::load_in_cluster({d.path, "", ""});
+  c = k8s::load_in_cluster({d.path(), "", ""});
   CHECK_FALSE(c);
   CHECK(c.error.find("KUBERNETES_SERVICE_HOST") != std::string::npos);
   ::unsetenv("KUBERNETES_SERVICE_PORT");
@@ -210,8 +202,8 @@ TEST_CASE("in-cluster: the environment names the service", "[kubernetes][config]
   auto found = k8s::discover({fixtures / "kubeconfig.yaml", "prod", {}});
   REQUIRE(found);
   CHECK(found->namespace_name == "storage");
-  ::setenv("KUBECONFIG", (d.path / "missing").c_str(), 1);
-  found = k8s::discover({{}, {}, {d.path, "", ""}});
+  ::setenv("KUBECONFIG", (d.path() / "missing").c_str(), 1);
+  found = k8s::discover({{}, {}, {d.path(), "", ""}});
   CHECK_FALSE(found);
   CHECK(found.error.find("in-cluster") != std::string::npos);
   CHECK(found.error.find("missing") != std::string::npos);

@@ -87,17 +87,17 @@ TEST_CASE("promtool backfills the OpenMetrics export with every sample of the st
           "[prometheus][openmetrics][cli]") {
   REQUIRE(prom_test::have("promtool"));
   prom_test::temp_dir d("ix-om-backfill");
-  const auto store = (d.path / "store").string();
+  const auto store = (d.path() / "store").string();
   auto r = cli_test::run({"--tier", "large", "--store", store, "--seed", "11", "--events", "20000"},
                          demo);
   REQUIRE(r.code == 0);
 
-  const auto om = (d.path / "m.om").string();
+  const auto om = (d.path() / "m.om").string();
   r = cli_test::run({"export", store, "--format", "openmetrics", "-o", om});
   INFO(r.err);
   REQUIRE(r.code == 0);
   int rc = 0;
-  const auto tsdb = (d.path / "tsdb").string();
+  const auto tsdb = (d.path() / "tsdb").string();
   const auto made = prom_test::shell(
       "promtool tsdb create-blocks-from openmetrics " + om + " " + tsdb + " 2>&1", &rc);
   INFO(made);
@@ -111,7 +111,7 @@ TEST_CASE("promtool backfills the OpenMetrics export with every sample of the st
   CHECK(other_labels.empty());  // no mapping given: only instance and source
 
   // What the store holds, through the CLI.
-  const auto jsonl = (d.path / "m.jsonl").string();
+  const auto jsonl = (d.path() / "m.jsonl").string();
   r = cli_test::run({"export", store, "--format", "jsonl", "-k", "metric", "-o", jsonl});
   REQUIRE(r.code == 0);
   // A source collected twice in one millisecond gives two records of a series at one

@@ -18,7 +18,7 @@ const std::string demo = INTROSPECT_TEST_BIN_DIR "/demo_product";
 const std::string& demo_store() {
   static prom_test::temp_dir d("ix-export-cli");
   static const std::string store = [] {
-    const auto s = (d.path / "store").string();
+    const auto s = (d.path() / "store").string();
     const auto r =
         cli_test::run({"--tier", "small", "--store", s, "--seed", "5", "--events", "5000"}, demo);
     REQUIRE(r.code == 0);
@@ -45,7 +45,7 @@ struct umask_scope {
 TEST_CASE("export without -o writes to stdout", "[export][cli]") {
   const auto& store = demo_store();
   prom_test::temp_dir d("ix-export-out");
-  const auto file = (d.path / "all.jsonl").string();
+  const auto file = (d.path() / "all.jsonl").string();
   const auto to_file = cli_test::run({"export", store, "--format", "jsonl", "-o", file});
   REQUIRE(to_file.code == 0);
   const auto to_stdout = cli_test::run({"export", store, "--format", "jsonl"});
@@ -70,8 +70,8 @@ TEST_CASE("export takes the format from the file's extension", "[export][cli]") 
   prom_test::temp_dir d("ix-export-ext");
   for (const auto& [ext, fmt] :
        {std::pair{"csv", "csv"}, {"jsonl", "jsonl"}, {"om", "openmetrics"}, {"prom", "prom"}}) {
-    const auto implied = (d.path / (std::string("a.") + ext)).string();
-    const auto given = (d.path / (std::string("b.") + ext)).string();
+    const auto implied = (d.path() / (std::string("a.") + ext)).string();
+    const auto given = (d.path() / (std::string("b.") + ext)).string();
     auto r = cli_test::run({"export", store, "-o", implied});
     INFO(ext << ": " << r.err);
     REQUIRE(r.code == 0);
@@ -80,13 +80,13 @@ TEST_CASE("export takes the format from the file's extension", "[export][cli]") 
     CHECK(prom_test::slurp(implied) == prom_test::slurp(given));
     CHECK(!prom_test::slurp(implied).empty());
   }
-  const auto db = (d.path / "a.sqlite").string();
+  const auto db = (d.path() / "a.sqlite").string();
   const auto r = cli_test::run({"export", store, "-o", db});
   REQUIRE(r.code == 0);
   CHECK(prom_test::slurp(db).substr(0, 15) == "SQLite format 3");
-  CHECK(prom_test::promtool_check_metrics(prom_test::slurp((d.path / "a.prom").string())) == "");
+  CHECK(prom_test::promtool_check_metrics(prom_test::slurp((d.path() / "a.prom").string())) == "");
 
-  const auto bad = (d.path / "a.xyz").string();
+  const auto bad = (d.path() / "a.xyz").string();
   const auto u = cli_test::run({"export", store, "-o", bad});
   CHECK(u.code == 2);
   CHECK(contains(u.err, bad));
@@ -105,13 +105,13 @@ TEST_CASE("export creates files 0640 less the umask, like the store", "[export][
     INFO(ext);
     {
       umask_scope u(022);
-      const auto f = (d.path / (std::string("g.") + ext)).string();
+      const auto f = (d.path() / (std::string("g.") + ext)).string();
       REQUIRE(cli_test::run({"export", store, "--format", fmt, "-o", f}).code == 0);
       CHECK(mode_of(f) == 0640);
     }
     {
       umask_scope u(077);
-      const auto f = (d.path / (std::string("p.") + ext)).string();
+      const auto f = (d.path() / (std::string("p.") + ext)).string();
       REQUIRE(cli_test::run({"export", store, "--format", fmt, "-o", f}).code == 0);
       CHECK(mode_of(f) == 0600);
     }

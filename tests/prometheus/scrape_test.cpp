@@ -60,14 +60,14 @@ TEST_CASE("Prometheus scrapes the demo's endpoint and answers with the store's v
           "[prometheus][demo]") {
   REQUIRE(prom_test::have("prometheus"));
   prom_test::temp_dir d("ix-scrape");
-  const auto store = (d.path / "store").string();
-  const auto token_file = (d.path / "token").string();
+  const auto store = (d.path() / "store").string();
+  const auto token_file = (d.path() / "token").string();
   std::ofstream(token_file) << "s3cret-token\n";
 
   prom_test::child product(
       {demo, "--tier", "large", "--store", store, "--seed", "21", "--events", "20000",
        "--metrics-listen", "127.0.0.1:0", "--metrics-token-file", token_file},
-      d.path, "demo");
+      d.path(), "demo");
   // The run is over (final values recorded and served) when the demo says it keeps serving.
   REQUIRE(prom_test::wait_for(
       [&] {
@@ -102,15 +102,16 @@ TEST_CASE("Prometheus scrapes the demo's endpoint and answers with the store's v
   }
 
   const int prom_port = prom_test::free_port();
-  const auto config = (d.path / "prometheus.yml").string();
+  const auto config = (d.path() / "prometheus.yml").string();
   std::ofstream(config) << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
                         << "scrape_configs:\n  - job_name: demo\n"
                         << "    authorization:\n      credentials_file: " << token_file << "\n"
                         << "    static_configs:\n      - targets: ['127.0.0.1:" << port << "']\n";
   prom_test::child prometheus(
-      {"prometheus", "--config.file=" + config, "--storage.tsdb.path=" + (d.path / "data").string(),
+      {"prometheus", "--config.file=" + config,
+       "--storage.tsdb.path=" + (d.path() / "data").string(),
        "--web.listen-address=127.0.0.1:" + std::to_string(prom_port), "--log.level=warn"},
-      d.path, "prometheus");
+      d.path(), "prometheus");
   httplib::Client api("127.0.0.1", prom_port);
   api.set_connection_timeout(1);
   INFO(prometheus.err());

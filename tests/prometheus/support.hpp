@@ -19,35 +19,19 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "../support/files.hpp"
+#include "../support/temp_dir.hpp"
 
 namespace prom_test {
 
 namespace fs = std::filesystem;
 
+using ix_test::slurp;
+using ix_test::temp_dir;
+
 inline bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
-
-inline std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-//! A fresh directory removed at the end of the test case.
-struct temp_dir {
-  fs::path path;
-  explicit temp_dir(const std::string& name) {
-    std::string tmpl = (fs::temp_directory_path() / (name + "-XXXXXX")).string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 //! Runs a shell command; its stdout (stderr too with 2>&1 in `cmd`) and exit status.
 inline std::string shell(const std::string& cmd, int* code = nullptr) {
@@ -70,9 +54,9 @@ inline bool have(const char* program) {
 inline std::string promtool_check_metrics(const std::string& text) {
   if (!have("promtool")) return "";  // the CI image has it; the scrape test requires it
   temp_dir d("ix-promtool");
-  std::ofstream(d.path / "m.prom") << text;
+  std::ofstream(d.path() / "m.prom") << text;
   int rc = 0;
-  auto out = shell("promtool check metrics < '" + (d.path / "m.prom").string() + "' 2>&1", &rc);
+  auto out = shell("promtool check metrics < '" + (d.path() / "m.prom").string() + "' 2>&1", &rc);
   return rc == 0 ? "" : "promtool check metrics failed: " + out;
 }
 

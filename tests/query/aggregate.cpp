@@ -2,9 +2,11 @@
 
 #include <cmath>
 
-#include <introspect/query/aggregate.hpp>
+#include <introspect/query/agg/aggregate.hpp>
 
 using namespace introspect;
+using namespace introspect::query::expr;
+using namespace introspect::query::agg;
 
 namespace {
 constexpr std::int64_t s = 1'000'000'000;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include <introspect/query/glob.hpp>
+#include <introspect/core/glob.hpp>
 
 using introspect::glob_match;
 

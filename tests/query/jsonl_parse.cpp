@@ -3,11 +3,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include <introspect/core/line_reader.hpp>
 #include <introspect/format/jsonl.hpp>
-#include <introspect/query/jsonl_parse.hpp>
-#include <introspect/query/line_reader.hpp>
+#include <introspect/query/read/jsonl_parse.hpp>
 
 using namespace introspect;
+using namespace introspect::query::read;
 
 namespace {
 std::string reason_of(std::string_view line) {

@@ -5,9 +5,10 @@
 #include <fstream>
 
 #include <introspect/introspect.hpp>
-#include <introspect/query/filter.hpp>
-#include <introspect/query/jsonl_store.hpp>
-#include <introspect/query/store_set.hpp>
+#include <introspect/query/expr/filter.hpp>
+#include <introspect/query/read/jsonl_store.hpp>
+#include <introspect/query/read/store_set.hpp>
+#include "../support/temp_dir.hpp"
 
 namespace ix = introspect;
 namespace fs = std::filesystem;
@@ -17,18 +18,11 @@ namespace {
 std::atomic<std::int64_t> fake_now{1'767'225'600'000'000'000LL};
 std::int64_t fake_clock() noexcept { return fake_now.fetch_add(1'000'000); }
 
-struct temp_dir {
-  fs::path path;
-  explicit temp_dir(std::string_view name)
-      : path(fs::temp_directory_path() / (std::string(name) + "-" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
+using ix_test::temp_dir;
 
-std::vector<ix::record> read_all(const ix::store_set& set, ix::damage_log& log,
-                                 ix::read_hint hint = {}) {
+std::vector<ix::record> read_all(const ix::query::read::store_set& set,
+                                 ix::query::read::damage_log& log,
+                                 ix::query::read::read_hint hint = {}) {
   auto src = set.open(set.streams(), hint, log);
   std::vector<ix::record> out;
   ix::record r;
@@ -55,10 +49,10 @@ void write_store(const fs::path& dir, std::string instance, int notes, std::uint
 }  // namespace
 
 TEST_CASE("tiny-tier file names give instance and sequence", "[query][jsonl]") {
-  auto a = ix::parse_jsonl_file_name("node-1-00000012.jsonl");
+  auto a = ix::query::read::parse_jsonl_file_name("node-1-00000012.jsonl");
   CHECK(a.instance == "node-1");
   CHECK(a.seq == 12);
-  auto b = ix::parse_jsonl_file_name("export.jsonl");
+  auto b = ix::query::read::parse_jsonl_file_name("export.jsonl");
   CHECK(b.instance == "export");
   CHECK(b.seq == -1);
 }
@@ -66,15 +60,15 @@ TEST_CASE("tiny-tier file names give instance and sequence", "[query][jsonl]") {
 TEST_CASE("a tiny store written by introspection<tier::tiny> reads back whole and in order",
           "[query][jsonl][tiny]") {
   temp_dir d("ix-query-store");
-  write_store(d.path, "n1", 300, 8192);  // small files: many rotations
-  ix::store_set set;
+  write_store(d.path(), "n1", 300, 8192);  // small files: many rotations
+  ix::query::read::store_set set;
   std::string error;
-  REQUIRE(set.open({d.path.string()}, {}, error));
+  REQUIRE(set.open({d.path().string()}, {}, error));
   const auto streams = set.streams();
   REQUIRE(streams.size() > 3);
   for (std::size_t i = 1; i < streams.size(); ++i)
     CHECK(streams[i - 1].desc.name < streams[i].desc.name);
-  ix::damage_log log;
+  ix::query::read::damage_log log;
   const auto all = read_all(set, log);
   CHECK(log.empty());
   int notes = 0, changes = 0, tables = 0, metas = 0;
@@ -97,7 +91,7 @@ TEST_CASE("a tiny store written by introspection<tier::tiny> reads back whole an
   CHECK(tables > 0);
   CHECK(metas >= static_cast<int>(streams.size()));  // each file starts with a header
 
-  ix::record_filter f;
+  ix::query::expr::record_filter f;
   f.only_kinds({ix::record_kind::notification});
   const auto only = read_all(set, log, f.hint());
   CHECK(only.size() == 300);
@@ -105,16 +99,16 @@ TEST_CASE("a tiny store written by introspection<tier::tiny> reads back whole an
 
 TEST_CASE("two instances merge by time; instance tells them apart", "[query][jsonl]") {
   temp_dir d("ix-query-merge");
-  write_store(d.path, "a", 40, 1 << 20);
-  write_store(d.path, "b", 40, 1 << 20);  // the fake clock moved on: b's records come later
+  write_store(d.path(), "a", 40, 1 << 20);
+  write_store(d.path(), "b", 40, 1 << 20);  // the fake clock moved on: b's records come later
   {  // a third, hand-made instance whose records fall between the others
-    std::ofstream f(d.path / "c-00000001.jsonl");
+    std::ofstream f(d.path() / "c-00000001.jsonl");
     f << R"({"ts":"2026-01-01T00:00:00.010000000Z","kind":"notification","name":"c1"})" << '\n';
   }
-  ix::store_set set;
+  ix::query::read::store_set set;
   std::string error;
-  REQUIRE(set.open({d.path.string()}, {}, error));
-  ix::damage_log log;
+  REQUIRE(set.open({d.path().string()}, {}, error));
+  ix::query::read::damage_log log;
   const auto all = read_all(set, log);
   CHECK(log.empty());
   std::int64_t last = INT64_MIN;
@@ -131,7 +125,7 @@ TEST_CASE("two instances merge by time; instance tells them apart", "[query][jso
 
 TEST_CASE("damaged lines are reported as path:line, skipped and counted", "[query][jsonl]") {
   temp_dir d("ix-query-damage");
-  const auto file = d.path / "n1-00000001.jsonl";
+  const auto file = d.path() / "n1-00000001.jsonl";
   {
     std::ofstream f(file, std::ios::binary);
     f << R"({"ts":"2026-01-01T00:00:00Z","kind":"notification","name":"one"})" << '\n'
@@ -142,11 +136,12 @@ TEST_CASE("damaged lines are reported as path:line, skipped and counted", "[quer
       << R"({"ts":"2026-01-01T00:00:05Z","kind":"notification","name":"six"})" << '\n'
       << R"({"ts":"2026-01-01T00:00:06Z","kind":"notification","na)";  // a crash mid-write
   }
-  ix::store_set set;
+  ix::query::read::store_set set;
   std::string error;
   REQUIRE(set.open({file.string()}, {}, error));
   std::vector<std::string> printed;
-  ix::damage_log log{[&](const ix::damage& dm) { printed.push_back(dm.to_string()); }};
+  ix::query::read::damage_log log{
+      [&](const ix::query::read::damage& dm) { printed.push_back(dm.to_string()); }};
   const auto all = read_all(set, log);
   REQUIRE(all.size() == 3);
   CHECK(all[0].name == "one");
@@ -163,11 +158,11 @@ TEST_CASE("damaged lines are reported as path:line, skipped and counted", "[quer
 
 TEST_CASE("store_set names a missing or empty STORE", "[query][jsonl]") {
   temp_dir d("ix-query-open");
-  ix::store_set set;
+  ix::query::read::store_set set;
   std::string error;
-  CHECK_FALSE(set.open({(d.path / "nope").string()}, {}, error));
+  CHECK_FALSE(set.open({(d.path() / "nope").string()}, {}, error));
   CHECK_THAT(error, Catch::Contains("nope\": no such file or directory"));
-  ix::store_set empty;
-  CHECK_FALSE(empty.open({d.path.string()}, {}, error));
+  ix::query::read::store_set empty;
+  CHECK_FALSE(empty.open({d.path().string()}, {}, error));
   CHECK_THAT(error, Catch::Contains("no introspect files"));
 }

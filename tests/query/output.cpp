@@ -5,11 +5,15 @@
 
 #include <simdjson.h>
 
-#include <introspect/query/csv.hpp>
-#include <introspect/query/jsonl_parse.hpp>
-#include <introspect/query/output.hpp>
+#include <introspect/query/output/csv.hpp>
+#include <introspect/query/output/make_writer.hpp>
+#include <introspect/query/read/jsonl_parse.hpp>
 
 using namespace introspect;
+using namespace introspect::query::read;
+using namespace introspect::query::expr;
+using namespace introspect::query::agg;
+using namespace introspect::query::output;
 
 namespace {
 // Runs fn(FILE*) on a memory stream and returns what it wrote.
@@ -23,6 +27,13 @@ std::string capture(Fn fn) {
   std::string s(buf, size);
   std::free(buf);
   return s;
+}
+// Aggregate rows through the format's one writer, as `introspect query --agg` prints them.
+void write_rows(const std::vector<agg_row>& rows, const agg_spec& spec, output_format fmt,
+                std::FILE* f) {
+  auto w = make_writer(fmt, f);
+  w->write(rows, spec);
+  w->finish();
 }
 record sample() {
   record r;
@@ -60,7 +71,7 @@ TEST_CASE("jsonl output is valid JSON with the record's instance", "[query][outp
   b.fields.clear();
   b.val = 2.5;
   const auto out = capture([&](std::FILE* f) {
-    jsonl_record_writer w(f);
+    jsonl_writer w(f);
     w.write(a);
     w.write(b);
     w.finish();
@@ -91,7 +102,7 @@ TEST_CASE("jsonl output is valid JSON with the record's instance", "[query][outp
 
 TEST_CASE("csv output has a header and one quoted row per record", "[query][output]") {
   const auto out = capture([&](std::FILE* f) {
-    csv_record_writer w(f);
+    csv_writer w(f);
     w.write(sample());
     w.finish();
   });
@@ -107,7 +118,7 @@ TEST_CASE("table output aligns columns and escapes C0 and C1 control characters"
   auto b = sample();
   b.instance = "a-much-longer-instance";
   const auto out = capture([&](std::FILE* f) {
-    table_record_writer w(f, {}, true);  // wide: with the SOURCE column
+    table_writer w(f, {}, true);  // wide: with the SOURCE column
     w.write(a);
     w.write(b);
     w.finish();
@@ -128,7 +139,7 @@ TEST_CASE("table output aligns columns and escapes C0 and C1 control characters"
       "csi\xc2\x9b"
       "2J";  // U+009B: a terminal's CSI
   const auto out1 = capture([&](std::FILE* f) {
-    table_record_writer w(f);
+    table_writer w(f);
     w.write(c1);
     w.finish();
   });
@@ -152,7 +163,7 @@ TEST_CASE("csv text cells that a spreadsheet would run are prefixed, numbers are
   auto r = sample();
   r.val = std::int64_t{-5};
   const auto out = capture([&](std::FILE* f) {
-    csv_record_writer w(f);
+    csv_writer w(f);
     w.write(r);
     w.finish();
   });
@@ -164,11 +175,29 @@ TEST_CASE("aggregate rows print as table, csv and jsonl", "[query][output]") {
   spec.fn = agg_fn::avg;
   spec.by = parse_field_ref("fields.disk");
   std::vector<agg_row> rows{{0, "sda", 1.5, 2}, {0, "sdb", std::nan(""), 1}};
-  CHECK(capture([&](std::FILE* f) { write_agg_rows(rows, spec, output_format::csv, f); }) ==
+  CHECK(capture([&](std::FILE* f) { write_rows(rows, spec, output_format::csv, f); }) ==
         "fields.disk,avg\r\nsda,1.5\r\nsdb,\r\n");
-  CHECK(capture([&](std::FILE* f) { write_agg_rows(rows, spec, output_format::jsonl, f); }) ==
+  CHECK(capture([&](std::FILE* f) { write_rows(rows, spec, output_format::jsonl, f); }) ==
         "{\"fields.disk\":\"sda\",\"avg\":1.5,\"records\":2}\n"
         "{\"fields.disk\":\"sdb\",\"avg\":null,\"records\":1}\n");
-  CHECK(capture([&](std::FILE* f) { write_agg_rows(rows, spec, output_format::table, f); }) ==
+  CHECK(capture([&](std::FILE* f) { write_rows(rows, spec, output_format::table, f); }) ==
         "fields.disk  avg\nsda          1.5\nsdb            -\n");
+}
+
+TEST_CASE("each format has one writer: an empty result keeps its record header, rows their own",
+          "[query][output]") {
+  const auto empty = [](output_format fmt) {
+    return capture([&](std::FILE* f) { make_writer(fmt, f)->finish(); });
+  };
+  CHECK(empty(output_format::csv) ==
+        "ts,kind,instance,source,name,severity,type,value,fields,table\r\n");
+  CHECK(empty(output_format::table) == "TS  KIND  INSTANCE  NAME  SEVERITY  VALUE\n");
+  CHECK(empty(output_format::jsonl).empty());
+  agg_spec spec;
+  spec.fn = agg_fn::count;
+  std::vector<agg_row> rows{{0, "", 3, 3}};
+  CHECK(capture([&](std::FILE* f) { write_rows(rows, spec, output_format::csv, f); }) ==
+        "count\r\n3\r\n");
+  CHECK(capture([&](std::FILE* f) { write_rows(rows, spec, output_format::wide, f); }) ==
+        "count\n    3\n");
 }

@@ -12,20 +12,13 @@
 
 #include <introspect/codec/binary.hpp>
 #include <introspect/store/writer.hpp>
+#include "../support/temp_dir.hpp"
 
 namespace query_test {
 
 namespace fs = std::filesystem;
 
-struct temp_dir {
-  fs::path path;
-  explicit temp_dir(const std::string& tag)
-      : path(fs::temp_directory_path() / ("ix-q-" + tag + "-" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
+using ix_test::temp_dir;
 
 // Writes `recs` (in write order) into scope `scope`: one stream "all", or one per kind.
 inline void write(const fs::path& root, const std::string& scope,

@@ -10,13 +10,14 @@
 #include <vector>
 
 #include <introspect/codec/binary.hpp>
-#include <introspect/query/stream_store.hpp>
-#include <introspect/query/tie_order_source.hpp>
+#include <introspect/query/read/stream_store.hpp>
+#include <introspect/query/read/tie_order_cursor.hpp>
 #include <introspect/store/writer.hpp>
 
 #include "store_support.hpp"
 
 using namespace introspect;
+using namespace introspect::query::read;
 namespace fs = std::filesystem;
 using query_test::temp_dir;
 using query_test::write;
@@ -62,13 +63,13 @@ std::vector<record> sample() {
 
 }  // namespace
 
-TEST_CASE("tie_order_source puts one instant's records in kind order, stable within a kind",
+TEST_CASE("tie_order_cursor puts one instant's records in kind order, stable within a kind",
           "[query][store]") {
   std::vector<record> in{make(1, record_kind::notification, "a", 0),
                          make(1, record_kind::state, "b", 0),
                          make(1, record_kind::notification, "c", 0),
                          make(2, record_kind::metric, "d", 0), make(2, record_kind::state, "e", 0)};
-  tie_order_source t(std::make_unique<vector_source>(in));
+  tie_order_cursor t(std::make_unique<vector_cursor>(in));
   std::string names;
   record r;
   while (t.next(r)) names += r.name;
@@ -78,12 +79,12 @@ TEST_CASE("tie_order_source puts one instant's records in kind order, stable wit
 TEST_CASE("a single stream and streams per kind read as the same view", "[query][store]") {
   temp_dir d("equiv");
   const auto recs = sample();
-  write(d.path / "single", "n1", recs, false);
-  write(d.path / "per", "n1", recs, true);
-  REQUIRE(is_stream_store(d.path / "single"));
-  REQUIRE(is_stream_store_scope(d.path / "single" / "n1"));
-  REQUIRE_FALSE(is_stream_store(d.path));
-  stream_store_reader a(d.path / "single"), b(d.path / "per");
+  write(d.path() / "single", "n1", recs, false);
+  write(d.path() / "per", "n1", recs, true);
+  REQUIRE(is_stream_store(d.path() / "single"));
+  REQUIRE(is_stream_store_scope(d.path() / "single" / "n1"));
+  REQUIRE_FALSE(is_stream_store(d.path()));
+  stream_store_reader a(d.path() / "single"), b(d.path() / "per");
   CHECK(a.streams().size() == 1);
   CHECK(b.streams().size() == 3);
   damage_log la, lb;
@@ -96,7 +97,7 @@ TEST_CASE("a single stream and streams per kind read as the same view", "[query]
   CHECK(va[1] == "n1/state/s0@1000");
 
   // A scope directory reads as that instance alone.
-  stream_store_reader one(d.path / "per" / "n1");
+  stream_store_reader one(d.path() / "per" / "n1");
   damage_log lo;
   CHECK(read_all(one, {}, lo) == vb);
 }
@@ -105,10 +106,10 @@ TEST_CASE("per-kind streams of kinds not asked are not opened; damage is path@of
           "[query][store]") {
   temp_dir d("hint");
   auto recs = sample();
-  write(d.path, "n1", recs, true);
+  write(d.path(), "n1", recs, true);
   // Damage the metric stream's segment in the middle of its frames.
   fs::path seg;
-  for (auto& e : fs::directory_iterator(d.path / "n1" / "metric"))
+  for (auto& e : fs::directory_iterator(d.path() / "n1" / "metric"))
     if (e.path().extension() == ".log") seg = e.path();
   REQUIRE_FALSE(seg.empty());
   {
@@ -116,7 +117,7 @@ TEST_CASE("per-kind streams of kinds not asked are not opened; damage is path@of
     f.seekp(static_cast<std::streamoff>(fs::file_size(seg) / 2));
     f.write("\xff\xff\xff\xff", 4);
   }
-  stream_store_reader s(d.path);
+  stream_store_reader s(d.path());
   read_hint notes;
   notes.kinds = 1u << static_cast<unsigned>(record_kind::notification);
   damage_log ln;
@@ -134,10 +135,10 @@ TEST_CASE("per-kind streams of kinds not asked are not opened; damage is path@of
 
 TEST_CASE("two instances merge by time; instance is the scope", "[query][store]") {
   temp_dir d("two");
-  write(d.path, "a", {make(10, record_kind::state, "x", 1), make(30, record_kind::state, "y", 2)},
+  write(d.path(), "a", {make(10, record_kind::state, "x", 1), make(30, record_kind::state, "y", 2)},
         false);
-  write(d.path, "b", {make(20, record_kind::state, "z", 3)}, true);
-  stream_store_reader s(d.path);
+  write(d.path(), "b", {make(20, record_kind::state, "z", 3)}, true);
+  stream_store_reader s(d.path());
   damage_log log;
   CHECK(read_all(s, {}, log) ==
         std::vector<std::string>{"a/state/x@10", "b/state/z@20", "a/state/y@30"});

@@ -5,6 +5,7 @@
 #include <introspect/query/time_arg.hpp>
 
 using namespace introspect;
+using namespace introspect::query;
 
 TEST_CASE("durations: units, sums and fractions", "[query][time]") {
   CHECK(parse_duration("15m") == 15 * 60'000'000'000LL);

@@ -12,14 +12,17 @@
 #include <vector>
 
 #include <introspect/codec/binary.hpp>
-#include <introspect/query/aggregate.hpp>
-#include <introspect/query/filter.hpp>
-#include <introspect/query/unordered_scan.hpp>
+#include <introspect/query/agg/aggregate.hpp>
+#include <introspect/query/expr/filter.hpp>
+#include <introspect/query/read/unordered_scan.hpp>
 #include <introspect/store/writer.hpp>
 
 #include "store_support.hpp"
 
 using namespace introspect;
+using namespace introspect::query::read;
+using namespace introspect::query::expr;
+using namespace introspect::query::agg;
 namespace fs = std::filesystem;
 using query_test::temp_dir;
 using query_test::write;
@@ -134,7 +137,8 @@ TEST_CASE("glob shortcuts and the verdict cache agree with the general matcher",
     for (const auto& n : names) {
       INFO(g << " / " << n);
       bool shortcut = false;
-      if (detail::glob_simple(g, n, shortcut)) CHECK(shortcut == detail::glob_match_general(g, n));
+      if (introspect::detail::glob_simple(g, n, shortcut))
+        CHECK(shortcut == introspect::detail::glob_match_general(g, n));
       glob_set_cache one({g});
       CHECK(one.matches(n) == glob_match(g, n));
       CHECK(one.matches(n) == glob_match(g, n));  // the remembered verdict
@@ -146,8 +150,8 @@ TEST_CASE("glob shortcuts and the verdict cache agree with the general matcher",
 TEST_CASE("aggregates over the in-place scan equal those over the merged view", "[query][store]") {
   temp_dir d("agg");
   const auto recs = sample(3000, 11);
-  write(d.path / "single", "n1", recs, false);
-  write(d.path / "per", "n1", recs, true);
+  write(d.path() / "single", "n1", recs, false);
+  write(d.path() / "per", "n1", recs, true);
   for (const char* which : {"single", "per"}) {
     INFO(which);
     store_set set;
@@ -156,7 +160,7 @@ TEST_CASE("aggregates over the in-place scan equal those over the merged view", 
       if (is_stream_store(p)) return std::make_unique<stream_store_reader>(p);
       return nullptr;
     }};
-    REQUIRE(set.open({(d.path / which).string()}, openers, err));
+    REQUIRE(set.open({(d.path() / which).string()}, openers, err));
     for (auto fn :
          {agg_fn::count, agg_fn::sum, agg_fn::avg, agg_fn::min, agg_fn::p90, agg_fn::rate}) {
       agg_spec spec;
@@ -179,9 +183,9 @@ TEST_CASE("aggregates over the in-place scan equal those over the merged view", 
 TEST_CASE("the in-place scan reports a damaged frame and counts the rest", "[query][store]") {
   temp_dir d("dmg");
   const auto recs = sample(2000, 5);
-  write(d.path, "n1", recs, false);
+  write(d.path(), "n1", recs, false);
   fs::path seg;
-  for (auto& e : fs::directory_iterator(d.path / "n1" / "all"))
+  for (auto& e : fs::directory_iterator(d.path() / "n1" / "all"))
     if (e.path().extension() == ".log") seg = e.path();
   REQUIRE_FALSE(seg.empty());
   {
@@ -194,7 +198,7 @@ TEST_CASE("the in-place scan reports a damaged frame and counts the rest", "[que
   const store_opener openers[] = {[](const fs::path& p) -> std::unique_ptr<store_reader> {
     return std::make_unique<stream_store_reader>(p);
   }};
-  REQUIRE(set.open({d.path.string()}, openers, err));
+  REQUIRE(set.open({d.path().string()}, openers, err));
   record_filter f;
   f.tables = true;
   agg_spec spec;

@@ -1,9 +1,10 @@
 #include <catch2/catch.hpp>
 
-#include <introspect/query/filter.hpp>
-#include <introspect/query/where.hpp>
+#include <introspect/query/expr/filter.hpp>
+#include <introspect/query/expr/where.hpp>
 
 using namespace introspect;
+using namespace introspect::query::expr;
 
 namespace {
 record make(record_kind k, std::string name, value v, std::vector<field> fields = {},

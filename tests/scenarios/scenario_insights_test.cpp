@@ -102,7 +102,7 @@ outcome run_one(const run_spec& spec, const ins::config<ins::all_rules>& cfg) {
   outcome o;
   o.spec = spec;
   try {
-    temp_dir dir;
+    temp_dir dir("ix-scenario", scratch_root());
     o.demo = run_demo(spec, dir.path() / "store", dir.path());
     if (o.demo.exit_code != 0) {
       o.error = "demo_product exited " + std::to_string(o.demo.exit_code) + ": " + o.demo.summary;
@@ -258,11 +258,11 @@ TEST_CASE("a seeded medium-tier run records the same product records twice", "[s
   const run_spec spec{"medium", "latency-spike", 7, 120'000};
   std::vector<std::string> runs[2];
   for (auto& lines : runs) {
-    temp_dir dir;
+    temp_dir dir("ix-scenario", scratch_root());
     const auto demo = run_demo(spec, dir.path() / "store", dir.path());
     INFO(demo.summary);
     REQUIRE(demo.exit_code == 0);
-    ix::damage_log log;
+    ix::query::read::damage_log log;
     std::uint64_t undecodable = 0;
     auto src = open_store(dir.path() / "store", log, undecodable);
     ix::record r;

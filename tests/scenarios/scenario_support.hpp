@@ -25,16 +25,21 @@
 #include <introspect/insight/all_rules.hpp>
 #include <introspect/insight/replay.hpp>
 #include <introspect/insight/rules_file.hpp>
-#include <introspect/query/jsonl_store.hpp>
-#include <introspect/query/merge_source.hpp>
-#include <introspect/query/record_source.hpp>
+#include <introspect/query/read/jsonl_store.hpp>
+#include <introspect/query/read/merge_cursor.hpp>
+#include <introspect/query/read/record_cursor.hpp>
 #include <introspect/store/reader.hpp>
+#include "../support/files.hpp"
+#include "../support/temp_dir.hpp"
 
 namespace scenario_test {
 
 namespace fs = std::filesystem;
 namespace ix = introspect;
 namespace ins = introspect::insight;
+
+using ix_test::sh_quote;
+using ix_test::temp_dir;
 
 inline const std::string demo_bin = INTROSPECT_TEST_BIN_DIR "/demo_product";
 inline const std::string rules_path = INTROSPECT_SOURCE_DIR "/tests/scenarios/scenario_rules.json";
@@ -46,12 +51,6 @@ inline std::string read_text(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-inline std::string sh_quote(std::string_view v) {
-  std::string out = "'";
-  for (char c : v) out += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
-  return out + "'";
-}
-
 // The medium engine writes its state checkpoint with fsync at every period, and a seeded run
 // stops at each of its 1 800 simulated periods: on a tmpfs that costs nothing, on a disk ~20 s
 // per run. The stores are scratch data, so they go to /dev/shm when there is one.
@@ -60,26 +59,6 @@ inline fs::path scratch_root() {
   if (fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0) return "/dev/shm";
   return fs::temp_directory_path();
 }
-
-//! A fresh directory, removed with its contents at scope exit.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string tmpl = (scratch_root() / "ix-scenario-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const noexcept { return path_; }
-
- private:
-  fs::path path_;
-};
 
 //! One seeded run to make: which tier, which fault, how long.
 struct run_spec {
@@ -121,14 +100,14 @@ inline demo_run run_demo(const run_spec& spec, const fs::path& store, const fs::
 }
 
 //! One stream of a stream store as a record source: frames decoded with the binary codec.
-class stream_store_source final : public ix::record_source {
+class stream_store_source final : public ix::query::read::record_cursor {
  public:
   stream_store_source(const ix::store::reader& rd, std::string scope, const std::string& stream,
                       std::uint64_t& undecodable)
       : cursor_(rd.open(scope, stream)), scope_(std::move(scope)), undecodable_(undecodable) {}
 
   bool next(ix::record& out) override {
-    ix::store::record_view v;
+    ix::store::frame_view v;
     while (cursor_.next(v)) {
       if (!ix::codec::decode(v.text(), out)) {
         ++undecodable_;
@@ -149,29 +128,31 @@ class stream_store_source final : public ix::record_source {
 };
 
 //! A tiny-tier store's view together with the store it reads from.
-class jsonl_view final : public ix::record_source {
+class jsonl_view final : public ix::query::read::record_cursor {
  public:
-  jsonl_view(const fs::path& dir, ix::damage_log& log)
-      : store_(std::make_unique<ix::jsonl_store>(std::vector<fs::path>{dir})),
-        src_(store_->open(store_->streams(), ix::read_hint{}, log)) {}
+  jsonl_view(const fs::path& dir, ix::query::read::damage_log& log)
+      : store_(std::make_unique<ix::query::read::jsonl_store>(std::vector<fs::path>{dir})),
+        src_(store_->open(store_->streams(), ix::query::read::read_hint{}, log)) {}
   bool next(ix::record& out) override { return src_->next(out); }
 
  private:
-  std::unique_ptr<ix::jsonl_store> store_;
-  std::unique_ptr<ix::record_source> src_;
+  std::unique_ptr<ix::query::read::jsonl_store> store_;
+  std::unique_ptr<ix::query::read::record_cursor> src_;
 };
 
 //! Every record of a store (a stream-store root or a directory of tiny-tier files), in time
 //! order across streams and instances.
-inline std::unique_ptr<ix::record_source> open_store(const fs::path& root, ix::damage_log& log,
-                                                     std::uint64_t& undecodable) {
-  std::vector<std::unique_ptr<ix::record_source>> inputs;
+inline std::unique_ptr<ix::query::read::record_cursor> open_store(const fs::path& root,
+                                                                  ix::query::read::damage_log& log,
+                                                                  std::uint64_t& undecodable) {
+  std::vector<std::unique_ptr<ix::query::read::record_cursor>> inputs;
   const ix::store::reader rd{root};
   for (const auto& scope : rd.scopes())
     for (const auto& stream : rd.stream_names(scope))
       inputs.push_back(std::make_unique<stream_store_source>(rd, scope, stream, undecodable));
-  if (!inputs.empty()) return ix::merge_all(std::move(inputs));
-  if (!ix::has_jsonl_files(root)) throw std::runtime_error(root.string() + ": no store");
+  if (!inputs.empty()) return ix::query::read::merge_all(std::move(inputs));
+  if (!ix::query::read::has_jsonl_files(root))
+    throw std::runtime_error(root.string() + ": no store");
   return std::make_unique<jsonl_view>(root, log);
 }
 
@@ -216,7 +197,7 @@ struct replay_result {
 //! Replays `cfg` over every record of the store at `root`, as `introspect insights` would.
 inline replay_result replay_store(const fs::path& root, const ins::config<ins::all_rules>& cfg) {
   replay_result out;
-  ix::damage_log log{[&](const ix::damage&) { ++out.damaged; }};
+  ix::query::read::damage_log log{[&](const ix::query::read::damage&) { ++out.damaged; }};
   auto src = open_store(root, log, out.undecodable);
   ins::full_engine eng{cfg};
   ins::replay<ins::full_engine> rp{eng};

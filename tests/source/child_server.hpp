@@ -18,34 +18,14 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include "../support/files.hpp"
+#include "../support/temp_dir.hpp"
 
 extern char** environ;
 
 namespace ix_test {
 
 namespace fs = std::filesystem;
-
-//! A temporary directory removed with its contents.
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string t = (fs::temp_directory_path() / "ix-sec-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-//! The whole content of a file ("" when it is missing).
-inline std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 //! fake_apiserver running in a child process; its certificate is dir/cert.pem.
 class child_server {

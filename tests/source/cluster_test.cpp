@@ -96,8 +96,8 @@ std::pair<int, std::string> run_cli(const std::string& args) {
 TEST_CASE("kubernetes: the why of a change as fields, Events as notifications",
           "[source][kubernetes][why]") {
   temp_dir d;
-  copy_fixtures(d.path);
-  child_server s(d.path, {"--script-ms", "100"});
+  copy_fixtures(d.path());
+  child_server s(d.path(), {"--script-ms", "100"});
   k8s::connection c;
   c.server = s.url();
   c.ca_pem = ix_test::slurp(s.cert());
@@ -212,9 +212,9 @@ TEST_CASE(
     "introspect query --where \"fields.reason == 'OOMKilled'\" finds the pod in a large-tier store",
     "[source][kubernetes][why][cli]") {
   temp_dir d, st;
-  copy_fixtures(d.path);
-  child_server s(d.path, {"--script-ms", "100"});
-  const auto kubeconfig = d.path / "kubeconfig";
+  copy_fixtures(d.path());
+  child_server s(d.path(), {"--script-ms", "100"});
+  const auto kubeconfig = d.path() / "kubeconfig";
   std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
                                "clusters:\n- name: k\n  cluster:\n    server: "
                             << s.url()
@@ -225,7 +225,7 @@ TEST_CASE(
                               ix::mode::kubernetes, ix::sources<ix::source::kubernetes>>;
   {
     T::config cfg;
-    cfg.store = st.path;
+    cfg.store = st.path();
     cfg.instance = "n1";
     cfg.kubernetes = pravega_options();
     cfg.kubernetes.kubeconfig = kubeconfig.string();
@@ -243,7 +243,7 @@ TEST_CASE(
     ins.flush();
   }
   const std::string cli = std::string{INTROSPECT_TEST_BIN_DIR} + "/introspect";
-  const std::string cmd = cli + " query " + st.path.string() +
+  const std::string cmd = cli + " query " + st.path().string() +
                           " --where \"fields.reason == 'OOMKilled'\" --format jsonl 2>&1";
   std::string out;
   if (FILE* p = ::popen(cmd.c_str(), "r")) {
@@ -312,7 +312,7 @@ TEST_CASE(
 TEST_CASE("an engine counts the source's records and records one notification per failure cause",
           "[source][kubernetes][engine][cli]") {
   temp_dir d, st;
-  const auto kubeconfig = d.path / "kubeconfig";  // nothing listens on port 1
+  const auto kubeconfig = d.path() / "kubeconfig";  // nothing listens on port 1
   std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
                                "clusters:\n- name: k\n  cluster:\n    server: http://127.0.0.1:1\n"
                                "contexts:\n- name: c\n  context:\n    cluster: k\n"
@@ -322,7 +322,7 @@ TEST_CASE("an engine counts the source's records and records one notification pe
   std::uint64_t counted = 0;
   {
     T::config cfg;
-    cfg.store = st.path;
+    cfg.store = st.path();
     cfg.instance = "n1";
     cfg.kubernetes = pravega_options();  // 5 collections, backoff from 20 ms
     cfg.kubernetes.kubeconfig = kubeconfig.string();
@@ -334,7 +334,7 @@ TEST_CASE("an engine counts the source's records and records one notification pe
     }
     counted = ins.stats().records;  // on_demand: nothing is collected after this
   }
-  const auto [status, out] = run_cli("query " + st.path.string() + " --format jsonl");
+  const auto [status, out] = run_cli("query " + st.path().string() + " --format jsonl");
   CHECK(status == 0);
   std::size_t from_source = 0, collector_notes = 0;
   std::map<std::string, int> failed;  // collection -> "failed" notifications
@@ -371,8 +371,8 @@ TEST_CASE("bench: watch latency per collection", "[.bench]") {
   for (int round = 0; round < 6; ++round) {
     const int design = round % 2;
     temp_dir d;
-    copy_fixtures(d.path);
-    child_server s(d.path, {"--due-ms", "1300"});
+    copy_fixtures(d.path());
+    child_server s(d.path(), {"--due-ms", "1300"});
     k8s::connection c;
     c.server = s.url();
     c.ca_pem = ix_test::slurp(s.cert());
@@ -411,7 +411,7 @@ TEST_CASE("bench: watch latency per collection", "[.bench]") {
         std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(wait, 5ms));
       }
     }
-    std::istringstream sent(ix_test::slurp(d.path / "sent.log"));
+    std::istringstream sent(ix_test::slurp(d.path() / "sent.log"));
     std::map<std::string, std::int64_t> due_of;  // a change written to a watch the client had
                                                  // already left is sent again: count it once
     for (std::string seg, rv; sent >> seg >> rv;) {
@@ -455,9 +455,9 @@ TEST_CASE("bench: snapshot bytes per day for 200 pods", "[.bench]") {
       if (i) list += ',';
       list += p;
     }
-    std::ofstream(d.path / "pods.json") << list << "]}\n";
+    std::ofstream(d.path() / "pods.json") << list << "]}\n";
   }
-  child_server s(d.path);
+  child_server s(d.path());
   k8s::connection c;
   c.server = s.url();
   c.ca_pem = ix_test::slurp(s.cert());

@@ -74,7 +74,7 @@ k8s::options k8s_options(bool snapshots = false) {
 TEST_CASE("kubernetes: stop() with a TLS watch open does not raise SIGPIPE", "[sigpipe]") {
   require_default_sigpipe();
   temp_dir dir;
-  child_server server(dir.path);
+  child_server server(dir.path());
   const int n = rounds(10);
   for (int i = 0; i < n; ++i) {
     const auto before = server.count("watch=");
@@ -91,7 +91,7 @@ TEST_CASE("kubernetes: stop() with a TLS watch open does not raise SIGPIPE", "[s
 TEST_CASE("kubernetes: snapshot_now() during a TLS watch does not raise SIGPIPE", "[sigpipe]") {
   require_default_sigpipe();
   temp_dir dir;
-  child_server server(dir.path);
+  child_server server(dir.path());
   introspect::source::kubernetes_source src(k8s_connection(server), k8s_options(true));
   src.start();
   // The collector's side runs meanwhile, as in a product: collect() and status() from another
@@ -129,7 +129,7 @@ TEST_CASE("kubernetes: a TLS server killed mid-stream does not raise SIGPIPE", "
   const int n = rounds(5);  // a server per round: each starts a process
   for (int i = 0; i < n; ++i) {
     temp_dir dir;
-    child_server server(dir.path, {"--stream-ms", "1"});
+    child_server server(dir.path(), {"--stream-ms", "1"});
     introspect::source::kubernetes_source src(k8s_connection(server), k8s_options());
     src.start();
     REQUIRE(server.wait_for("watch="));
@@ -147,7 +147,7 @@ TEST_CASE("etcd gateway: interrupt, destruction and a killed server raise no SIG
   const int n = rounds(5);
   for (int i = 0; i < n; ++i) {
     temp_dir dir;
-    child_server server(dir.path, {"--stream-ms", i % 2 ? "1" : "0"});
+    child_server server(dir.path(), {"--stream-ms", i % 2 ? "1" : "0"});
     auto gw = std::make_unique<etcd::gateway>(server.url(), 2000ms, 5000ms,
                                               etcd::tls_files{server.cert().string(), {}, {}});
     REQUIRE(gw->setup_error().empty());
@@ -180,8 +180,8 @@ TEST_CASE("etcd source: stop() with a TLS watch open does not raise SIGPIPE", "[
   require_default_sigpipe();
   temp_dir dir;
   // A range answer, so that the source gets as far as its watch.
-  std::ofstream(dir.path / "range.json") << R"({"header":{"revision":"1"},"count":"0"})";
-  child_server server(dir.path);
+  std::ofstream(dir.path() / "range.json") << R"({"header":{"revision":"1"},"count":"0"})";
+  child_server server(dir.path());
   const int n = rounds(5);
   for (int i = 0; i < n; ++i) {
     etcd::options o;

@@ -70,7 +70,7 @@ std::string all_bytes(const fs::path& dir) {
 
 TEST_CASE("kubernetes: a named CA is the only one trusted, not the system's", "[source][tls]") {
   temp_dir da, db;
-  child_server a(da.path), b(db.path);
+  child_server a(da.path()), b(db.path());
   // The system's trust store as OpenSSL's default paths see it now holds a's certificate: the
   // connection below must still refuse a, whose certificate the named CA (b's) did not sign.
   REQUIRE(::setenv("SSL_CERT_FILE", a.cert().c_str(), 1) == 0);
@@ -96,7 +96,7 @@ TEST_CASE("kubernetes: a named CA is the only one trusted, not the system's", "[
 TEST_CASE("kubernetes: a bearer token is not sent over plain http unless allowed",
           "[source][tls]") {
   temp_dir d;
-  child_server s(d.path, {"--plain"});
+  child_server s(d.path(), {"--plain"});
   k8s::connection c;
   c.server = s.url("http");
   c.token = "PLANTED-TOKEN-HTTP";
@@ -121,8 +121,8 @@ TEST_CASE("kubernetes: a bearer token is not sent over plain http unless allowed
 TEST_CASE("kubernetes: insecure-skip-tls-verify is refused with a CA and recorded without",
           "[source][tls]") {
   temp_dir d;
-  child_server s(d.path);
-  const auto kubeconfig = d.path / "kubeconfig";
+  child_server s(d.path());
+  const auto kubeconfig = d.path() / "kubeconfig";
   const auto write_config = [&](bool with_ca) {
     std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
                                  "clusters:\n- name: k\n  cluster:\n    server: "
@@ -173,7 +173,7 @@ TEST_CASE("kubernetes: insecure-skip-tls-verify is refused with a CA and recorde
 
 TEST_CASE("etcd: a password is not sent over plain http unless allowed", "[source][tls]") {
   temp_dir d;
-  child_server s(d.path, {"--plain"});
+  child_server s(d.path(), {"--plain"});
   introspect::etcd::options o;
   o.endpoint = s.url("http");
   o.prefixes = {"/app/"};
@@ -195,7 +195,7 @@ TEST_CASE("etcd: a password is not sent over plain http unless allowed", "[sourc
 
 TEST_CASE("kubeconfig nesting is bounded with a clear error", "[source][limits]") {
   temp_dir d;
-  const auto path = d.path / "deep";
+  const auto path = d.path() / "deep";
   std::string deep;
   for (int i = 0; i < 200000; ++i) deep += "- ";
   std::ofstream(path) << deep << "x\n";
@@ -247,10 +247,10 @@ TEST_CASE("snapshot JSON: secrets are redacted by default, nesting is bounded",
 TEST_CASE("an uber build's store holds no planted secret of the cluster's objects",
           "[source][secrets]") {
   temp_dir d, st;
-  fs::copy(secrets_fixtures / "pods.json", d.path / "pods.json");
-  fs::copy(secrets_fixtures / "deployments.json", d.path / "deployments.json");
-  child_server s(d.path);
-  const auto kubeconfig = d.path / "kubeconfig";
+  fs::copy(secrets_fixtures / "pods.json", d.path() / "pods.json");
+  fs::copy(secrets_fixtures / "deployments.json", d.path() / "deployments.json");
+  child_server s(d.path());
+  const auto kubeconfig = d.path() / "kubeconfig";
   std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
                                "clusters:\n- name: k\n  cluster:\n    server: "
                             << s.url()
@@ -261,21 +261,21 @@ TEST_CASE("an uber build's store holds no planted secret of the cluster's object
   using T = ix::introspection<ix::tier::uber, ix::sink::stream_store, ix::cadence::on_demand,
                               ix::mode::kubernetes, ix::sources<ix::source::kubernetes>>;
   {
-    typename T::config c{.store = st.path, .instance = "n1"};
+    typename T::config c{.store = st.path(), .instance = "n1"};
     c.kubernetes.kubeconfig = kubeconfig.string();
     T ins{c};
     const auto until = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < until) {
       ins.collect();
       ins.flush();
-      const auto bytes = all_bytes(st.path);
+      const auto bytes = all_bytes(st.path());
       if (bytes.find("VISIBLE-ENV-VALUE") != std::string::npos &&
           bytes.find("VISIBLE-DEPLOY-ENV") != std::string::npos)
         break;
       std::this_thread::sleep_for(50ms);
     }
   }
-  const auto bytes = all_bytes(st.path);
+  const auto bytes = all_bytes(st.path());
   REQUIRE(bytes.find("VISIBLE-ENV-VALUE") != std::string::npos);  // the objects are recorded
   REQUIRE(bytes.find("VISIBLE-DEPLOY-ENV") != std::string::npos);
   CHECK(bytes.find("<redacted>") != std::string::npos);
@@ -286,7 +286,7 @@ TEST_CASE("an uber build's store holds no planted secret of the cluster's object
 TEST_CASE("etcd https: a named CA is the only one trusted; bad TLS files are named",
           "[source][tls]") {
   temp_dir da, db;
-  child_server a(da.path), b(db.path);
+  child_server a(da.path()), b(db.path());
   REQUIRE(::setenv("SSL_CERT_FILE", a.cert().c_str(), 1) == 0);
   const auto post = [&](const introspect::etcd::tls_files& t) {
     introspect::etcd::gateway gw(a.url(), 2000ms, 2000ms, t);
@@ -304,6 +304,6 @@ TEST_CASE("etcd https: a named CA is the only one trusted; bad TLS files are nam
   introspect::etcd::gateway lone_cert(a.url(), 2000ms, 2000ms, {{}, a.cert().string(), {}});
   CHECK(lone_cert.setup_error().find("needs its key") != std::string::npos);
   introspect::etcd::gateway bad_key(a.url(), 2000ms, 2000ms,
-                                    {{}, a.cert().string(), (da.path / "nokey.pem").string()});
+                                    {{}, a.cert().string(), (da.path() / "nokey.pem").string()});
   CHECK(bad_key.setup_error().find("nokey.pem") != std::string::npos);
 }

@@ -56,7 +56,7 @@ double num(const std::string& s) { return std::strtod(s.c_str(), nullptr); }
 const std::string& demo_store() {
   static temp_dir dir("ix-sql-demo");
   static const std::string path = [] {
-    const auto p = (dir.path / "medium").string();
+    const auto p = (dir.path() / "medium").string();
     auto r = run({"--tier", "medium", "--mapping", "per-kind", "--store", p, "--seed", "7",
                   "--events", "20000"},
                  demo);
@@ -151,7 +151,7 @@ TEST_CASE("sql counts and aggregates equal query --agg over the demo's store", "
 TEST_CASE("a time range is pushed down: rows visited follow the range, not the store",
           "[sql][vtab][pushdown]") {
   temp_dir dir("ix-sql-push");
-  const auto store = (dir.path / "s").string();
+  const auto store = (dir.path() / "s").string();
   std::vector<ix::record> recs;
   const std::int64_t t0 = 1'767'225'600'000'000'000;  // 2026-01-01T00:00:00Z
   const int n = 40000;
@@ -192,7 +192,7 @@ TEST_CASE("a time range is pushed down: rows visited follow the range, not the s
 TEST_CASE("struct members named like fixed columns or differing in case get a prefix",
           "[sql][vtab][record]") {
   temp_dir dir("ix-sql-struct");
-  const auto store = (dir.path / "s").string();
+  const auto store = (dir.path() / "s").string();
   const std::int64_t t0 = 1'767'225'600'000'000'000;
   // Many members: the hidden stream column comes after all of them.
   auto wide = rec(ix::record_kind::record, t0 + 2, "Wide");
@@ -212,7 +212,7 @@ TEST_CASE("struct members named like fixed columns or differing in case get a pr
   CHECK(sql(store, "SELECT m149, stream FROM Wide WHERE stream = 'all' AND ts_ns > 0") ==
         "149,all");
   // export --format sqlite uses the same names.
-  const auto db = (dir.path / "x.db").string();
+  const auto db = (dir.path() / "x.db").string();
   REQUIRE(run({"export", store, "--format", "sqlite", "-o", db}).code == 0);
   int code = -1;
   CHECK(trim(shell("sqlite3 -csv " + db + " 'SELECT field_ts, Disk, field_disk FROM Odd'",
@@ -275,7 +275,7 @@ TEST_CASE("the extension runs a query from Python's standard sqlite3 module",
   const auto& store = demo_store();
   const auto py = python_with_extensions();
   temp_dir dir("ix-sql-py");
-  const auto script = dir.path / "q.py";
+  const auto script = dir.path() / "q.py";
   std::ofstream(script) << "import sqlite3, sys\n"
                            "db = sqlite3.connect(':memory:')\n"
                            "db.enable_load_extension(True)\n"

@@ -28,7 +28,7 @@ std::vector<rec> read_all(const fs::path& root, st::cursor_options o = {}) {
   st::reader r(root);
   auto c = r.open("node", "s", o);
   std::vector<rec> out;
-  st::record_view v;
+  st::frame_view v;
   while (c.next(v)) out.push_back({v.offset, v.ts_ns});
   return out;
 }

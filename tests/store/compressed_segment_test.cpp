@@ -102,7 +102,7 @@ std::vector<std::pair<std::int64_t, std::string>> read_all(const fs::path& root,
   st::reader r(root);
   auto c = r.open("node", "metric", ro);
   std::vector<std::pair<std::int64_t, std::string>> out;
-  st::record_view rv;
+  st::frame_view rv;
   while (c.next(rv)) out.emplace_back(rv.ts_ns, std::string(rv.text()));
   CHECK(c.stats().damages.empty());
   return out;
@@ -268,7 +268,7 @@ TEST_CASE("verify names the damaged block of a compressed segment; other blocks 
   // A reader skips that block, reports it, and returns every other record.
   st::reader r(d.path());
   auto cur = r.open("node", "metric");
-  st::record_view rv;
+  st::frame_view rv;
   std::size_t n = 0;
   while (cur.next(rv)) ++n;
   CHECK(cur.stats().damages.size() == 1);

@@ -13,7 +13,7 @@ using store_test::payload_for;
 
 namespace {
 // Every record must be exactly what the writer wrote for its sequence number (its ts).
-bool whole(const st::record_view& r) {
+bool whole(const st::frame_view& r) {
   return r.text() == payload_for(static_cast<std::uint64_t>(r.ts_ns), 50 + r.ts_ns % 100);
 }
 }  // namespace
@@ -43,7 +43,7 @@ TEST_CASE("a reader thread sees only whole records while a writer thread appends
   });
   st::reader r(d.path());
   auto c = r.open("node", "all");
-  st::record_view rv;
+  st::frame_view rv;
   std::int64_t expect = 0;
   bool ok = true;
   for (;;) {
@@ -76,7 +76,7 @@ TEST_CASE("a reader in another process follows a live writer", "[store][threads]
   if (pid == 0) {
     st::reader r(d.path());
     auto c = r.open("node", "all");
-    st::record_view rv;
+    st::frame_view rv;
     std::int64_t expect = 0;
     for (int spins = 0; expect < total && spins < 200000; ++spins) {
       while (c.next(rv)) {

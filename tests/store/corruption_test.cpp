@@ -38,7 +38,7 @@ TEST_CASE("a flipped byte is reported with path and offset; readers skip it and 
 
   st::reader r(d.path());
   auto c = r.open("node", "all");
-  st::record_view rv;
+  st::frame_view rv;
   int n = 0;
   while (c.next(rv)) {
     CHECK(rv.text() == payload_for(static_cast<std::uint64_t>(rv.ts_ns)));
@@ -68,7 +68,7 @@ TEST_CASE("a damaged length field and a damaged segment header do not stop reade
   CHECK(v.damages.size() == 2);
   st::reader r(d.path());
   auto c = r.open("node", "all");
-  st::record_view rv;
+  st::frame_view rv;
   int n = 0;
   while (c.next(rv)) ++n;
   CHECK(n == 299);
@@ -85,7 +85,7 @@ TEST_CASE("random garbage anywhere never crashes a reader", "[store][corruption]
   }
   st::reader r(d.path());
   auto c = r.open("node", "all");
-  st::record_view rv;
+  st::frame_view rv;
   while (c.next(rv)) CHECK(rv.text() == payload_for(static_cast<std::uint64_t>(rv.ts_ns)));
   CHECK(c.stats().skipped_ranges > 0);
   CHECK_FALSE(st::verify(d.path()).clean());
@@ -105,7 +105,7 @@ TEST_CASE("foreign files are reported and ignored", "[store][corruption]") {
   CHECK(f.size() == 5);
   CHECK(r.scopes() == std::vector<std::string>{"node"});
   auto c = r.open("node", "all");
-  st::record_view rv;
+  st::frame_view rv;
   int n = 0;
   while (c.next(rv)) ++n;
   CHECK(n == 10);

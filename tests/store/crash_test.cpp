@@ -115,7 +115,7 @@ TEST_CASE("kill -9 at random instants never loses an acknowledged or leaves a to
     CHECK(v.torn_tails.empty());
     st::reader r(d.path());
     auto c = r.open("node", "all");
-    st::record_view rv;
+    st::frame_view rv;
     std::set<st::offset_t> seen;
     while (c.next(rv)) {
       REQUIRE(payload_is_whole(rv.text(), rv.ts_ns, rv.kind));

@@ -48,7 +48,7 @@ TEST_CASE("a full disk is counted, the store stays readable, writing resumes", "
   CHECK(w.stats().dropped_records == dropped);
   st::reader r(root);
   auto c = r.open("node", "all", {0, ts});
-  st::record_view rv;
+  st::frame_view rv;
   int n = 0;
   while (c.next(rv)) ++n;
   CHECK(n == 100);

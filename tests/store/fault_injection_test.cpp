@@ -37,7 +37,7 @@ st::stream_options opts() {
 std::set<std::int64_t> visible(const fs::path& root, st::read_stats* stats = nullptr) {
   std::set<std::int64_t> out;
   auto c = st::reader(root).open("node", "all");
-  st::record_view v;
+  st::frame_view v;
   while (c.next(v)) {
     // Never a wrong record: the payload is the one written for its ts.
     REQUIRE(v.text() == store_test::payload_for(static_cast<std::uint64_t>(v.ts_ns)));

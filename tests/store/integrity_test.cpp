@@ -40,7 +40,7 @@ struct read_all {
 read_all read_stream(const fs::path& root, const std::string& scope = "node") {
   read_all r;
   auto c = st::reader(root).open(scope, "all");
-  st::record_view v;
+  st::frame_view v;
   while (c.next(v)) {
     CHECK(v.text() == store_test::payload_for(static_cast<std::uint64_t>(v.ts_ns)));
     r.ts.push_back(v.ts_ns);

@@ -43,7 +43,7 @@ std::uint64_t env_or(const char* name, std::uint64_t dflt) {
 // missing is a prefix (retention) or a non-durable suffix (a crash), never a hole.
 void check_full_read(const fs::path& root, const model& m) {
   auto c = st::reader(root).open("node", "all");
-  st::record_view v;
+  st::frame_view v;
   std::vector<std::int64_t> got;
   while (c.next(v)) {
     REQUIRE(v.text() == store_test::payload_for(static_cast<std::uint64_t>(v.ts_ns)));
@@ -154,7 +154,7 @@ TEST_CASE("random operations agree with an in-memory model", "[store][stress]") 
           auto& r = m.recs[pick(m.recs.size())];
           w->flush();
           auto c = st::reader(root).open("node", "all", {r.offset, std::nullopt});
-          st::record_view v;
+          st::frame_view v;
           if (c.next(v)) REQUIRE(v.offset >= r.offset);
           if (r.ts >= m.trunc_ts && c.stats().records == 1 && m.keep_count == 0)
             REQUIRE(v.ts_ns == r.ts);
@@ -165,7 +165,7 @@ TEST_CASE("random operations agree with an in-memory model", "[store][stress]") 
           auto since = m.recs[pick(m.recs.size())].ts;
           w->flush();
           auto c = st::reader(root).open("node", "all", {0, since});
-          st::record_view v;
+          st::frame_view v;
           while (c.next(v)) REQUIRE(v.ts_ns >= since);
           break;
         }

@@ -145,7 +145,7 @@ TEST_CASE("after a power cut each durability level keeps what it promises", "[st
     }
     std::set<std::int64_t> seen;
     auto c = st::reader(root).open("node", "all");
-    st::record_view v;
+    st::frame_view v;
     while (c.next(v)) {
       CHECK(v.text() == store_test::payload_for(static_cast<std::uint64_t>(v.ts_ns)));
       seen.insert(v.ts_ns);

@@ -42,7 +42,7 @@ TEST_CASE("reopen cuts a torn tail and reports path, bytes and frames", "[store]
   w.flush();
   st::reader r(d.path());
   auto c = r.open("node", "all");
-  st::record_view rv;
+  st::frame_view rv;
   int n = 0;
   while (c.next(rv)) ++n;
   CHECK(n == 11);

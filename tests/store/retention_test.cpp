@@ -13,7 +13,7 @@ namespace {
 std::vector<std::int64_t> timestamps(const st::reader& r, const std::string& stream) {
   std::vector<std::int64_t> v;
   auto c = r.open("node", stream);
-  st::record_view rv;
+  st::frame_view rv;
   while (c.next(rv)) v.push_back(rv.ts_ns);
   return v;
 }

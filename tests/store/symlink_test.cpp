@@ -72,7 +72,7 @@ TEST_CASE("a symlink planted at the next segment name is not written through", "
   CHECK(slurp(victim) == victim_text);
   CHECK_FALSE(fs::is_symlink(dir / st::detail::segment_log_name(1200)));
   auto c = st::reader(root).open("node", "all");
-  st::record_view v;
+  st::frame_view v;
   int n = 0;
   while (c.next(v)) ++n;
   CHECK(n == 25);

@@ -7,29 +7,11 @@
 #include <random>
 #include <string>
 #include <vector>
+#include "../support/temp_dir.hpp"
 
 namespace store_test {
 
-//! A fresh directory under $INTROSPECT_TEST_TMP or /tmp, removed at scope exit.
-class temp_dir {
- public:
-  explicit temp_dir(const std::string& tag = "store") {
-    const char* base = std::getenv("INTROSPECT_TEST_TMP");
-    std::random_device rd;
-    path_ = std::filesystem::path(base ? base : "/tmp") /
-            ("ix-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& s) const { return path_ / s; }
-
- private:
-  std::filesystem::path path_;
-};
+using ix_test::temp_dir;
 
 inline std::string payload_for(std::uint64_t i, std::size_t len = 100) {
   std::string s = "rec-" + std::to_string(i) + "-";

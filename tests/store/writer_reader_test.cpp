@@ -10,7 +10,7 @@ using store_test::payload_for;
 namespace {
 std::vector<std::pair<st::offset_t, std::string>> read_all(st::cursor c) {
   std::vector<std::pair<st::offset_t, std::string>> out;
-  st::record_view r;
+  st::frame_view r;
   while (c.next(r)) out.emplace_back(r.offset, std::string(r.text()));
   return out;
 }
@@ -34,7 +34,7 @@ TEST_CASE("records round trip with offsets, timestamps and kinds", "[store][writ
   st::reader r(d.path());
   CHECK(r.scopes() == std::vector<std::string>{"node"});
   auto c = r.open("node", "all");
-  st::record_view rv;
+  st::frame_view rv;
   for (int i = 0; i < 1000; ++i) {
     REQUIRE(c.next(rv));
     CHECK(rv.offset == offs[i]);
@@ -123,7 +123,7 @@ TEST_CASE("a time seek uses the sparse index instead of scanning", "[store][read
   REQUIRE(got.size() == 100);
   CHECK(got.front().second == payload_for(4900));
   auto full = r.open("node", "all");
-  st::record_view rv;
+  st::frame_view rv;
   std::size_t n = 0;
   while (full.next(rv)) ++n;
   CHECK(full.stats().skipped_ranges == 1);

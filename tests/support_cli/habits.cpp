@@ -48,11 +48,11 @@ void write_small(const fs::path& dir, int n) {
 const fs::path& small_store() {
   static temp_dir d("ix-support-small");
   static const bool made = [] {
-    write_small(d.path / "s", 600);
+    write_small(d.path() / "s", 600);
     return true;
   }();
   (void)made;
-  static const fs::path p = d.path / "s";
+  static const fs::path p = d.path() / "s";
   return p;
 }
 
@@ -194,9 +194,9 @@ TEST_CASE("--where: depth and length are limited, huge numbers do not invert ts"
 
 TEST_CASE("an unreadable store or file says permission denied with its path", "[cli][support]") {
   temp_dir d("ix-support-perm");
-  const auto store = d.path / "s";
+  const auto store = d.path() / "s";
   write_small(store, 20);
-  const auto jl = d.path / "jl";
+  const auto jl = d.path() / "jl";
   fs::create_directories(jl);
   std::ofstream(jl / "n1-00000001.jsonl")
       << "{\"ts\":\"2026-01-01T00:00:00Z\",\"kind\":\"notification\",\"name\":\"a\"}\n";
@@ -205,8 +205,8 @@ TEST_CASE("an unreadable store or file says permission denied with its path", "[
   // Root reads anything: run the CLI as nobody, with the tree readable but for what is denied.
   run_options as;
   if (::geteuid() == 0) as.uid = as.gid = 65534;
-  fs::permissions(d.path, fs::perms::all);
-  shell("chmod -R a+rX " + d.path.string());
+  fs::permissions(d.path(), fs::perms::all);
+  shell("chmod -R a+rX " + d.path().string());
   ::chmod(store.c_str(), 0700);
   if (::geteuid() != 0) ::chmod(store.c_str(), 0);
   auto r = run({"query", store.string()}, as);
@@ -227,33 +227,33 @@ TEST_CASE("an unreadable store or file says permission denied with its path", "[
 TEST_CASE("table output neutralises C1 controls; csv cells cannot become formulas",
           "[cli][support]") {
   temp_dir d("ix-support-out");
-  std::ofstream(d.path / "n1-00000001.jsonl")
+  std::ofstream(d.path() / "n1-00000001.jsonl")
       << "{\"ts\":\"2026-01-01T00:00:00Z\",\"kind\":\"notification\",\"instance\":\"n1\","
          "\"name\":\"=HYPERLINK(\\\"http://x\\\")\",\"severity\":\"error\","
          "\"fields\":{\"k\":\"\\u009b2J\"}}\n"
       << "{\"ts\":\"2026-01-01T00:00:01Z\",\"kind\":\"state\",\"instance\":\"n1\","
          "\"name\":\"@SUM(A1)\",\"value\":\"-2+3\"}\n";
-  auto t = ok({"query", d.path.string()});
+  auto t = ok({"query", d.path().string()});
   CHECK(t.out.find("\xc2\x9b") == std::string::npos);
   CHECK(t.out.find("\\u009b2J") != std::string::npos);
-  auto c = ok({"query", d.path.string(), "-o", "csv"});
+  auto c = ok({"query", d.path().string(), "-o", "csv"});
   CHECK(c.out.find(",\"'=HYPERLINK(\"\"http://x\"\")\",") != std::string::npos);
   CHECK(c.out.find(",\"'@SUM(A1)\",") != std::string::npos);
   CHECK(c.out.find(",\"'-2+3\",") != std::string::npos);
-  auto raw = ok({"query", d.path.string(), "-o", "csv", "--csv-raw"});
+  auto raw = ok({"query", d.path().string(), "-o", "csv", "--csv-raw"});
   CHECK(raw.out.find(",@SUM(A1),") != std::string::npos);
 }
 
 TEST_CASE("a line longer than the limit is skipped and reported, not buffered", "[cli][support]") {
   temp_dir d("ix-support-long");
   {
-    std::ofstream f(d.path / "n1-00000001.jsonl", std::ios::binary);
+    std::ofstream f(d.path() / "n1-00000001.jsonl", std::ios::binary);
     f << "{\"ts\":\"2026-01-01T00:00:00Z\",\"kind\":\"notification\",\"name\":\"before\"}\n";
     const std::string chunk(1 << 20, 'x');
     for (int i = 0; i < 20; ++i) f << chunk;  // 20 MiB without a newline
     f << "\n{\"ts\":\"2026-01-01T00:00:02Z\",\"kind\":\"notification\",\"name\":\"after\"}\n";
   }
-  auto r = run({"query", d.path.string(), "-o", "json"});
+  auto r = run({"query", d.path().string(), "-o", "json"});
   CHECK(r.code == 0);
   CHECK(lines_of(r.out).size() == 2);
   CHECK(r.err.find("n1-00000001.jsonl:2:") != std::string::npos);
@@ -272,9 +272,9 @@ TEST_CASE("insights: quiet on a healthy store, one line per episode otherwise", 
 
 TEST_CASE("two stores holding one instance name stay apart", "[cli][support]") {
   temp_dir d("ix-support-two");
-  fs::copy(small_store(), d.path / "a", fs::copy_options::recursive);
-  fs::copy(small_store(), d.path / "b", fs::copy_options::recursive);
-  const auto a = (d.path / "a").string(), b = (d.path / "b").string();
+  fs::copy(small_store(), d.path() / "a", fs::copy_options::recursive);
+  fs::copy(small_store(), d.path() / "b", fs::copy_options::recursive);
+  const auto a = (d.path() / "a").string(), b = (d.path() / "b").string();
   const auto rows = lines_of(
       ok({"query", a, b, "-k", "notification", "--agg", "count", "--by", "instance", "-o", "json"})
           .out);

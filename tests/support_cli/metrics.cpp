@@ -26,7 +26,7 @@ constexpr std::int64_t run_ms = 300'000;  // the demo's run: 300 000 events, 1 m
 // A large-tier demo store (histograms) with the latency spike at 40%..60% of the run.
 const fs::path& spike_store() {
   static temp_dir d("ix-support-spike");
-  static const fs::path p = d.path / "s";
+  static const fs::path p = d.path() / "s";
   static const bool made = [] {
     auto r = run({"--tier", "large", "--store", p.string(), "--seed", "5", "--events",
                   std::to_string(run_ms), "--scenario", "latency-spike"},
@@ -132,7 +132,7 @@ TEST_CASE("a histogram's interval p99 rises during a latency spike and falls aft
 TEST_CASE("counter resets count from zero; snapshots without buckets say so", "[cli][support]") {
   temp_dir d("ix-support-reset");
   {
-    std::ofstream f(d.path / "n1-00000001.jsonl");
+    std::ofstream f(d.path() / "n1-00000001.jsonl");
     const double c[] = {0, 10, 20, 5, 15};  // restarted between 20 s and 30 s
     for (int i = 0; i < 5; ++i)
       f << "{\"ts\":\"2026-01-01T00:00:" << (i ? std::to_string(i * 10) : "00")
@@ -147,7 +147,7 @@ TEST_CASE("counter resets count from zero; snapshots without buckets say so", "[
         << (i + 1) * 100 << ",\"fields\":{\"count\":" << (i + 1) * 100
         << ",\"sum\":" << (i + 1) * 1000 + i * i * 1000 << ",\"p99\":50}}\n";
   }
-  const auto p = d.path.string();
+  const auto p = d.path().string();
   CHECK(number_of(ok({"query", p, "-n", "c", "--agg", "increase", "-o", "json"}).out,
                   "increase") == 35);  // 10 + 10 + 5 (after the reset) + 10
   CHECK(number_of(ok({"query", p, "-n", "c", "--agg", "rate", "-o", "json"}).out, "rate") ==

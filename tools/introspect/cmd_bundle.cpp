@@ -19,9 +19,9 @@
 #include <introspect/bundle/writer.hpp>
 #include <introspect/core/clock.hpp>
 #include <introspect/format/terminal_text.hpp>
-#include <introspect/query/jsonl_parse.hpp>
-#include <introspect/query/jsonl_store.hpp>
-#include <introspect/query/stream_store.hpp>
+#include <introspect/query/read/jsonl_parse.hpp>
+#include <introspect/query/read/jsonl_store.hpp>
+#include <introspect/query/read/stream_store.hpp>
 
 #include "common.hpp"
 #include "support.hpp"
@@ -126,8 +126,8 @@ int cmd_bundle(const bundle_args& a) {
                         "\": a bundle holds local stream stores (run bundle "
                         "on the machine that holds the store)"};
     if (is_bundle_file(s)) throw usage_error{"bundle \"" + s + "\": already a bundle"};
-    if (!ix::is_stream_store(s) && !ix::is_stream_store_scope(s) &&
-        !(fs::is_directory(s) && ix::has_jsonl_files(s)))
+    if (!qread::is_stream_store(s) && !qread::is_stream_store_scope(s) &&
+        !(fs::is_directory(s) && qread::has_jsonl_files(s)))
       throw usage_error{"bundle \"" + s +
                         "\": not a stream store directory, nor a tiny-tier store (a "
                         "directory of *.jsonl files)"};
@@ -157,7 +157,7 @@ int cmd_bundle(const bundle_args& a) {
   if (!a.redact_keys.empty()) o.redact.key_patterns = a.redact_keys;
   o.tool = "introspect 0.1.0";
   // Tiny-tier lines are read with the tiny tier's own parser (simdjson, linked by the CLI).
-  o.parse_jsonl = [parser = std::make_shared<ix::jsonl_record_parser>(), reason = std::string{}](
+  o.parse_jsonl = [parser = std::make_shared<qread::jsonl_record_parser>(), reason = std::string{}](
                       std::string_view line, ix::record& r) mutable {
     return parser->parse(line, r, reason);
   };

@@ -148,8 +148,8 @@ int cmd_export(const filter_args& fa, const std::string& fmt_arg, const std::str
   if (fmt_name == "sqlite") return export_sqlite(fa, out);
   if (fmt_name == "prom" || fmt_name == "prometheus") return export_prom(fa, out);
   if (fmt_name == "openmetrics" || fmt_name == "om") return export_openmetrics(fa, out);
-  auto format = ix::parse_output_format(fmt_name);
-  if (!format || *format == ix::output_format::table || *format == ix::output_format::wide)
+  auto format = qout::parse_output_format(fmt_name);
+  if (!format || *format == qout::output_format::table || *format == qout::output_format::wide)
     throw usage_error{"--format \"" + fmt_name +
                       "\": unknown format (use jsonl, csv, sqlite, prom or openmetrics)"};
   const auto filter = make_filter(fa, ix::realtime_ns());
@@ -161,7 +161,7 @@ int cmd_export(const filter_args& fa, const std::string& fmt_arg, const std::str
   progress prog("export");
   std::uint64_t seen = 0, written = 0;
   {
-    auto w = ix::make_record_writer(*format, f);
+    auto w = qout::make_writer(*format, f);
     ix::record r;
     while (src->next(r)) {
       prog.tick(++seen);

@@ -24,7 +24,7 @@ namespace {
 
 std::string text_of(const ix::record& r, std::string_view key) {
   std::string s;
-  if (const auto* v = r.find_field(key)) ix::append_text(s, ix::to_view(*v));
+  if (const auto* v = r.find_field(key)) qexpr::append_text(s, ix::to_view(*v));
   return s;
 }
 
@@ -52,7 +52,7 @@ std::string evidence_text(const ix::record& r) {
     if (!s.empty()) s.push_back(' ');
     s += f.key;
     s.push_back('=');
-    ix::append_text(s, ix::to_view(f.val));
+    qexpr::append_text(s, ix::to_view(f.val));
   }
   return s;
 }
@@ -135,8 +135,8 @@ int cmd_insights(const filter_args& fa, const std::string& rules, const output_a
   });
   {
     output_sink out(oa, format, fa.utc);
-    if (format == ix::output_format::table || format == ix::output_format::wide) {
-      const bool wide = format == ix::output_format::wide;
+    if (format == qout::output_format::table || format == qout::output_format::wide) {
+      const bool wide = format == qout::output_format::wide;
       std::vector<std::string> head{"ONSET",   "END",      "INSTANCE", "RULE",
                                     "SUBJECT", "SEVERITY", "INSIGHT"};
       if (wide) head.push_back("EVIDENCE");
@@ -165,7 +165,7 @@ int cmd_insights(const filter_args& fa, const std::string& rules, const output_a
         t.finish();
       }
     } else {
-      auto w = ix::make_record_writer(format, out.file(), out.style());
+      auto w = qout::make_writer(format, out.file(), out.style());
       for (const auto* r : order) w->write(*r);
       w->finish();
     }
@@ -174,7 +174,7 @@ int cmd_insights(const filter_args& fa, const std::string& rules, const output_a
   if (order.empty()) {
     // Say what was looked at, so that "nothing found" is an answer, not a puzzle: on stdout
     // for a person (it is the result), on stderr when stdout is data for a tool.
-    const bool table = format == ix::output_format::table || format == ix::output_format::wide;
+    const bool table = format == qout::output_format::table || format == qout::output_format::wide;
     std::fprintf(table ? stdout : stderr, "%sno insights: %zu rules over %s of records\n",
                  table ? "" : "introspect: ", cfg.rules.size(),
                  seen ? span_text(last - first).c_str() : "0 s");

@@ -2,9 +2,9 @@
 #include <deque>
 
 #include <introspect/core/clock.hpp>
-#include <introspect/query/aggregate.hpp>
+#include <introspect/query/agg/aggregate.hpp>
+#include <introspect/query/read/unordered_scan.hpp>
 #include <introspect/query/time_arg.hpp>
-#include <introspect/query/unordered_scan.hpp>
 
 #include "common.hpp"
 
@@ -12,37 +12,37 @@ namespace ixcli {
 
 namespace {
 
-std::optional<ix::agg_spec> make_agg(const query_args& q, const ix::record_filter& f) {
+std::optional<qagg::agg_spec> make_agg(const query_args& q, const qexpr::record_filter& f) {
   if (q.agg.empty()) {
     if (!q.by.empty()) throw usage_error{"--by \"" + q.by + "\": needs --agg"};
     if (!q.every.empty()) throw usage_error{"--every \"" + q.every + "\": needs --agg"};
     if (!q.field.empty()) throw usage_error{"--field \"" + q.field + "\": needs --agg"};
     return std::nullopt;
   }
-  ix::agg_spec spec;
-  auto fn = ix::parse_agg_fn(q.agg);
+  qagg::agg_spec spec;
+  auto fn = qagg::parse_agg_fn(q.agg);
   if (!fn)
     throw usage_error{"--agg \"" + q.agg +
                       "\": unknown function (use count, sum, min, max, avg, p50, p90, p99, rate, "
                       "increase)"};
   spec.fn = *fn;
   if (!q.by.empty()) {
-    auto by = ix::parse_field_ref(q.by);
+    auto by = qexpr::parse_field_ref(q.by);
     if (!by)
       throw usage_error{"--by \"" + q.by +
-                        "\": unknown field (known: " + std::string(ix::known_fields) + ")"};
+                        "\": unknown field (known: " + std::string(qexpr::known_fields) + ")"};
     spec.by = *by;
   }
   if (!q.field.empty()) {
     // A bare key is a field of the record (p99 is fields.p99).
-    auto fr = ix::parse_field_ref(q.field);
-    if (!fr || fr->which != ix::field_ref::part::field)
-      fr = ix::parse_field_ref("fields." + q.field);
+    auto fr = qexpr::parse_field_ref(q.field);
+    if (!fr || fr->which != qexpr::field_ref::part::field)
+      fr = qexpr::parse_field_ref("fields." + q.field);
     if (!fr) throw usage_error{"--field \"" + q.field + "\": not a field name"};
     spec.field = *fr;
   }
   if (!q.every.empty()) {
-    auto d = ix::parse_duration(q.every);
+    auto d = ix::query::parse_duration(q.every);
     if (!d) throw usage_error{"--every \"" + q.every + "\": not a duration (like 10s, 1m, 1h)"};
     spec.every_ns = *d;
   }
@@ -52,7 +52,7 @@ std::optional<ix::agg_spec> make_agg(const query_args& q, const ix::record_filte
 }
 
 // Warnings after a query: what was skipped, and histograms whose interval is unknown.
-void warn_skipped(const ix::damage_log& log) {
+void warn_skipped(const qread::damage_log& log) {
   if (log.count())
     std::fprintf(stderr,
                  "introspect: query: skipped %llu damaged or unreadable part(s) of the store "
@@ -77,10 +77,10 @@ int cmd_query(const filter_args& fa, const query_args& qa, const output_args& oa
   auto names = filter.name_cache();
   if (agg_spec) {
     // Aggregates do not depend on order: streams are scanned in place, not merged.
-    ix::aggregator agg(*agg_spec);
+    qagg::aggregator agg(*agg_spec);
     {
       progress prog("query");
-      ix::for_each_unordered(set, streams, filter.hint(), log, [&](const auto& r) {
+      qread::for_each_unordered(set, streams, filter.hint(), log, [&](const auto& r) {
         prog.tick(++seen);
         if (!filter.matches(r, names)) return;
         ++matched;
@@ -91,17 +91,19 @@ int cmd_query(const filter_args& fa, const query_args& qa, const output_args& oa
     bool missing = false;
     for (const auto& r : rows) missing = missing || r.missing_buckets;
     output_sink out(oa, format, fa.utc);
-    ix::write_agg_rows(rows, *agg_spec, format, out.file(), out.style());
+    auto w = qout::make_writer(format, out.file(), out.style());
+    w->write(rows, *agg_spec);
+    w->finish();
     if (missing)
       std::fprintf(stderr,
                    "introspect: query: some histogram snapshots have no bucket counts (written "
                    "before they were stored): their interval %s is unknown (shown empty); "
                    "--field p99 gives the stored since-start value\n",
-                   std::string(ix::to_string(agg_spec->fn)).c_str());
+                   std::string(qagg::to_string(agg_spec->fn)).c_str());
   } else {
     auto src = set.open(streams, filter.hint(), log);
     output_sink out(oa, format, fa.utc);
-    auto w = ix::make_record_writer(format, out.file(), out.style());
+    auto w = qout::make_writer(format, out.file(), out.style());
     ix::record r;
     if (oa.reverse) {
       // Newest first: keep the latest `limit` (or all), then print them backwards.

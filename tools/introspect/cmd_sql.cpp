@@ -57,8 +57,8 @@ int cmd_sql(const filter_args& fa_in, const std::vector<std::string>& args,
   auto ctx = std::make_unique<introspect::sql::module_context>();
   ctx->open = [](const std::vector<std::string>& paths) {
     try {
-      return std::shared_ptr<const ix::store_set>(
-          std::make_shared<ix::store_set>(open_stores(paths)));
+      return std::shared_ptr<const qread::store_set>(
+          std::make_shared<qread::store_set>(open_stores(paths)));
     } catch (const usage_error& e) {
       throw introspect::sql::table_error(e.message);
     }

@@ -21,8 +21,8 @@ namespace {
 
 // Per selected stream, its lag when the store can tell: a federated store from the forwarders'
 // progress reports, a local stream store from the cursor its forwarder persists there.
-std::vector<std::optional<std::uint64_t>> lags_of(const ix::store_set& set,
-                                                  const std::vector<ix::stream_in_set>& sel) {
+std::vector<std::optional<std::uint64_t>> lags_of(const qread::store_set& set,
+                                                  const std::vector<qread::stream_in_set>& sel) {
   std::vector<std::optional<std::uint64_t>> out(sel.size());
   std::map<std::size_t, std::map<std::pair<std::string, std::string>, std::uint64_t>> remote;
   for (std::size_t i = 0; i < sel.size(); ++i) {
@@ -32,7 +32,7 @@ std::vector<std::optional<std::uint64_t>> lags_of(const ix::store_set& set,
       auto it = remote.find(sel[i].store);
       if (it == remote.end()) it = remote.emplace(sel[i].store, nats_stream_lags(store)).first;
       if (auto l = it->second.find({d.scope, d.name}); l != it->second.end()) out[i] = l->second;
-    } else if (dynamic_cast<const ix::stream_store_reader*>(&store)) {
+    } else if (dynamic_cast<const qread::stream_store_reader*>(&store)) {
       const std::filesystem::path root = std::filesystem::path(d.path).parent_path().parent_path();
       out[i] = ix::jetstream::teed_lag_bytes(root, d.scope, d.name);
     }
@@ -46,7 +46,7 @@ int cmd_streams(const filter_args& fa, const output_args& oa) {
   const auto format = make_format(oa.format);
   auto set = open_stores(fa.stores);
   auto log = make_damage_log();
-  ix::read_hint all;
+  qread::read_hint all;
   constexpr int nk = 7;
   struct row {
     std::string scope, name, path;
@@ -96,8 +96,8 @@ int cmd_streams(const filter_args& fa, const output_args& oa) {
     if (!r.records) return std::string{};
     return st.local_time ? ix::format_short_time(t, st.utc) : ix::format_rfc3339(t);
   };
-  if (format == ix::output_format::table || format == ix::output_format::wide) {
-    const bool wide = format == ix::output_format::wide;
+  if (format == qout::output_format::table || format == qout::output_format::wide) {
+    const bool wide = format == qout::output_format::wide;
     std::vector<std::string> head{"STREAM", "RECORDS"};
     std::vector<bool> right{false, true};
     if (wide) {
@@ -125,7 +125,7 @@ int cmd_streams(const filter_args& fa, const output_args& oa) {
       t.row(std::move(c), r.damaged ? ix::row_color::red : ix::row_color::none);
     }
     t.finish();
-  } else if (format == ix::output_format::csv) {
+  } else if (format == qout::output_format::csv) {
     std::string s;
     if (st.table.headers) {
       s = "scope,stream,path,records";
@@ -133,11 +133,11 @@ int cmd_streams(const filter_args& fa, const output_args& oa) {
       s.append(",table,damaged,bytes,first,last,lag_bytes\r\n");
     }
     for (const auto& r : rows) {
-      ix::append_csv_cell(s, r.scope);
+      qout::append_csv_cell(s, r.scope);
       s.push_back(',');
-      ix::append_csv_cell(s, r.name);
+      qout::append_csv_cell(s, r.name);
       s.push_back(',');
-      ix::append_csv_cell(s, r.path);
+      qout::append_csv_cell(s, r.path);
       s.append(",").append(std::to_string(r.records));
       for (int k = 1; k <= nk; ++k) s.append(",").append(std::to_string(r.per_kind[k]));
       s.append(fmt::format(",{},{},{},{},{},{}\r\n", r.tables, r.damaged, r.bytes, ts(r, r.first),

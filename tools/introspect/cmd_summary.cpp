@@ -9,7 +9,7 @@
 
 #include <introspect/core/clock.hpp>
 #include <introspect/insight/default_rules.hpp>
-#include <introspect/query/unordered_scan.hpp>
+#include <introspect/query/read/unordered_scan.hpp>
 #include <introspect/report/summary.hpp>
 
 #include "common.hpp"
@@ -29,7 +29,7 @@ report_input read_for_report(const filter_args& fa) {
   auto set = open_stores(fa.stores);
   const auto streams = select_streams(set, fa);
   for (const auto& p : bundle_problems()) in.damage.push_back(p);
-  ix::damage_log log{[&](const ix::damage& d) {
+  qread::damage_log log{[&](const qread::damage& d) {
     if (in.damage.size() < 1000) in.damage.push_back(display_path(d.to_string()));
   }};
   // Streams are read in place, one after another (the aggregates' unordered scan): the
@@ -39,7 +39,7 @@ report_input read_for_report(const filter_args& fa) {
   progress prog{"reading"};
   std::uint64_t n = 0;
   auto names = f.name_cache();
-  ix::for_each_unordered(set, streams, f.hint(), log, [&](const auto& r) {
+  qread::for_each_unordered(set, streams, f.hint(), log, [&](const auto& r) {
     prog.tick(++n);
     if (f.matches(r, names)) c.add(r);
   });

@@ -24,8 +24,8 @@ void by_time(std::vector<ix::record>& v) {
                    [](const ix::record& a, const ix::record& b) { return a.ts_ns < b.ts_ns; });
 }
 
-int tail_once(const ix::store_set& set, const filter_args& fa, const ix::record_filter& filter,
-              ix::record_writer& w, std::size_t n) {
+int tail_once(const qread::store_set& set, const filter_args& fa,
+              const qexpr::record_filter& filter, qout::writer& w, std::size_t n) {
   auto log = make_damage_log();
   const auto streams = select_streams(set, fa);
   auto src = set.open(streams, filter.hint(), log);
@@ -54,7 +54,7 @@ int cmd_tail(const filter_args& fa, const output_args& oa, std::size_t n, bool f
   const auto filter = make_filter(fa, ix::realtime_ns());
   std::optional<std::int64_t> limit;
   if (!timeout.empty()) {
-    limit = ix::parse_duration(timeout);
+    limit = ix::query::parse_duration(timeout);
     if (!limit) throw usage_error{"--timeout \"" + timeout + "\": not a duration (like 5s, 1m)"};
   }
   auto set = open_stores(fa.stores);
@@ -63,13 +63,13 @@ int cmd_tail(const filter_args& fa, const output_args& oa, std::size_t n, bool f
   output_args plain = oa;
   plain.no_pager = plain.no_pager || follow;
   output_sink out(plain, format, fa.utc);
-  auto w = ix::make_record_writer(format, out.file(), out.style());
+  auto w = qout::make_writer(format, out.file(), out.style());
   if (!follow) return tail_once(set, fa, filter, *w, n);
 
   auto log = make_damage_log();
   std::vector<std::unique_ptr<follower>> followers;
   for (const auto& s : set.stores()) {
-    if (auto* ss = dynamic_cast<const ix::stream_store_reader*>(s.get()))
+    if (auto* ss = dynamic_cast<const qread::stream_store_reader*>(s.get()))
       followers.push_back(std::make_unique<stream_follower>(*ss, filter, fa, log));
     else if (s->format() == "jetstream")
       followers.push_back(make_nats_follower(*s, filter, fa, log));

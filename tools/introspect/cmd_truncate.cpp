@@ -6,7 +6,7 @@
 #include <introspect/core/clock.hpp>
 #include <introspect/format/rfc3339.hpp>
 #include <introspect/format/terminal_text.hpp>
-#include <introspect/query/stream_store.hpp>
+#include <introspect/query/read/stream_store.hpp>
 #include <introspect/store/writer.hpp>
 
 #include "common.hpp"
@@ -26,7 +26,7 @@ hidden_records count_hidden(const introspect::store::reader& rd, const std::stri
                             const std::string& stream, std::int64_t before_ns) {
   hidden_records h;
   auto c = rd.open(scope, stream);
-  introspect::store::record_view v;
+  introspect::store::frame_view v;
   while (c.next(v)) {
     if (v.ts_ns >= before_ns) continue;
     if (h.count == 0 || v.ts_ns < h.first_ts) h.first_ts = v.ts_ns;
@@ -52,13 +52,13 @@ int cmd_truncate(const std::string& store_arg, const std::string& stream, const 
   const auto before_ns = parse_time_option("--before", before, ix::realtime_ns());
   std::filesystem::path root{store_arg};
   std::string scope = scope_arg;
-  if (ix::is_stream_store_scope(root)) {  // a scope directory given directly
+  if (qread::is_stream_store_scope(root)) {  // a scope directory given directly
     if (!scope.empty() && scope != root.filename().string())
       throw usage_error{"--scope \"" + scope + "\": STORE \"" + store_arg + "\" is the scope \"" +
                         root.filename().string() + "\""};
     scope = root.filename().string();
     root = root.parent_path();
-  } else if (!ix::is_stream_store(root)) {
+  } else if (!qread::is_stream_store(root)) {
     throw usage_error{"STORE \"" + store_arg +
                       "\": not a stream store (truncate works on stream stores; a tiny store's "
                       "files are removed by hand)"};

@@ -2,7 +2,7 @@
 // A stream store is checked frame by frame with store::verify (checksums, indexes, metadata,
 // truncation points) and each payload is then decoded; a JSON-lines store line by line.
 #include <introspect/format/terminal_text.hpp>
-#include <introspect/query/stream_store.hpp>
+#include <introspect/query/read/stream_store.hpp>
 #include <introspect/store/verify.hpp>
 
 #include "common.hpp"
@@ -19,7 +19,7 @@ struct totals {
 };
 
 // store::verify's report on stderr, then a decode pass over every record it found whole.
-void verify_stream_store(const ix::stream_store_reader& s, ix::damage_log& log, totals& t,
+void verify_stream_store(const qread::stream_store_reader& s, qread::damage_log& log, totals& t,
                          progress& prog) {
   // File names come from the store directory, which anyone may have written to: every one is
   // printed through terminal_safe() so that a crafted name cannot drive the terminal.
@@ -42,12 +42,12 @@ void verify_stream_store(const ix::stream_store_reader& s, ix::damage_log& log, 
                  f.reason.c_str());
   t.bytes += rep.bytes;
   // Frame damage was reported above: the decode pass reports only payloads that do not decode.
-  ix::damage_log decode_log{[&](const ix::damage& d) {
+  qread::damage_log decode_log{[&](const qread::damage& d) {
     if (d.reason.find("does not decode") != std::string::npos) log.report(d);
   }};
   for (const auto& d : s.streams()) {
     ++t.streams;
-    auto src = s.open({d}, ix::read_hint{}, decode_log);
+    auto src = s.open({d}, qread::read_hint{}, decode_log);
     ix::record r;
     while (src->next(r)) prog.tick(++t.records);
   }
@@ -59,7 +59,7 @@ int cmd_verify(const std::vector<std::string>& stores) {
   auto raw_log = make_damage_log();
   auto set = open_stores(stores);
   // Every path and reason reaches the terminal escaped, whichever store kind reported it.
-  ix::damage_log log{[&](const ix::damage& d) {
+  qread::damage_log log{[&](const qread::damage& d) {
     auto safe = d;
     safe.path = introspect::terminal_safe(d.path);
     safe.reason = introspect::terminal_safe(d.reason);
@@ -70,7 +70,7 @@ int cmd_verify(const std::vector<std::string>& stores) {
   totals t;
   const auto all = set.streams();
   for (std::size_t i = 0; i < set.stores().size(); ++i) {
-    if (auto* ss = dynamic_cast<const ix::stream_store_reader*>(set.stores()[i].get())) {
+    if (auto* ss = dynamic_cast<const qread::stream_store_reader*>(set.stores()[i].get())) {
       verify_stream_store(*ss, log, t, prog);
       continue;
     }
@@ -78,7 +78,7 @@ int cmd_verify(const std::vector<std::string>& stores) {
       if (s.store != i) continue;
       ++t.streams;
       t.bytes += s.desc.bytes;
-      auto src = set.open({s}, ix::read_hint{}, log);
+      auto src = set.open({s}, qread::read_hint{}, log);
       ix::record r;
       while (src->next(r)) prog.tick(++t.records);
     }

@@ -10,9 +10,9 @@
 #include <limits>
 #include <map>
 
-#include <introspect/query/stream_store.hpp>
+#include <introspect/query/read/stream_store.hpp>
+#include <introspect/query/read/unordered_scan.hpp>
 #include <introspect/query/time_arg.hpp>
-#include <introspect/query/unordered_scan.hpp>
 
 #include "remote.hpp"
 
@@ -86,8 +86,8 @@ std::optional<ix::severity> parse_priority(const std::string& p) {
 // A time argument depends on the reference when two references give two answers.
 bool is_relative(const std::string& v, bool utc) {
   constexpr std::int64_t a = 1'700'000'000'000'000'000, b = a + 864'000'000'000'000;
-  return ix::parse_time_arg(v, ix::time_context{a, utc}) !=
-         ix::parse_time_arg(v, ix::time_context{b, utc});
+  return ix::query::parse_time_arg(v, ix::query::time_context{a, utc}) !=
+         ix::query::parse_time_arg(v, ix::query::time_context{b, utc});
 }
 
 // The first and last record times of the stores (scanned once per process).
@@ -97,10 +97,10 @@ const time_range& scanned_range(const filter_args& a) {
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   time_range r;
   auto set = open_stores(a.stores);
-  ix::damage_log quiet;  // the query itself reports damage; this scan only wants times
+  qread::damage_log quiet;  // the query itself reports damage; this scan only wants times
   r.first = std::numeric_limits<std::int64_t>::max();
   r.last = std::numeric_limits<std::int64_t>::min();
-  ix::for_each_unordered(set, set.streams(), ix::read_hint{}, quiet, [&](const auto& rec) {
+  qread::for_each_unordered(set, set.streams(), qread::read_hint{}, quiet, [&](const auto& rec) {
     ++r.records;
     r.first = std::min(r.first, rec.ts_ns);
     r.last = std::max(r.last, rec.ts_ns);
@@ -119,7 +119,7 @@ std::int64_t time_reference(const filter_args& a, std::int64_t now) {
 }
 
 std::int64_t parse_time_option(const std::string& opt, const std::string& v, std::int64_t now) {
-  auto t = ix::parse_time_arg(v, ix::time_context{now, false});
+  auto t = ix::query::parse_time_arg(v, ix::query::time_context{now, false});
   if (!t)
     throw usage_error{opt + " \"" + v +
                       "\": not a time (use RFC 3339 like 2026-01-01T00:00:00Z, a local time like "
@@ -128,8 +128,8 @@ std::int64_t parse_time_option(const std::string& opt, const std::string& v, std
   return *t;
 }
 
-ix::record_filter make_filter(const filter_args& a, std::int64_t now) {
-  ix::record_filter f;
+qexpr::record_filter make_filter(const filter_args& a, std::int64_t now) {
+  qexpr::record_filter f;
   std::vector<ix::record_kind> ks;
   for (const auto& k : a.kinds) {
     auto pk = ix::parse_record_kind(k);
@@ -155,11 +155,12 @@ ix::record_filter make_filter(const filter_args& a, std::int64_t now) {
     return *ref;
   };
   auto parse = [&](const char* opt, const std::string& v) {
-    auto t = ix::parse_time_arg(v, ix::time_context{0, a.utc});
+    auto t = ix::query::parse_time_arg(v, ix::query::time_context{0, a.utc});
     if (!t || is_relative(v, a.utc)) {
       // Syntax first, so that a typo is a usage error without reading the store.
-      if (!ix::parse_time_arg(v, ix::time_context{0, a.utc})) parse_time_option(opt, v, 0);
-      t = ix::parse_time_arg(v, ix::time_context{reference(), a.utc});
+      if (!ix::query::parse_time_arg(v, ix::query::time_context{0, a.utc}))
+        parse_time_option(opt, v, 0);
+      t = ix::query::parse_time_arg(v, ix::query::time_context{reference(), a.utc});
     }
     return *t;
   };
@@ -169,15 +170,15 @@ ix::record_filter make_filter(const filter_args& a, std::int64_t now) {
     try {
       // Relative ts literals in --where count back from the same reference.
       const bool uses_ts = a.where.find("ts") != std::string::npos;
-      f.where = ix::where_expr::parse(a.where, uses_ts ? reference() : now);
-    } catch (const ix::where_error& e) {
+      f.where = qexpr::where_expr::parse(a.where, uses_ts ? reference() : now);
+    } catch (const qexpr::where_error& e) {
       throw usage_error{e.what()};
     }
   }
   return f;
 }
 
-void explain_empty_range(const filter_args& a, const ix::record_filter& f) {
+void explain_empty_range(const filter_args& a, const qexpr::record_filter& f) {
   if (a.since.empty() && a.until.empty()) return;
   const auto& r = scanned_range(a);
   if (!r.records) {
@@ -196,17 +197,17 @@ void explain_empty_range(const filter_args& a, const ix::record_filter& f) {
                a.since_now ? " (--since-now counts back from now)" : "");
 }
 
-ix::output_format make_format(const std::string& s, bool allow_table) {
-  auto f = ix::parse_output_format(s);
-  if (!f || (!allow_table && (*f == ix::output_format::table || *f == ix::output_format::wide)))
+qout::output_format make_format(const std::string& s, bool allow_table) {
+  auto f = qout::parse_output_format(s);
+  if (!f || (!allow_table && (*f == qout::output_format::table || *f == qout::output_format::wide)))
     throw usage_error{"-o/--format \"" + s + "\": unknown format (use " +
                       (allow_table ? "table, wide, json, jsonl or csv)" : "json, jsonl or csv)")};
   return *f;
 }
 
-output_sink::output_sink(const output_args& o, ix::output_format f, bool utc) {
+output_sink::output_sink(const output_args& o, qout::output_format f, bool utc) {
   const bool tty = ::isatty(1) == 1;
-  const bool table = f == ix::output_format::table || f == ix::output_format::wide;
+  const bool table = f == qout::output_format::table || f == qout::output_format::wide;
   style_.table.headers = !o.no_headers;
   style_.csv_raw = o.csv_raw;
   style_.utc = utc;
@@ -249,8 +250,8 @@ std::vector<std::string>& all_bundle_problems() {
   return v;
 }
 // Problems not yet handed to a damage log (printed at exit if no log ever takes them).
-std::vector<ix::damage>& pending_problems() {
-  static std::vector<ix::damage> v;
+std::vector<qread::damage>& pending_problems() {
+  static std::vector<qread::damage> v;
   return v;
 }
 void print_pending() {
@@ -277,18 +278,18 @@ std::string display_path(std::string s) {
 void note_bundle_problem(const std::string& bundle, const std::string& what) {
   if (pending_problems().empty() && all_bundle_problems().empty()) std::atexit(print_pending);
   all_bundle_problems().push_back(bundle + ": " + what);
-  pending_problems().push_back(ix::damage{bundle, 0, 0, what});
+  pending_problems().push_back(qread::damage{bundle, 0, 0, what});
 }
 
 const std::vector<std::string>& bundle_problems() { return all_bundle_problems(); }
 
-void report_bundle_problems(ix::damage_log& log) {
+void report_bundle_problems(qread::damage_log& log) {
   for (auto& d : pending_problems()) log.report(std::move(d));
   pending_problems().clear();
 }
 
-ix::damage_log make_damage_log() {
-  ix::damage_log log{[](const ix::damage& d) {
+qread::damage_log make_damage_log() {
+  qread::damage_log log{[](const qread::damage& d) {
     std::string s;  // file names and reasons may hold escape sequences
     ix::append_terminal_safe(s, display_path(d.to_string()));
     std::fprintf(stderr, "%s\n", s.c_str());
@@ -304,8 +305,8 @@ bool is_nats_url(std::string_view s) noexcept {
 }
 }  // namespace
 
-ix::store_set open_stores(const std::vector<std::string>& args) {
-  ix::store_set set;
+qread::store_set open_stores(const std::vector<std::string>& args) {
+  qread::store_set set;
   std::vector<std::string> local;
   for (const auto& a : args) {
     if (!is_nats_url(a) && is_bundle_file(a)) {
@@ -320,17 +321,18 @@ ix::store_set open_stores(const std::vector<std::string>& args) {
   }
   if (local.empty()) return set;
   std::string error;
-  const std::vector<ix::store_opener> openers{
-      [](const std::filesystem::path& p) -> std::unique_ptr<ix::store_reader> {
-        if (ix::is_stream_store(p) || ix::is_stream_store_scope(p))
-          return std::make_unique<ix::stream_store_reader>(p);
+  const std::vector<qread::store_opener> openers{
+      [](const std::filesystem::path& p) -> std::unique_ptr<qread::store_reader> {
+        if (qread::is_stream_store(p) || qread::is_stream_store_scope(p))
+          return std::make_unique<qread::stream_store_reader>(p);
         return nullptr;
       }};
   if (!set.open(local, openers, error)) throw usage_error{error};
   return set;
 }
 
-std::vector<ix::stream_in_set> select_streams(const ix::store_set& set, const filter_args& f) {
+std::vector<qread::stream_in_set> select_streams(const qread::store_set& set,
+                                                 const filter_args& f) {
   auto s = set.streams(f.stream, f.scope);
   if (s.empty() && !f.stream.empty())
     throw usage_error{"--stream \"" + f.stream + "\": no stream or scope matches"};

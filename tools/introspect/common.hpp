@@ -10,13 +10,18 @@
 
 #include <CLI/CLI.hpp>
 
-#include <introspect/query/filter.hpp>
-#include <introspect/query/output.hpp>
-#include <introspect/query/store_set.hpp>
+#include <introspect/query/expr/filter.hpp>
+#include <introspect/query/output/make_writer.hpp>
+#include <introspect/query/read/store_set.hpp>
 
 namespace ixcli {
 
 namespace ix = introspect;
+// The query module by folder (include/introspect/query/<folder>/ is query::<folder>).
+namespace qread = introspect::query::read;
+namespace qexpr = introspect::query::expr;
+namespace qagg = introspect::query::agg;
+namespace qout = introspect::query::output;
 
 // A usage error: the message names the bad argument; main() prints it and exits 2.
 struct usage_error {
@@ -50,9 +55,9 @@ struct output_args {
 void add_store_option(CLI::App& c, std::vector<std::string>& stores);
 void add_filter_options(CLI::App& c, filter_args& f, bool name_short = true);
 void add_output_options(CLI::App& c, output_args& o, bool order = true);
-ix::record_filter make_filter(const filter_args& a, std::int64_t now);
+qexpr::record_filter make_filter(const filter_args& a, std::int64_t now);
 std::int64_t parse_time_option(const std::string& opt, const std::string& v, std::int64_t now);
-ix::output_format make_format(const std::string& s, bool allow_table = true);
+qout::output_format make_format(const std::string& s, bool allow_table = true);
 
 // The time that relative times count back from: the last record of the selected stores, or
 // the wall clock with --since-now (or `now` when the stores hold nothing).
@@ -67,33 +72,33 @@ time_range store_time_range(const filter_args& a);
 
 // Says on stderr why nothing matched when a time range was given and the store's records lie
 // elsewhere (a store copied from a customer, read with --since 15m).
-void explain_empty_range(const filter_args& a, const ix::record_filter& f);
+void explain_empty_range(const filter_args& a, const qexpr::record_filter& f);
 
 // Where output goes: stdout, or a pager on a terminal (closed by the destructor).
 class output_sink {
  public:
-  output_sink(const output_args& o, ix::output_format f, bool utc);
+  output_sink(const output_args& o, qout::output_format f, bool utc);
   ~output_sink();
   output_sink(const output_sink&) = delete;
   output_sink& operator=(const output_sink&) = delete;
   std::FILE* file() const noexcept { return out_; }
-  const ix::output_style& style() const noexcept { return style_; }
+  const qout::output_style& style() const noexcept { return style_; }
 
  private:
   std::FILE* out_ = stdout;
   std::FILE* pager_ = nullptr;
-  ix::output_style style_;
+  qout::output_style style_;
 };
 
 // Damage goes to stderr as it is found (path:line: reason or path@offset: reason).
-ix::damage_log make_damage_log();
+qread::damage_log make_damage_log();
 
 // Opens the STORE arguments: JSON-lines files and directories, stream stores (a root or one
 // scope directory) and nats:// URLs, as one set.
-ix::store_set open_stores(const std::vector<std::string>& args);
+qread::store_set open_stores(const std::vector<std::string>& args);
 
 // The streams of the set that --stream and --scope select (exit 2 when they select nothing).
-std::vector<ix::stream_in_set> select_streams(const ix::store_set& set, const filter_args& f);
+std::vector<qread::stream_in_set> select_streams(const qread::store_set& set, const filter_args& f);
 
 // A progress line on stderr when it is a terminal, at most twice a second; nothing otherwise.
 class progress {

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <system_error>
 
-#include <introspect/query/glob.hpp>
-#include <introspect/query/jsonl_store.hpp>
+#include <introspect/core/glob.hpp>
+#include <introspect/query/read/jsonl_store.hpp>
 
 namespace ixcli {
 
@@ -23,7 +23,7 @@ void jsonl_follower::scan() {
   auto add = [&](const std::filesystem::path& p) {
     if (files_.count(p.string())) return;
     const auto name = p.filename().string();
-    const auto instance = ix::parse_jsonl_file_name(name).instance;
+    const auto instance = qread::parse_jsonl_file_name(name).instance;
     if (!glob_.empty() && !ix::glob_match(glob_, name) && !ix::glob_match(glob_, instance)) return;
     if (!scope_glob_.empty() && !ix::glob_match(scope_glob_, instance)) return;
     state st;
@@ -67,7 +67,7 @@ void stream_follower::poll(std::vector<ix::record>& out) {
     if (!glob_.empty() && !ix::glob_match(glob_, d.name) && !ix::glob_match(glob_, d.scope))
       continue;
     if (!scope_glob_.empty() && !ix::glob_match(scope_glob_, d.scope)) continue;
-    if (!ix::stream_may_hold(d.name, hint)) continue;
+    if (!qread::stream_may_hold(d.name, hint)) continue;
     cursors_.emplace(d.path, store_.open_stream(d, hint, log_));
   }
   ix::record r;

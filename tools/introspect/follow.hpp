@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include <introspect/query/jsonl_parse.hpp>
-#include <introspect/query/line_reader.hpp>
-#include <introspect/query/stream_store.hpp>
+#include <introspect/core/line_reader.hpp>
+#include <introspect/query/read/jsonl_parse.hpp>
+#include <introspect/query/read/stream_store.hpp>
 
 #include "common.hpp"
 
@@ -27,8 +27,8 @@ class follower {
 // The JSON-lines files of the set: new lines of known files and new files in the directories.
 class jsonl_follower final : public follower {
  public:
-  jsonl_follower(const ix::store_set& set, const ix::record_filter& f, const filter_args& fa,
-                 ix::damage_log& log)
+  jsonl_follower(const qread::store_set& set, const qexpr::record_filter& f, const filter_args& fa,
+                 qread::damage_log& log)
       : set_(set), filter_(f), glob_(fa.stream), scope_glob_(fa.scope), log_(log) {}
   void start(std::vector<ix::record>& out) override { poll(out); }
   void poll(std::vector<ix::record>& out) override;
@@ -41,12 +41,12 @@ class jsonl_follower final : public follower {
   void scan();
   void drain(const std::string& path, state& st, std::vector<ix::record>& out);
 
-  const ix::store_set& set_;
-  const ix::record_filter& filter_;
+  const qread::store_set& set_;
+  const qexpr::record_filter& filter_;
   std::string glob_, scope_glob_;
-  ix::damage_log& log_;
+  qread::damage_log& log_;
   std::map<std::string, state> files_;
-  ix::jsonl_record_parser parser_;
+  qread::jsonl_record_parser parser_;
   std::string reason_;
 };
 
@@ -54,18 +54,18 @@ class jsonl_follower final : public follower {
 // false at the live end and more records later); streams created meanwhile are opened too.
 class stream_follower final : public follower {
  public:
-  stream_follower(const ix::stream_store_reader& s, const ix::record_filter& f,
-                  const filter_args& fa, ix::damage_log& log)
+  stream_follower(const qread::stream_store_reader& s, const qexpr::record_filter& f,
+                  const filter_args& fa, qread::damage_log& log)
       : store_(s), filter_(f), glob_(fa.stream), scope_glob_(fa.scope), log_(log) {}
   void start(std::vector<ix::record>& out) override { poll(out); }
   void poll(std::vector<ix::record>& out) override;
 
  private:
-  const ix::stream_store_reader& store_;
-  const ix::record_filter& filter_;
+  const qread::stream_store_reader& store_;
+  const qexpr::record_filter& filter_;
   std::string glob_, scope_glob_;
-  ix::damage_log& log_;
-  std::map<std::string, std::unique_ptr<ix::stream_cursor_source>> cursors_;  // by path
+  qread::damage_log& log_;
+  std::map<std::string, std::unique_ptr<qread::stream_store_cursor>> cursors_;  // by path
 };
 
 }  // namespace ixcli

@@ -4,10 +4,10 @@
 #include <chrono>
 #include <cstdio>
 
+#include <introspect/core/glob.hpp>
 #include <introspect/jetstream/federation.hpp>
 #include <introspect/jetstream/live_reader.hpp>
-#include <introspect/query/glob.hpp>
-#include <introspect/query/jetstream_store.hpp>
+#include <introspect/query/read/jetstream_store.hpp>
 
 #include "common.hpp"
 
@@ -41,12 +41,12 @@ void warn_if_behind(const introspect::jetstream::fetch_options& o, const std::st
 
 }  // namespace
 
-std::unique_ptr<introspect::store_reader> open_nats_store(const std::string& url) {
+std::unique_ptr<qread::store_reader> open_nats_store(const std::string& url) {
   introspect::jetstream::fetch_options o;
   o.url = url;
-  std::unique_ptr<introspect::store_reader> store;
+  std::unique_ptr<qread::store_reader> store;
   try {
-    store = std::make_unique<introspect::jetstream_store>(o);
+    store = std::make_unique<qread::jetstream_store>(o);
   } catch (const introspect::jetstream::error& e) {
     throw usage_error{"STORE \"" + url + "\": cannot read JetStream: " + e.what()};
   }
@@ -55,10 +55,10 @@ std::unique_ptr<introspect::store_reader> open_nats_store(const std::string& url
 }
 
 std::map<std::pair<std::string, std::string>, std::uint64_t> nats_stream_lags(
-    const introspect::store_reader& store) {
+    const qread::store_reader& store) {
   namespace js = introspect::jetstream;
   std::map<std::pair<std::string, std::string>, std::uint64_t> out;
-  const auto* jss = dynamic_cast<const introspect::jetstream_store*>(&store);
+  const auto* jss = dynamic_cast<const qread::jetstream_store*>(&store);
   if (!jss) return out;
   try {
     js::fetcher f(jss->options());
@@ -79,8 +79,8 @@ namespace {
 // and scope globs, kind hint and filter as the local followers.
 class nats_follower final : public follower {
  public:
-  nats_follower(const ix::jetstream_store& s, const ix::record_filter& f, const filter_args& fa,
-                ix::damage_log& log)
+  nats_follower(const qread::jetstream_store& s, const qexpr::record_filter& f,
+                const filter_args& fa, qread::damage_log& log)
       : filter_(f), log_(log), url_(ix::jetstream::redact_url(s.options().url)) {
     const auto hint = f.hint();
     auto want = [glob = fa.stream, scope_glob = fa.scope,
@@ -88,7 +88,7 @@ class nats_follower final : public follower {
       if (!glob.empty() && !ix::glob_match(glob, rs.stream) && !ix::glob_match(glob, rs.scope))
         return false;
       if (!scope_glob.empty() && !ix::glob_match(scope_glob, rs.scope)) return false;
-      return ix::stream_may_hold(rs.stream, hint);
+      return qread::stream_may_hold(rs.stream, hint);
     };
     try {
       reader_ = std::make_unique<ix::jetstream::live_reader>(s.options(), std::move(want));
@@ -117,8 +117,8 @@ class nats_follower final : public follower {
   }
 
  private:
-  const ix::record_filter& filter_;
-  ix::damage_log& log_;
+  const qexpr::record_filter& filter_;
+  qread::damage_log& log_;
   std::string url_;
   std::unique_ptr<ix::jetstream::live_reader> reader_;
   std::uint64_t reported_bad_ = 0;
@@ -127,10 +127,10 @@ class nats_follower final : public follower {
 
 }  // namespace
 
-std::unique_ptr<follower> make_nats_follower(const introspect::store_reader& store,
-                                             const ix::record_filter& f, const filter_args& fa,
-                                             ix::damage_log& log) {
-  const auto* js = dynamic_cast<const introspect::jetstream_store*>(&store);
+std::unique_ptr<follower> make_nats_follower(const qread::store_reader& store,
+                                             const qexpr::record_filter& f, const filter_args& fa,
+                                             qread::damage_log& log) {
+  const auto* js = dynamic_cast<const qread::jetstream_store*>(&store);
   if (!js) throw usage_error{"--follow: not a JetStream store"};
   return std::make_unique<nats_follower>(*js, f, fa, log);
 }

@@ -4,19 +4,19 @@
 
 namespace ixcli {
 
-std::unique_ptr<introspect::store_reader> open_nats_store(const std::string& url) {
+std::unique_ptr<qread::store_reader> open_nats_store(const std::string& url) {
   throw usage_error{"STORE \"" + url +
                     "\": this build of introspect has no JetStream support (libnats-dev)"};
 }
 
-std::unique_ptr<follower> make_nats_follower(const introspect::store_reader&,
-                                             const ix::record_filter&, const filter_args&,
-                                             ix::damage_log&) {
+std::unique_ptr<follower> make_nats_follower(const qread::store_reader&,
+                                             const qexpr::record_filter&, const filter_args&,
+                                             qread::damage_log&) {
   throw usage_error{"--follow: this build of introspect has no JetStream support (libnats-dev)"};
 }
 
 std::map<std::pair<std::string, std::string>, std::uint64_t> nats_stream_lags(
-    const introspect::store_reader&) {
+    const qread::store_reader&) {
   return {};
 }
 

@@ -3,7 +3,7 @@
 
 namespace ixcli {
 
-ix::record_filter sql_filter(const filter_args& fa, std::int64_t now) {
+qexpr::record_filter sql_filter(const filter_args& fa, std::int64_t now) {
   auto f = make_filter(fa, now);
   if (fa.kinds.empty()) f.kinds = ~0u;
   f.tables = true;
@@ -11,7 +11,7 @@ ix::record_filter sql_filter(const filter_args& fa, std::int64_t now) {
 }
 
 std::uint64_t load_into(introspect::sql::database& db, const filter_args& fa,
-                        const ix::record_filter& f, const char* what) {
+                        const qexpr::record_filter& f, const char* what) {
   auto set = open_stores(fa.stores);
   const auto streams = select_streams(set, fa);
   auto log = make_damage_log();

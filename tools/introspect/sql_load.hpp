@@ -3,7 +3,7 @@
 // reads the store in place through the virtual tables of sql/vtab.hpp).
 #include <cstdint>
 
-#include <introspect/query/filter.hpp>
+#include <introspect/query/expr/filter.hpp>
 #include <introspect/sql/loader.hpp>
 
 #include "common.hpp"
@@ -12,11 +12,11 @@ namespace ixcli {
 
 // The filter of a whole-store copy: every kind (meta too: it has a table) and the state-table
 // lines (the state table's is_table column tells them apart), unless --kind/--table narrow it.
-ix::record_filter sql_filter(const filter_args& fa, std::int64_t now);
+qexpr::record_filter sql_filter(const filter_args& fa, std::int64_t now);
 
 // Loads the records of fa's stores that pass `f` into `db` (tables, then indexes); returns how
 // many. Damage is reported on stderr as for every command.
 std::uint64_t load_into(introspect::sql::database& db, const filter_args& fa,
-                        const ix::record_filter& f, const char* what);
+                        const qexpr::record_filter& f, const char* what);
 
 }  // namespace ixcli

@@ -21,7 +21,7 @@ std::vector<std::string> open_bundle(const std::string& path);
 // A loss found in a bundle: reported as damage by the next damage log (verify exits 1).
 void note_bundle_problem(const std::string& bundle, const std::string& what);
 // Hands the bundle problems not yet reported to `log` (verify counts them as damage).
-void report_bundle_problems(ix::damage_log& log);
+void report_bundle_problems(qread::damage_log& log);
 // Every bundle problem noted so far ("BUNDLE: what"), for summary and report.
 const std::vector<std::string>& bundle_problems();
 // Messages name "BUNDLE:stores/0/..." instead of the temporary directory.

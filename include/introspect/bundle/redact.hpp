@@ -15,9 +15,9 @@
 
 #include <introspect/bundle/json_spans.hpp>
 #include <introspect/codec/varint.hpp>
+#include <introspect/core/glob.hpp>
 #include <introspect/core/kind.hpp>
 #include <introspect/core/secrets.hpp>
-#include <introspect/query/glob.hpp>
 
 namespace introspect::inline v1::bundle {
 

@@ -15,7 +15,8 @@ struct prometheus_http_options {
   std::string bearer_token{};
   //! Name patterns (exporters::name_mapping): `disk.{disk}.*` → `disk_used_bytes{disk="sdb"}`.
   std::vector<std::string> name_patterns{};
-  //! Print a failure to start (bad address, port in use) once on stderr.
+  //! Say a failure to start (bad address, port in use) once, through the instance's on_error
+  //! or the process's error handler (core/error_handler.hpp; stderr by default).
   bool report_errors = true;
 };
 

@@ -14,7 +14,6 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,6 +23,7 @@
 
 #include <httplib.h>
 
+#include <introspect/core/error_handler.hpp>
 #include <introspect/engine/select.hpp>
 #include <introspect/expose/options.hpp>
 #include <introspect/expose/registry_exposition.hpp>
@@ -183,8 +183,17 @@ class prometheus_http_endpoint {
     error_ = std::move(why);
     port_ = 0;
     server_.reset();
+    // Through the instance's on_error, else the process's handler (core/error_handler.hpp).
     if (opts_.report_errors)
-      std::fprintf(stderr, "introspect: Prometheus endpoint not started: %s\n", error_.c_str());
+      introspect::detail::report_error(on_error(), "Prometheus endpoint not started: %s",
+                                       error_.c_str());
+  }
+
+  error_handler on_error() const noexcept {
+    if constexpr (requires { engine_.cfg().on_error; })
+      return engine_.cfg().on_error;
+    else
+      return nullptr;
   }
 
   Engine& engine_;

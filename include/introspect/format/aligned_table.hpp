@@ -1,7 +1,7 @@
 #pragma once
 //! Aligned text tables for people, and how they look on a terminal: colour by severity, rows cut
 //! to the terminal's width, a short local time. None of it when the output is not a terminal
-//! (the CLI decides: query/output_style.hpp), so files and pipes get plain, complete text.
+//! (the CLI decides: query/output/format.hpp), so files and pipes get plain, complete text.
 #include <algorithm>
 #include <cstdio>
 #include <string>

@@ -26,9 +26,9 @@
 
 #include <fmt/format.h>
 
+#include <introspect/core/glob.hpp>
 #include <introspect/core/kind.hpp>
 #include <introspect/core/record.hpp>
-#include <introspect/query/glob.hpp>
 
 namespace introspect::inline v1::insight {
 

@@ -13,11 +13,11 @@
 #include <vector>
 
 #include <introspect/codec/binary.hpp>
+#include <introspect/core/glob.hpp>
 #include <introspect/core/record.hpp>
 #include <introspect/jetstream/detail/nats.hpp>
 #include <introspect/jetstream/names.hpp>
 #include <introspect/jetstream/progress.hpp>
-#include <introspect/query/glob.hpp>
 #include <introspect/store/files.hpp>
 
 namespace introspect::inline v1::jetstream {

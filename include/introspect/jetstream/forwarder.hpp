@@ -2,9 +2,11 @@
 //! jetstream::forwarder: on its own thread, tails every stream of one scope of a local stream
 //! store and publishes each record to JetStream, exactly once, resuming from a persisted cursor.
 //! The store stays the source of truth: the product never waits for the forwarder or the server.
-//! It wires the parts: a connection (libnats handles, callbacks), one inflight_window per stream
-//! (what is acknowledged), a stream_provisioner (streams, limits, what JetStream holds), a
-//! purger (truncation -> purge), a progress_reporter and an error_reporter.
+//! It wires the parts and runs the worker's loop: a connection (libnats handles, callbacks, whose
+//! events and acks go to detail::ack_listener), one inflight_window per stream (what is
+//! acknowledged, in detail::stream_table), a stream_provisioner (streams, limits), the
+//! detail::stream_pump (store -> JetStream), a purger with its detail::purge_pass (requests and
+//! truncation -> purge), a progress_reporter and an error_reporter.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -20,6 +22,9 @@
 
 #include <introspect/jetstream/connection.hpp>
 #include <introspect/jetstream/cursor_file.hpp>
+#include <introspect/jetstream/detail/ack_listener.hpp>
+#include <introspect/jetstream/detail/ack_reports.hpp>
+#include <introspect/jetstream/detail/purge_pass.hpp>
 #include <introspect/jetstream/detail/stream_pump.hpp>
 #include <introspect/jetstream/detail/stream_table.hpp>
 #include <introspect/jetstream/error_reporter.hpp>
@@ -43,7 +48,7 @@ namespace introspect::inline v1::jetstream {
 //! ...
 //! fw.stop();    // bounded: waits at most stop_timeout for acknowledgments, saves the cursors
 //! @endcode
-class forwarder final : private connection_listener {
+class forwarder final {
  public:
   forwarder(std::filesystem::path store_root, std::string scope, forwarder_options o = {})
       : root_(std::move(store_root)),
@@ -117,7 +122,6 @@ class forwarder final : private connection_listener {
   void* callback_closure() const noexcept { return conn_.closure(); }
 
  private:
-  using stream = detail::forwarded_stream;
   using clock = std::chrono::steady_clock;
 
   static forwarder_options normalized(forwarder_options o) {
@@ -130,34 +134,6 @@ class forwarder final : private connection_listener {
     wake();
     return f;
   }
-  // The step failed: counted and said (once); the caller backs off.
-  bool failed(const op_error& e) {
-    errors_.fail(e);
-    return false;
-  }
-
-  // ---- connection_listener (libnats threads, under the callback link's lock) --------------
-  void on_connection_event(event e) override {
-    if (e != event::closed) {
-      need_resync_.store(true);
-      table_.count(e == event::disconnected ? &forwarder_stats::disconnects
-                                            : &forwarder_stats::connects);
-    }
-    table_.notify();
-  }
-  void on_publish_ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) override {
-    const char* subj = natsMsg_GetSubject(msg);
-    table_.ack(subj, detail::offset_of(msg), pa);
-    if (!pa) {
-      detail::nats_error err{pae ? pae->Err : NATS_ERR, pae ? static_cast<int>(pae->ErrCode) : 0,
-                             pae && pae->ErrText ? pae->ErrText : "publish failed"};
-      if (pae && err.text.empty()) err.text = natsStatus_GetText(pae->Err);
-      need_resync_.store(true);
-      errors_.fail({std::move(err), "publish to " + std::string(subj ? subj : "?")});
-    }
-    table_.notify();
-  }
-
   // ---- worker ----------------------------------------------------------------------------
   void run() {
     std::string why;
@@ -189,15 +165,15 @@ class forwarder final : private connection_listener {
         next_scan = clock::now() + opt_.scan_interval;
       }
       if (need_resync_.exchange(false)) pump_.resync();
-      if (!pump_.prepare() || !run_purges()) {
+      if (!pump_.prepare() || !purges_.run()) {
         retry_later();
         continue;
       }
       const bool at_end = pump();
       table_.commit();
-      check_ack_timeouts();
-      checkpoint(false);
-      report_progress(false);
+      acks_.check_timeouts(opt_.ack_timeout);
+      reports_.checkpoint(false);
+      reports_.report_progress();
       if (at_end && table_.idle_round(need_resync_)) backoff = opt_.backoff_min;
       if (at_end) pause(opt_.poll_interval);
     }
@@ -232,8 +208,10 @@ class forwarder final : private connection_listener {
   bool open_connection() {
     if (auto e =
             conn_.open({opt_.url, opt_.user, opt_.password, opt_.client_name, opt_.connect_timeout,
-                        opt_.reconnect_wait, opt_.request_timeout, opt_.max_pending}))
-      return failed(*e);
+                        opt_.reconnect_wait, opt_.request_timeout, opt_.max_pending})) {
+      errors_.fail(*e);
+      return false;
+    }
     need_resync_.store(true);  // reconcile every stream with what the server holds
     table_.count(&forwarder_stats::connects);
     table_.set_all_unready();
@@ -254,8 +232,8 @@ class forwarder final : private connection_listener {
     };
     if (conn_.connected()) conn_.complete(left());
     table_.commit();
-    checkpoint(true);
-    if (conn_.is_open() && conn_.connected()) publish_report(true, left());
+    reports_.checkpoint(true);
+    if (conn_.is_open() && conn_.connected()) reports_.report_stopped(left());
     conn_.close();
     drop_connection();
     purger_.fail_all();
@@ -264,76 +242,6 @@ class forwarder final : private connection_listener {
   // New stream directories get a state (their cursor position comes from the cursor file).
   void scan_streams() {
     for (auto& name : reader_.stream_names(scope_)) table_.add(scope_, name, cursors_.persisted());
-  }
-
-  void check_ack_timeouts() {
-    if (!table_.ack_overdue(detail::stream_pump::now_ns() -
-                            std::chrono::nanoseconds(opt_.ack_timeout).count()))
-      return;
-    need_resync_.store(true);
-    errors_.fail(error_cause::timeout, "no acknowledgment within " +
-                                           std::to_string(opt_.ack_timeout.count()) +
-                                           " ms; resending what JetStream lacks");
-  }
-
-  // This scope's progress as the federated reader needs it (docs/jetstream.md).
-  scope_progress progress_now(bool stopped) const {
-    scope_progress p;
-    p.reported_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-    p.stopped = stopped;
-    p.streams = table_.progress();
-    return p;
-  }
-  void report_progress(bool stopped) {
-    const auto now = clock::now();
-    if (!progress_.may_report(now) || !progress_.worth_reporting(progress_now(stopped), now))
-      return;
-    publish_report(stopped, opt_.request_timeout);
-  }
-  void publish_report(bool stopped, std::chrono::milliseconds timeout) {
-    if (auto e = progress_.publish(conn_, progress_now(stopped), timeout)) errors_.fail(*e);
-  }
-
-  void checkpoint(bool force) {
-    try {
-      if (cursors_.save(force, [&](cursor_map& m) { table_.cursors(m); }))
-        table_.count(&forwarder_stats::cursor_writes);
-    } catch (const std::exception& e) {
-      errors_.fail(error_cause::cursor, e.what());
-    }
-  }
-  // ---- truncation -> purge: explicit requests first, then the store's truncation points ----
-  bool purge(stream& s, purge_cut cut) {
-    if (auto e = purger_.purge(conn_.js(), s.target, cut)) return failed(*e);
-    table_.purged(s, cut);
-    return true;
-  }
-  bool run_purges() {
-    while (auto r = purger_.next()) {
-      stream* s = table_.find(r->stream);
-      if (!s) {
-        errors_.fail(error_cause::stream,
-                     "purge: no stream \"" + r->stream + "\" in scope " + scope_);
-        r->done.set_value(false);
-        continue;
-      }
-      const bool ok = pump_.ensure(*s) && purge(*s, r->cut);
-      r->done.set_value(ok);
-      if (!ok) return false;
-    }
-    if (clock::now() < next_trunc_check_) return true;
-    next_trunc_check_ = clock::now() + opt_.scan_interval;
-    for (std::size_t i = 0; stream* s = table_.at(i); ++i) {
-      if (!table_.ready(*s)) continue;
-      const auto t = store::stream_truncation(scope_dir_ / s->target.name);
-      auto& a = s->applied_trunc;
-      if (t.offset <= a.offset && t.ts_ns <= a.ts_ns) continue;
-      if (!purge(*s, {t.offset, t.ts_ns})) return false;
-      a = {t.offset, t.ts_ns};
-    }
-    return true;
   }
 
   std::filesystem::path root_;
@@ -350,13 +258,16 @@ class forwarder final : private connection_listener {
   std::atomic<bool> draining_{false};  // stop() was called, the last records are published
   // Worker thread only:
   cursor_checkpoint cursors_{scope_dir_, opt_.cursor_name, opt_.checkpoint_interval};
-  clock::time_point next_trunc_check_{};
   detail::stream_pump pump_{{conn_, table_, prov_, errors_, reader_, scope_, opt_.batch,
                              opt_.max_pending, opt_.poll_interval, need_resync_}};
+  detail::purge_pass purges_{
+      {conn_, table_, pump_, purger_, errors_, scope_, scope_dir_, opt_.scan_interval}};
+  detail::ack_reports reports_{{conn_, table_, errors_, cursors_, progress_, opt_.request_timeout}};
+  detail::ack_listener acks_{table_, need_resync_, errors_};  // libnats threads
 
   std::mutex life_mu_;
   std::thread thread_;
-  connection conn_{*this};  // last: destroyed first, its callbacks reach every member above
+  connection conn_{acks_};  // last: destroyed first, its callbacks reach every member above
 };
 
 }  // namespace introspect::inline v1::jetstream

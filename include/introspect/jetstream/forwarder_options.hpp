@@ -14,11 +14,12 @@ namespace introspect::inline v1::jetstream {
 //! Settings of a forwarder; every duration is a bound, so nothing waits forever.
 struct forwarder_options {
   std::string url = "nats://127.0.0.1:4222";  //!< one URL or a comma-separated cluster list
-  std::string user, password;                 //!< optional user/password authentication
+  std::string user{};                         //!< optional user/password authentication
+  std::string password{};
   std::string client_name = "introspect-forwarder";
   int replicas = 1;  //!< JetStream stream replicas
   std::chrono::nanoseconds duplicate_window = std::chrono::minutes(2);  //!< server-side dedup
-  std::function<limits(std::string_view stream)> limits_for;  //!< retention per store stream
+  std::function<limits(std::string_view stream)> limits_for{};  //!< retention per store stream
   bool discard_new = false;  //!< at a limit, reject new messages (counted) instead of old ones
   std::size_t max_pending = 4096;                   //!< bound on published, unacknowledged messages
   std::size_t batch = 512;                          //!< records read from one stream per round
@@ -40,7 +41,7 @@ struct forwarder_options {
   //! stderr by default) when no on_error is set.
   bool report_errors = true;
   //! Receives each error message (on the worker or a client-library thread) instead.
-  std::function<void(error_cause, std::string_view)> on_error;
+  std::function<void(error_cause, std::string_view)> on_error{};
 };
 
 }  // namespace introspect::inline v1::jetstream

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <introspect/jetstream/connection.hpp>
 #include <introspect/jetstream/progress.hpp>
@@ -27,6 +29,21 @@ class progress_reporter {
   //! True when `p` differs from the last published report or the heartbeat is due.
   bool worth_reporting(const scope_progress& p, clock::time_point now) const {
     return p.streams != last_.streams || now - last_try_ >= beat_;
+  }
+
+  //! This scope's progress at this moment (wall-clock time): `streams`, running or `stopped`.
+  static scope_progress snapshot(std::vector<stream_progress> streams, bool stopped) {
+    scope_progress p;
+    p.reported_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    p.stopped = stopped;
+    p.streams = std::move(streams);
+    return p;
+  }
+  //! may_report() and worth_reporting(): a report of `p` is due now.
+  bool due(const scope_progress& p, clock::time_point now) const {
+    return may_report(now) && worth_reporting(p, now);
   }
 
   //! Publishes `p` on `c` (creating the report stream once per connection), waiting at most

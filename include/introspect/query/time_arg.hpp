@@ -10,7 +10,7 @@
 
 #include <introspect/format/rfc3339.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query {
 
 //! parse_rfc3339 limited to the years whose nanoseconds fit in 64 bits (1678-2261): beyond
 //! them parse_rfc3339's arithmetic overflows, so such a time is rejected, not wrapped.
@@ -84,7 +84,7 @@ namespace detail {
 inline std::optional<std::int64_t> civil_seconds(std::int64_t y, unsigned mo, unsigned d,
                                                  unsigned h, unsigned mi, unsigned se,
                                                  bool utc) noexcept {
-  if (utc) return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+  if (utc) return introspect::detail::days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
   std::tm tm{};
   tm.tm_year = static_cast<int>(y - 1900);
   tm.tm_mon = static_cast<int>(mo) - 1;
@@ -100,7 +100,9 @@ inline std::optional<std::int64_t> civil_seconds(std::int64_t y, unsigned mo, un
 
 // `YYYY-MM-DD`, optionally then ` ` or `T` and `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff`, no zone.
 inline std::optional<std::int64_t> parse_zoneless(std::string_view s, bool utc) noexcept {
-  auto num = [&](std::size_t pos, std::size_t len) { return detail::fixed_digits(s, pos, len); };
+  auto num = [&](std::size_t pos, std::size_t len) {
+    return introspect::detail::fixed_digits(s, pos, len);
+  };
   auto y = num(0, 4), mo = num(5, 2), d = num(8, 2);
   if (!y || !mo || !d || s[4] != '-' || s[7] != '-') return std::nullopt;
   unsigned h = 0, mi = 0, se = 0;
@@ -205,4 +207,4 @@ inline std::optional<std::int64_t> parse_time_arg(std::string_view s,
   return parse_time_arg(s, time_context{now_ns, true});
 }
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query

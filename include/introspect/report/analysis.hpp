@@ -1,11 +1,11 @@
 #pragma once
 //! One pass over a store, in any order across streams (each stream in its own order, as the
-//! unordered scan of aggregates reads them: query/unordered_scan.hpp), that gathers what
+//! unordered scan of aggregates reads them: query/read/unordered_scan.hpp), that gathers what
 //! `introspect summary` and `introspect report` show: counts, insight episodes (the rules
 //! replayed in time order over just the records they read: report/rule_feed.hpp, the same
 //! episodes `introspect insights` finds), state tracks, notification marks, drop counters,
 //! silent components, and every metric series binned for plotting with interval semantics
-//! (query/interval.hpp): counters as rates, histograms as interval p99 and interval mean.
+//! (query/agg/interval.hpp): counters as rates, histograms as interval p99 and interval mean.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -20,7 +20,7 @@
 
 #include <introspect/insight/all_rules.hpp>
 #include <introspect/insight/replay.hpp>
-#include <introspect/query/interval.hpp>
+#include <introspect/query/agg/interval.hpp>
 #include <introspect/report/bins.hpp>
 #include <introspect/report/episodes.hpp>
 #include <introspect/report/rule_feed.hpp>
@@ -89,7 +89,7 @@ namespace detail {
 
 struct series_state {
   bool has_prev = false;
-  cumulative_sample prev;
+  query::agg::cumulative_sample prev;
   series* value = nullptr;   // gauge value, counter rate, histogram interval p99
   series* mean = nullptr;    // histogram interval mean
   series* stored = nullptr;  // histogram p99 as stored (since the process started)
@@ -187,7 +187,7 @@ class collector {
     switch (r.kind) {
       case record_kind::state: {
         std::string v;
-        append_text(v, detail::as_view(r.val));
+        query::expr::append_text(v, detail::as_view(r.val));
         e.states.emplace_back(r.ts_ns, std::move(v));
         break;
       }
@@ -315,9 +315,9 @@ class collector {
     marks_[static_cast<int>(r.sev)].push_back(r.ts_ns);
     notification_mark m{r.ts_ns, instance, std::string{r.source}, std::string{r.name}, {}, r.sev};
     if (const auto* f = r.find_field("message"))
-      append_text(m.message, detail::as_view(*f));
+      query::expr::append_text(m.message, detail::as_view(*f));
     else
-      append_text(m.message, detail::as_view(r.val));
+      query::expr::append_text(m.message, detail::as_view(r.val));
     a_.notifications.push_back(std::move(m));
     if (a_.notifications.size() >= 2 * opt_.max_notifications + 1024) trim_notifications();
   }
@@ -376,7 +376,7 @@ class collector {
     if (hist && !st.mean) st.mean = new_series(r.instance, r.name, "interval mean");
     if (st.has_prev && sample.ts_ns > st.prev.ts_ns) {
       const auto& p = st.prev;
-      // The semantics of add_pair (query/interval.hpp): a value below the previous one is a
+      // The semantics of add_pair (query/agg/interval.hpp): a value below the previous one is a
       // reset and counts from zero; without allocating a bucket map per pair.
       const bool reset = sample.value < p.value;
       const double inc = reset ? sample.value : sample.value - p.value;
@@ -419,10 +419,10 @@ class collector {
   std::vector<std::unique_ptr<series>> plots_;
   std::map<int, std::vector<std::int64_t>> marks_;
   std::uint64_t kinds_[256] = {}, sevs_[8] = {};
-  cumulative_sample sample_;
+  query::agg::cumulative_sample sample_;
 };
 
-//! Reads `src` (anything with `bool next(record&)`, e.g. a record_source) once, replaying
+//! Reads `src` (anything with `bool next(record&)`, e.g. a record_cursor) once, replaying
 //! `cfg`'s insight rules per instance.
 template <class Source>
 analysis analyze(Source& src, const insight::config<insight::all_rules>& cfg,

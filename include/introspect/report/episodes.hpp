@@ -11,7 +11,7 @@
 #include <vector>
 
 #include <introspect/core/record.hpp>
-#include <introspect/query/field_ref.hpp>
+#include <introspect/query/expr/field_ref.hpp>
 
 namespace introspect::inline v1::report {
 
@@ -35,7 +35,7 @@ struct episode {
   //! A field of the latest record as text ("" when absent).
   std::string text(std::string_view key) const {
     std::string s;
-    if (const auto* v = latest.find_field(key)) append_text(s, to_view(*v));
+    if (const auto* v = latest.find_field(key)) query::expr::append_text(s, to_view(*v));
     return s;
   }
 };
@@ -46,7 +46,7 @@ class episode_folder {
   void add(const std::string& instance, const record& ins) {
     auto text = [&](std::string_view k) {
       std::string s;
-      if (const auto* v = ins.find_field(k)) append_text(s, to_view(*v));
+      if (const auto* v = ins.find_field(k)) query::expr::append_text(s, to_view(*v));
       return s;
     };
     auto integer = [&](std::string_view k, std::int64_t d) {

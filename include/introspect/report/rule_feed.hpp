@@ -1,6 +1,6 @@
 #pragma once
 //! The insight rules replayed from an unordered scan: while the records of a store go by in any
-//! order (each stream in its own order: query/unordered_scan.hpp), a rule_feed keeps only what
+//! order (each stream in its own order: query/read/unordered_scan.hpp), a rule_feed keeps only what
 //! the rules read (the records their select() picks, thinned where a rule cannot tell the
 //! difference) and the periods that held any record; replay() then sorts that little and
 //! drives the engine exactly as insight::replay over every record in time order would: the

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include <introspect/codec/binary.hpp>
-#include <introspect/query/glob.hpp>
-#include <introspect/query/scanned_record.hpp>
-#include <introspect/query/store_set.hpp>
-#include <introspect/query/stream_store.hpp>
+#include <introspect/core/glob.hpp>
+#include <introspect/query/read/scanned_record.hpp>
+#include <introspect/query/read/store_set.hpp>
+#include <introspect/query/read/stream_store.hpp>
 
 namespace introspect::inline v1::sql {
 
@@ -33,8 +33,8 @@ struct scan_bounds {
   void since_at_least(std::int64_t t) noexcept { since_ns = std::max(since_ns, t); }
   void until_below(std::int64_t t) noexcept { until_ns = std::min(until_ns, t); }
   bool empty() const noexcept { return since_ns >= until_ns || kinds == 0; }
-  read_hint hint() const noexcept {
-    read_hint h;
+  query::read::read_hint hint() const noexcept {
+    query::read::read_hint h;
     h.kinds = kinds;
     h.since_ns = since_ns;
     h.until_ns = until_ns;
@@ -71,8 +71,9 @@ class store_scan {
   //! stream is only nearly in time order (stream_store_reader starts this early for `since`).
   static constexpr std::int64_t slack_ns = 1'000'000'000;
 
-  store_scan(const store_set& set, const std::vector<stream_in_set>& streams, scan_bounds b,
-             damage_log& log, scan_counters& counters)
+  store_scan(const query::read::store_set& set,
+             const std::vector<query::read::stream_in_set>& streams, scan_bounds b,
+             query::read::damage_log& log, scan_counters& counters)
       : set_(set), bounds_(std::move(b)), log_(log), counters_(counters) {
     if (bounds_.empty()) return;
     for (const auto& s : streams) {
@@ -103,7 +104,7 @@ class store_scan {
   }
 
   //! The current row; its strings view into the store's bytes until next().
-  const scanned_record& row() const noexcept { return row_; }
+  const query::read::scanned_record& row() const noexcept { return row_; }
   //! The stream the current row came from (empty when the store does not say).
   std::string_view stream() const noexcept { return stream_; }
 
@@ -114,17 +115,17 @@ class store_scan {
   }
 
   bool next_in_cursor() {
-    store::record_view v;
+    store::frame_view v;
     for (;;) {
       const bool got = cursor_->next(v);
-      report_cursor_damage(*cursor_, reported_, log_);
+      query::read::report_cursor_damage(*cursor_, reported_, log_);
       if (!got) return false;
       ++counters_.rows_visited;
       if (v.ts_ns >= stop_ns_) return false;
       const auto kind = static_cast<record_kind>(v.kind);
       if (!keep(kind, v.ts_ns)) continue;
       if (!codec::decode_view(v.text(), row_, fields_)) {
-        report_undecodable(path_, v, log_);
+        query::read::report_undecodable(path_, v, log_);
         continue;
       }
       if (!bounds_.wants_name(row_.name)) continue;
@@ -151,10 +152,10 @@ class store_scan {
     const auto& stores = set_.stores();
     while (next_ < streams_.size()) {
       const auto& s = streams_[next_];
-      const auto* ss = dynamic_cast<const stream_store_reader*>(stores[s.store].get());
+      const auto* ss = dynamic_cast<const query::read::stream_store_reader*>(stores[s.store].get());
       if (ss) {
         ++next_;
-        if (!stream_may_hold(s.desc.name, bounds_.hint())) continue;
+        if (!query::read::stream_may_hold(s.desc.name, bounds_.hint())) continue;
         cursor_.emplace(ss->open_cursor(s.desc, bounds_.hint()));
         reported_ = {};
         path_ = s.desc.path;
@@ -164,7 +165,7 @@ class store_scan {
         return true;
       }
       // Any other store: every selected stream of it through one view.
-      std::vector<stream_desc> mine;
+      std::vector<query::read::stream_desc> mine;
       const std::size_t store = s.store;
       for (; next_ < streams_.size() && streams_[next_].store == store; ++next_)
         mine.push_back(streams_[next_].desc);
@@ -175,18 +176,18 @@ class store_scan {
     return false;
   }
 
-  const store_set& set_;
+  const query::read::store_set& set_;
   scan_bounds bounds_;
-  damage_log& log_;
+  query::read::damage_log& log_;
   scan_counters& counters_;
-  std::vector<stream_in_set> streams_;
+  std::vector<query::read::stream_in_set> streams_;
   std::size_t next_ = 0;
   std::int64_t stop_ns_ = std::numeric_limits<std::int64_t>::max();
   std::optional<store::cursor> cursor_;
-  std::unique_ptr<record_source> source_;
-  cursor_reported reported_;
+  std::unique_ptr<query::read::record_cursor> source_;
+  query::read::cursor_reported reported_;
   std::string path_, stream_, scope_;
-  scanned_record row_;
+  query::read::scanned_record row_;
   record owned_;
   std::vector<field_view> fields_;
 };

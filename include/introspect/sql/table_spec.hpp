@@ -24,15 +24,16 @@ struct table_error : std::runtime_error {
 
 //! Opens STORE arguments as one store set (throws table_error naming the bad path).
 using store_set_opener =
-    std::function<std::shared_ptr<const store_set>(const std::vector<std::string>&)>;
+    std::function<std::shared_ptr<const query::read::store_set>(const std::vector<std::string>&)>;
 
 //! Opens local stores: stream-store roots or scopes, tiny-tier JSON-lines files or directories.
-inline std::shared_ptr<const store_set> open_local_stores(const std::vector<std::string>& paths) {
-  auto set = std::make_shared<store_set>();
-  const std::vector<store_opener> openers{
-      [](const std::filesystem::path& p) -> std::unique_ptr<store_reader> {
-        if (is_stream_store(p) || is_stream_store_scope(p))
-          return std::make_unique<stream_store_reader>(p);
+inline std::shared_ptr<const query::read::store_set> open_local_stores(
+    const std::vector<std::string>& paths) {
+  auto set = std::make_shared<query::read::store_set>();
+  const std::vector<query::read::store_opener> openers{
+      [](const std::filesystem::path& p) -> std::unique_ptr<query::read::store_reader> {
+        if (query::read::is_stream_store(p) || query::read::is_stream_store_scope(p))
+          return std::make_unique<query::read::stream_store_reader>(p);
         return nullptr;
       }};
   std::string error;
@@ -49,11 +50,11 @@ struct struct_shape {
 //! Shared by every introspect table of one connection (the module's client data).
 struct module_context {
   store_set_opener open = open_local_stores;
-  damage_log damage{{}, 100};
+  query::read::damage_log damage{{}, 100};
   scan_counters counters;
 
   //! The store set of `paths`, opened once per connection.
-  std::shared_ptr<const store_set> stores(const std::vector<std::string>& paths) {
+  std::shared_ptr<const query::read::store_set> stores(const std::vector<std::string>& paths) {
     auto& s = sets_[key_of(paths)];
     if (!s) s = open(paths);
     return s;
@@ -90,7 +91,7 @@ struct module_context {
     for (const auto& p : paths) k += p + '\0';
     return k;
   }
-  std::map<std::string, std::shared_ptr<const store_set>> sets_;
+  std::map<std::string, std::shared_ptr<const query::read::store_set>> sets_;
   std::map<std::string, std::vector<struct_shape>> structs_;
 };
 
@@ -131,7 +132,7 @@ inline std::string unquote(std::string_view raw) {
   return s;
 }
 inline std::int64_t time_value(const std::string& key, const std::string& v) {
-  if (auto t = parse_rfc3339_checked(v)) return *t;
+  if (auto t = query::parse_rfc3339_checked(v)) return *t;
   if (!v.empty() && v.find_first_not_of("-0123456789") == std::string::npos) {
     try {
       return std::stoll(v);
@@ -207,9 +208,9 @@ inline std::pair<std::int64_t, std::int64_t> ts_text_range(std::string_view text
   std::optional<std::int64_t> at;
   std::int64_t unit = 86'400'000'000'000;
   if (text.size() >= 19 && text[10] == 'T')
-    if (auto t = parse_rfc3339_checked(std::string(text.substr(0, 19)) + "Z"))
+    if (auto t = query::parse_rfc3339_checked(std::string(text.substr(0, 19)) + "Z"))
       at = t, unit = 1'000'000'000;
-  if (!at && text.size() >= 10) at = parse_rfc3339_checked(text.substr(0, 10));
+  if (!at && text.size() >= 10) at = query::parse_rfc3339_checked(text.substr(0, 10));
   if (!at) return {lo, hi};
   if (lower) return {*at, hi};
   return {lo, *at + unit};

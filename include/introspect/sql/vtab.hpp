@@ -29,12 +29,12 @@ namespace detail {
 struct ix_vtab : sqlite3_vtab {
   module_context* ctx = nullptr;
   table_spec spec;
-  std::shared_ptr<const store_set> set;  // null for the table-valued function
+  std::shared_ptr<const query::read::store_set> set;  // null for the table-valued function
   std::vector<column> cols;
 };
 
 struct ix_cursor : sqlite3_vtab_cursor {
-  std::shared_ptr<const store_set> set;  // keeps the store open while the scan runs
+  std::shared_ptr<const query::read::store_set> set;  // keeps the store open while the scan runs
   std::optional<store_scan> scan;
   bool eof = true;
   sqlite3_int64 rowid = 0;

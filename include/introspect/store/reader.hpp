@@ -17,8 +17,9 @@
 
 namespace introspect::inline v1::store {
 
-//! One record as a cursor yields it; `payload` stays valid until the cursor's next call.
-struct record_view {
+//! One frame as a cursor yields it: time, kind, flags and the encoded payload (the decoded
+//! record is `introspect::record_view`); `payload` stays valid until the cursor's next call.
+struct frame_view {
   offset_t offset = 0;
   std::int64_t ts_ns = 0;
   std::uint8_t kind = 0;
@@ -55,7 +56,7 @@ class cursor {
     sc_.frame_crcs(false);  // a record_view has no CRC field: compressed blocks skip computing it
   }
 
-  bool next(record_view& out) {
+  bool next(frame_view& out) {
     bool retried = false;
     for (;;) {
       if (!sc_.is_open() && !open_next()) return false;

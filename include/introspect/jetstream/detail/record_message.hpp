@@ -14,7 +14,7 @@ namespace introspect::inline v1::jetstream::detail {
 //! The message for `rv`, or nullptr with `err` and `what` (the step that failed) set;
 //! `id_prefix` is `<scope>/<stream>/`.
 inline msg_ptr record_message(const std::string& subject, const std::string& id_prefix,
-                              const store::record_view& rv, nats_error& err, const char*& what) {
+                              const store::frame_view& rv, nats_error& err, const char*& what) {
   natsMsg* m = nullptr;
   auto st =
       natsMsg_Create(&m, subject.c_str(), nullptr, reinterpret_cast<const char*>(rv.payload.data()),

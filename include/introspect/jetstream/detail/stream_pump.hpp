@@ -76,7 +76,7 @@ class stream_pump {
       auto& s = *sp;
       if (!s.ready || !s.cur) continue;
       bool reached_end = false;
-      store::record_view rv;
+      store::frame_view rv;
       for (std::size_t n = 0; n < p_.batch; ++n) {
         if (!p_.table.wait_capacity(p_.max_pending, p_.poll_interval, halted)) break;
         if (p_.need_resync.load() || !p_.conn.connected()) return false;
@@ -126,7 +126,7 @@ class stream_pump {
     return true;
   }
 
-  bool publish(forwarded_stream& s, const store::record_view& rv, store::offset_t next) {
+  bool publish(forwarded_stream& s, const store::frame_view& rv, store::offset_t next) {
     nats_error err;
     const char* what = "";
     auto msg = record_message(s.target.subject, s.id_prefix, rv, err, what);

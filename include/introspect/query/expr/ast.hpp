@@ -1,6 +1,6 @@
 #pragma once
 //! The `--where` expression language's syntax tree, its limits on untrusted input and its
-//! error type (query/where.hpp compiles and evaluates it; query/expr/parser.hpp builds it).
+//! error type (query/expr/where.hpp compiles and evaluates it; query/expr/parser.hpp builds it).
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include <introspect/core/value.hpp>
-#include <introspect/query/field_ref.hpp>
+#include <introspect/query/expr/field_ref.hpp>
 
 namespace introspect::inline v1::query::expr {
 

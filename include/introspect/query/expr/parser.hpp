@@ -1,5 +1,5 @@
 #pragma once
-//! The `--where` expression language's parser (grammar in query/where.hpp): builds an
+//! The `--where` expression language's parser (grammar in query/expr/where.hpp): builds an
 //! expr::tree, refusing what is longer or deeper than the limits in query/expr/ast.hpp.
 #include <cmath>
 #include <cstdint>
@@ -10,8 +10,8 @@
 
 #include <introspect/core/record.hpp>
 #include <introspect/query/expr/ast.hpp>
+#include <introspect/query/expr/field_ref.hpp>
 #include <introspect/query/expr/lexer.hpp>
-#include <introspect/query/field_ref.hpp>
 #include <introspect/query/time_arg.hpp>
 
 namespace introspect::inline v1::query::expr {

@@ -2,7 +2,7 @@
 //! `--agg`: count, sum, min, max, avg, p50, p90, p99, rate and increase over matching records,
 //! optionally of a field (`--field`), grouped `--by` a field and bucketed `--every` a duration.
 //! Counters and histogram snapshots are cumulative: their rate, increase, mean, sum and
-//! percentiles come from successive samples of each series (query/interval.hpp, docs/cli.md).
+//! percentiles come from successive samples of each series (query/agg/interval.hpp, docs/cli.md).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -15,10 +15,10 @@
 #include <vector>
 
 #include <introspect/core/record.hpp>
-#include <introspect/query/field_ref.hpp>
-#include <introspect/query/interval.hpp>
+#include <introspect/query/agg/interval.hpp>
+#include <introspect/query/expr/field_ref.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::agg {
 
 //! An aggregate function.
 enum class agg_fn { count, sum, min, max, avg, p50, p90, p99, rate, increase };
@@ -39,9 +39,9 @@ inline std::optional<agg_fn> parse_agg_fn(std::string_view s) noexcept {
 //! What to aggregate and how to group.
 struct agg_spec {
   agg_fn fn = agg_fn::count;
-  std::optional<field_ref> by;     //!< one group per distinct text of this field
-  std::optional<field_ref> field;  //!< aggregate this field (as a point value), not the value
-  std::int64_t every_ns = 0;       //!< bucket width; 0: one bucket for the whole range
+  std::optional<expr::field_ref> by;     //!< one group per distinct text of this field
+  std::optional<expr::field_ref> field;  //!< aggregate this field (as a point value), not the value
+  std::int64_t every_ns = 0;             //!< bucket width; 0: one bucket for the whole range
   //! The time range for rate without buckets; unset ends come from the records seen.
   std::int64_t since_ns = std::numeric_limits<std::int64_t>::min();
   std::int64_t until_ns = std::numeric_limits<std::int64_t>::max();
@@ -76,7 +76,7 @@ class aggregator {
   template <class R>
   void add(const R& r) {
     const std::int64_t bucket = bucket_of(r.ts_ns);
-    if (spec_.by) key_ = field_text(r, *spec_.by);
+    if (spec_.by) key_ = expr::field_text(r, *spec_.by);
     group& g = group_of(bucket);
     ++g.n;
     if (spec_.fn == agg_fn::count) return;  // the only function that needs nothing more
@@ -87,7 +87,7 @@ class aggregator {
     ++g.points;
     first_ = std::min(first_, r.ts_ns);
     last_ = std::max(last_, r.ts_ns);
-    const value_view v = spec_.field ? get_field(r, *spec_.field) : to_view(r.val);
+    const value_view v = spec_.field ? expr::get_field(r, *spec_.field) : to_view(r.val);
     const bool numeric = v.type() == value_type::integer || v.type() == value_type::real ||
                          v.type() == value_type::boolean;
     const double x = v.as_number();
@@ -195,14 +195,14 @@ class aggregator {
 
   template <class R>
   void add_sample(const R& r) {
-    static const field_ref sum_ref{field_ref::part::field, "sum"};
-    static const field_ref buckets_ref{field_ref::part::field, "buckets"};
+    static const expr::field_ref sum_ref{expr::field_ref::part::field, "sum"};
+    static const expr::field_ref buckets_ref{expr::field_ref::part::field, "buckets"};
     cumulative_sample smp;
     smp.ts_ns = r.ts_ns;
     smp.value = to_view(r.val).as_number();
     if (r.mtype == metric_type::histogram) {
-      smp.sum = get_field(r, sum_ref).as_number();
-      const auto b = get_field(r, buckets_ref);
+      smp.sum = expr::get_field(r, sum_ref).as_number();
+      const auto b = expr::get_field(r, buckets_ref);
       smp.has_buckets =
           b.type() == value_type::string && metrics::decode_bucket_text(b.as_string(), smp.buckets);
     }
@@ -286,4 +286,4 @@ class aggregator {
   std::int64_t last_ = std::numeric_limits<std::int64_t>::min();
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::agg

@@ -5,16 +5,16 @@
 #include <memory>
 #include <vector>
 
-#include <introspect/query/record_source.hpp>
+#include <introspect/query/read/record_cursor.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 
 //! Holds up to `window` records in a min-heap and releases the earliest; output is fully ordered
 //! whenever no record is displaced by more than `window` positions. Equal timestamps keep their
 //! input order.
-class reorder_source final : public record_source {
+class reorder_cursor final : public record_cursor {
  public:
-  explicit reorder_source(std::unique_ptr<record_source> in, std::size_t window = 1024)
+  explicit reorder_cursor(std::unique_ptr<record_cursor> in, std::size_t window = 1024)
       : in_(std::move(in)), window_(std::max<std::size_t>(window, 1)) {}
 
   bool next(record& out) override {
@@ -55,7 +55,7 @@ class reorder_source final : public record_source {
     return a.ts != b.ts ? a.ts > b.ts : a.seq > b.seq;
   }
 
-  std::unique_ptr<record_source> in_;
+  std::unique_ptr<record_cursor> in_;
   std::size_t window_;
   std::vector<record> pool_;
   std::vector<std::size_t> free_;
@@ -64,4 +64,4 @@ class reorder_source final : public record_source {
   bool done_ = false;
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include <introspect/jetstream/fetch.hpp>
-#include <introspect/query/stream_store.hpp>
+#include <introspect/query/read/stream_store.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 
 //! JetStream as a store_reader; connecting throws jetstream::error with the reason.
 class jetstream_store final : public store_reader {
@@ -41,9 +41,9 @@ class jetstream_store final : public store_reader {
 
   //! Reads the selected streams (whole: JetStream has no time index) into memory and merges
   //! them per instance; per-kind streams of kinds not wanted are not read.
-  std::unique_ptr<record_source> open(const std::vector<stream_desc>& selected,
+  std::unique_ptr<record_cursor> open(const std::vector<stream_desc>& selected,
                                       const read_hint& hint, damage_log& log) const override {
-    std::map<std::string, std::vector<std::unique_ptr<record_source>>> per_scope;
+    std::map<std::string, std::vector<std::unique_ptr<record_cursor>>> per_scope;
     // Neighbours can be slightly out of order: keep a margin, the query filters exactly.
     const auto since = hint.since_ns < std::numeric_limits<std::int64_t>::min() + slack_ns
                            ? hint.since_ns
@@ -61,11 +61,11 @@ class jetstream_store final : public store_reader {
       });
       if (const auto bad = fetcher_->undecodable() - bad_before)
         log.report(d.path, 0, 0, std::to_string(bad) + " messages do not decode (skipped)");
-      per_scope[d.scope].push_back(std::make_unique<vector_source>(std::move(recs)));
+      per_scope[d.scope].push_back(std::make_unique<vector_cursor>(std::move(recs)));
     }
-    std::vector<std::unique_ptr<record_source>> views;
+    std::vector<std::unique_ptr<record_cursor>> views;
     for (auto& [scope, streams] : per_scope) views.push_back(instance_view(std::move(streams)));
-    if (views.empty()) return std::make_unique<vector_source>(std::vector<record>{});
+    if (views.empty()) return std::make_unique<vector_cursor>(std::vector<record>{});
     return merge_all(std::move(views));
   }
 
@@ -77,4 +77,4 @@ class jetstream_store final : public store_reader {
   std::vector<jetstream::remote_stream> remote_;
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

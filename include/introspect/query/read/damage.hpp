@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 
 //! One damaged place in a store: a malformed line of a JSON-lines file or a bad frame.
 struct damage {
@@ -54,4 +54,4 @@ class damage_log {
   std::vector<damage> kept_;
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

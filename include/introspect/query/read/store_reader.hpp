@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include <introspect/query/damage.hpp>
-#include <introspect/query/record_source.hpp>
+#include <introspect/query/read/damage.hpp>
+#include <introspect/query/read/record_cursor.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 
 //! One stream of a store: a JSON-lines file of an instance, or a stream of a scope.
 struct stream_desc {
@@ -30,8 +30,8 @@ class store_reader {
   virtual std::vector<stream_desc> streams() const = 0;
   //! A time-ordered view of the records of `selected` (a subset of streams()), merged across
   //! scopes; damage goes to `log`. The store may use `hint` to skip work.
-  virtual std::unique_ptr<record_source> open(const std::vector<stream_desc>& selected,
+  virtual std::unique_ptr<record_cursor> open(const std::vector<stream_desc>& selected,
                                               const read_hint& hint, damage_log& log) const = 0;
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

@@ -13,13 +13,13 @@
 #include <tuple>
 #include <vector>
 
-#include <introspect/query/jsonl_parse.hpp>
-#include <introspect/query/line_reader.hpp>
-#include <introspect/query/merge_source.hpp>
-#include <introspect/query/reorder_source.hpp>
-#include <introspect/query/store_reader.hpp>
+#include <introspect/core/line_reader.hpp>
+#include <introspect/query/read/jsonl_parse.hpp>
+#include <introspect/query/read/merge_cursor.hpp>
+#include <introspect/query/read/reorder_cursor.hpp>
+#include <introspect/query/read/store_reader.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 
 //! The instance and sequence a tiny-tier file name carries; seq is -1 for other names, whose
 //! instance is then the file's stem.
@@ -49,9 +49,9 @@ inline jsonl_file_name parse_jsonl_file_name(std::string_view file) {
 //! Reads the files of one instance, in the order given, as one source. A malformed line is
 //! reported as path:line with its reason and skipped; a last line without its '\n' is kept if
 //! it is whole JSON, else reported as truncated.
-class jsonl_source final : public record_source {
+class jsonl_cursor final : public record_cursor {
  public:
-  jsonl_source(std::vector<stream_desc> files, const read_hint& hint, damage_log& log)
+  jsonl_cursor(std::vector<stream_desc> files, const read_hint& hint, damage_log& log)
       : files_(std::move(files)), hint_(hint), log_(&log) {}
 
   bool next(record& out) override {
@@ -193,16 +193,16 @@ class jsonl_store final : public store_reader {
   std::string_view format() const noexcept override { return "jsonl"; }
   std::vector<stream_desc> streams() const override { return streams_; }
 
-  std::unique_ptr<record_source> open(const std::vector<stream_desc>& selected,
+  std::unique_ptr<record_cursor> open(const std::vector<stream_desc>& selected,
                                       const read_hint& hint, damage_log& log) const override {
     // Files of one instance (in one directory) are chained in sequence order; instances merge.
-    std::vector<std::unique_ptr<record_source>> inputs;
+    std::vector<std::unique_ptr<record_cursor>> inputs;
     std::vector<stream_desc> chain;
     std::string group;
     auto flush = [&] {
       if (chain.empty()) return;
-      inputs.push_back(std::make_unique<reorder_source>(
-          std::make_unique<jsonl_source>(std::move(chain), hint, log)));
+      inputs.push_back(std::make_unique<reorder_cursor>(
+          std::make_unique<jsonl_cursor>(std::move(chain), hint, log)));
       chain.clear();
     };
     for (std::size_t i = 0; i < streams_.size(); ++i) {
@@ -223,4 +223,4 @@ class jsonl_store final : public store_reader {
   std::vector<std::string> groups_;  // directory + instance of each stream
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

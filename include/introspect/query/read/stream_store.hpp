@@ -15,25 +15,21 @@
 
 #include <introspect/codec/binary.hpp>
 #include <introspect/core/kind.hpp>
-#include <introspect/query/merge_source.hpp>
-#include <introspect/query/reorder_source.hpp>
-#include <introspect/query/store_reader.hpp>
-#include <introspect/query/tie_order_source.hpp>
+#include <introspect/query/read/merge_cursor.hpp>
+#include <introspect/query/read/reorder_cursor.hpp>
+#include <introspect/query/read/store_reader.hpp>
+#include <introspect/query/read/tie_order_cursor.hpp>
 #include <introspect/store/files.hpp>
 #include <introspect/store/reader.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 
 //! True if `dir` is a stream-store root: it holds a scope directory (one with a `.scope`
 //! marker, see store/layout.hpp).
-inline bool is_stream_store(const std::filesystem::path& dir) {
-  return store::holds_scopes(dir);
-}
+inline bool is_stream_store(const std::filesystem::path& dir) { return store::holds_scopes(dir); }
 
 //! True if `dir` is one scope of a stream store (it holds the `.scope` marker itself).
-inline bool is_stream_store_scope(const std::filesystem::path& dir) {
-  return store::is_scope(dir);
-}
+inline bool is_stream_store_scope(const std::filesystem::path& dir) { return store::is_scope(dir); }
 
 //! Whether a stream of a scope can hold records of kind `k`: the stream "all" (and any stream
 //! not named after a kind) can hold every kind; a stream named after a kind holds only it.
@@ -69,23 +65,23 @@ inline void report_cursor_damage(const store::cursor& c, cursor_reported& report
 }
 
 //! Reports a checksum-valid frame whose payload does not decode (it is skipped).
-inline void report_undecodable(const std::string& path, const store::record_view& v,
+inline void report_undecodable(const std::string& path, const store::frame_view& v,
                                damage_log& log) {
   log.report(path, 0, v.offset,
              "record at stream offset " + std::to_string(v.offset) + ": payload does not decode (" +
                  std::to_string(v.payload.size()) + " bytes)");
 }
 
-//! A record_source over one stream's cursor: decodes each frame's payload into a record with
+//! A record_cursor over one stream's cursor: decodes each frame's payload into a record with
 //! ts and kind from the frame and instance = the scope. next() returns false at the current
 //! end; called again later it returns what a live writer appended meanwhile.
-class stream_cursor_source final : public record_source {
+class stream_store_cursor final : public record_cursor {
  public:
-  stream_cursor_source(store::cursor c, std::string scope, std::string path, damage_log& log)
+  stream_store_cursor(store::cursor c, std::string scope, std::string path, damage_log& log)
       : cur_(std::move(c)), scope_(std::move(scope)), path_(std::move(path)), log_(&log) {}
 
   bool next(record& out) override {
-    store::record_view v;
+    store::frame_view v;
     for (;;) {
       const bool got = cur_.next(v);
       report_cursor_damage(cur_, reported_, *log_);
@@ -114,10 +110,10 @@ class stream_cursor_source final : public record_source {
 //! The view of one instance: its streams' records restored to time order (a writer stamps
 //! before it appends, so neighbours can be slightly out of order), merged, and records of one
 //! instant put in kind order so that every mapping reads the same.
-inline std::unique_ptr<record_source> instance_view(
-    std::vector<std::unique_ptr<record_source>> streams) {
-  for (auto& s : streams) s = std::make_unique<reorder_source>(std::move(s));
-  return std::make_unique<tie_order_source>(merge_all(std::move(streams)));
+inline std::unique_ptr<record_cursor> instance_view(
+    std::vector<std::unique_ptr<record_cursor>> streams) {
+  for (auto& s : streams) s = std::make_unique<reorder_cursor>(std::move(s));
+  return std::make_unique<tie_order_cursor>(merge_all(std::move(streams)));
 }
 
 //! A stream store (its root, or one scope directory of it) as a store_reader.
@@ -155,23 +151,23 @@ class stream_store_reader final : public store_reader {
     return out;
   }
 
-  std::unique_ptr<record_source> open(const std::vector<stream_desc>& selected,
+  std::unique_ptr<record_cursor> open(const std::vector<stream_desc>& selected,
                                       const read_hint& hint, damage_log& log) const override {
-    std::map<std::string, std::vector<std::unique_ptr<record_source>>> per_scope;
+    std::map<std::string, std::vector<std::unique_ptr<record_cursor>>> per_scope;
     for (const auto& d : selected) {
       if (!stream_may_hold(d.name, hint)) continue;  // a per-kind stream of an unwanted kind
       per_scope[d.scope].push_back(open_stream(d, hint, log));
     }
-    std::vector<std::unique_ptr<record_source>> views;
+    std::vector<std::unique_ptr<record_cursor>> views;
     for (auto& [scope, streams] : per_scope) views.push_back(instance_view(std::move(streams)));
-    if (views.empty()) return std::make_unique<vector_source>(std::vector<record>{});
+    if (views.empty()) return std::make_unique<vector_cursor>(std::vector<record>{});
     return merge_all(std::move(views));
   }
 
   //! A cursor source over one stream (not reordered: tail --follow uses it directly).
-  std::unique_ptr<stream_cursor_source> open_stream(const stream_desc& d, const read_hint& hint,
-                                                    damage_log& log) const {
-    return std::make_unique<stream_cursor_source>(open_cursor(d, hint), d.scope, d.path, log);
+  std::unique_ptr<stream_store_cursor> open_stream(const stream_desc& d, const read_hint& hint,
+                                                   damage_log& log) const {
+    return std::make_unique<stream_store_cursor>(open_cursor(d, hint), d.scope, d.path, log);
   }
 
   //! A cursor over one stream positioned for `hint`.
@@ -193,4 +189,4 @@ class stream_store_reader final : public store_reader {
   std::optional<std::string> only_scope_;
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

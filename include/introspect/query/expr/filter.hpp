@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
+#include <introspect/core/glob.hpp>
 #include <introspect/core/record.hpp>
-#include <introspect/query/glob.hpp>
-#include <introspect/query/record_source.hpp>
-#include <introspect/query/where.hpp>
+#include <introspect/query/expr/where.hpp>
+#include <introspect/query/read/record_cursor.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::expr {
 
 //! Which records a query keeps.
 struct record_filter {
@@ -61,8 +61,8 @@ struct record_filter {
   glob_set_cache name_cache() const { return glob_set_cache(names); }
 
   //! What a source may skip for this filter.
-  read_hint hint() const {
-    read_hint h;
+  read::read_hint hint() const {
+    read::read_hint h;
     h.kinds = kinds;
     if (min_severity)  // only kinds with a severity can match
       h.kinds &= (1u << static_cast<unsigned>(record_kind::notification)) |
@@ -85,4 +85,4 @@ struct record_filter {
   }
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::expr

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include <introspect/core/record.hpp>
-#include <introspect/query/damage.hpp>
+#include <introspect/query/read/damage.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 
 //! What a query will keep, told to a source so that it may skip work (a stream per kind need
 //! not be opened when its kind is not asked). Only an optimisation: the query filters again.
@@ -30,17 +30,17 @@ struct read_hint {
 //! record r;
 //! while (src.next(r)) use(r);
 //! @endcode
-class record_source {
+class record_cursor {
  public:
-  virtual ~record_source() = default;
+  virtual ~record_cursor() = default;
   //! Fills `out` with the next record; false at the end of the view.
   virtual bool next(record& out) = 0;
 };
 
 //! A source over records held in memory (tests, adapters); they must already be in time order.
-class vector_source final : public record_source {
+class vector_cursor final : public record_cursor {
  public:
-  explicit vector_source(std::vector<record> records) : records_(std::move(records)) {}
+  explicit vector_cursor(std::vector<record> records) : records_(std::move(records)) {}
   bool next(record& out) override {
     if (pos_ >= records_.size()) return false;
     out = records_[pos_++];
@@ -52,4 +52,4 @@ class vector_source final : public record_source {
   std::size_t pos_ = 0;
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

@@ -10,7 +10,7 @@
 #include <introspect/core/record.hpp>
 #include <introspect/query/time_arg.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 
 //! Turns JSON lines into records, reusing the storage of `out` between calls.
 class jsonl_record_parser {
@@ -169,4 +169,4 @@ class jsonl_record_parser {
   std::string scratch_;
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

@@ -6,15 +6,15 @@
 #include <memory>
 #include <vector>
 
-#include <introspect/query/record_source.hpp>
+#include <introspect/query/read/record_cursor.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 
 //! Wraps a time-ordered source; each run of equal timestamps is released stably sorted by kind.
 //! Within one kind the input order is kept (it is the write order in every mapping).
-class tie_order_source final : public record_source {
+class tie_order_cursor final : public record_cursor {
  public:
-  explicit tie_order_source(std::unique_ptr<record_source> in) : in_(std::move(in)) {}
+  explicit tie_order_cursor(std::unique_ptr<record_cursor> in) : in_(std::move(in)) {}
 
   bool next(record& out) override {
     if (pos_ == run_.size() && !fill()) return false;
@@ -47,7 +47,7 @@ class tie_order_source final : public record_source {
     return true;
   }
 
-  std::unique_ptr<record_source> in_;
+  std::unique_ptr<record_cursor> in_;
   std::vector<record> run_;
   std::vector<std::size_t> order_;
   std::size_t pos_ = 0;
@@ -56,4 +56,4 @@ class tie_order_source final : public record_source {
   bool done_ = false;
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

@@ -4,15 +4,15 @@
 #include <memory>
 #include <vector>
 
-#include <introspect/query/record_source.hpp>
+#include <introspect/query/read/record_cursor.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 
 //! Merges sources, each already in time order, by timestamp. Ties keep the order in which the
 //! sources were given, so a merge of the same inputs is always the same sequence.
-class merge_source final : public record_source {
+class merge_cursor final : public record_cursor {
  public:
-  explicit merge_source(std::vector<std::unique_ptr<record_source>> inputs)
+  explicit merge_cursor(std::vector<std::unique_ptr<record_cursor>> inputs)
       : inputs_(std::move(inputs)), heads_(inputs_.size()) {}
 
   bool next(record& out) override {
@@ -32,7 +32,7 @@ class merge_source final : public record_source {
  private:
   // Heap order: the smallest (ts, input index) on top.
   struct later {
-    const merge_source* self;
+    const merge_cursor* self;
     bool operator()(std::size_t a, std::size_t b) const noexcept {
       const auto ta = self->heads_[a].ts_ns, tb = self->heads_[b].ts_ns;
       return ta != tb ? ta > tb : a > b;
@@ -46,16 +46,16 @@ class merge_source final : public record_source {
     std::make_heap(heap_.begin(), heap_.end(), later{this});
   }
 
-  std::vector<std::unique_ptr<record_source>> inputs_;
+  std::vector<std::unique_ptr<record_cursor>> inputs_;
   std::vector<record> heads_;
   std::vector<std::size_t> heap_;
   bool primed_ = false;
 };
 
 //! Returns the single input itself, or a merge of several.
-inline std::unique_ptr<record_source> merge_all(std::vector<std::unique_ptr<record_source>> in) {
+inline std::unique_ptr<record_cursor> merge_all(std::vector<std::unique_ptr<record_cursor>> in) {
   if (in.size() == 1) return std::move(in.front());
-  return std::make_unique<merge_source>(std::move(in));
+  return std::make_unique<merge_cursor>(std::move(in));
 }
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

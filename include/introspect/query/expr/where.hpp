@@ -11,13 +11,13 @@
 #include <string>
 #include <string_view>
 
+#include <introspect/core/glob.hpp>
 #include <introspect/core/record.hpp>
 #include <introspect/query/expr/ast.hpp>
+#include <introspect/query/expr/field_ref.hpp>
 #include <introspect/query/expr/parser.hpp>
-#include <introspect/query/field_ref.hpp>
-#include <introspect/query/glob.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::expr {
 
 //! A malformed --where expression; what() names the problem and where it is.
 using where_error = query::expr::syntax_error;
@@ -130,4 +130,4 @@ class where_expr {
   query::expr::tree t_;
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::expr

@@ -6,7 +6,7 @@
 
 #include <introspect/core/record.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 
 //! A record_view plus the instance it belongs to; filters and aggregates take it like a record.
 struct scanned_record : record_view {
@@ -20,4 +20,4 @@ struct scanned_record : record_view {
   }
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

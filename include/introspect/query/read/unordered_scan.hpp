@@ -2,17 +2,17 @@
 //! for_each_unordered: every record of the selected streams, each stream in its own order and
 //! the streams one after another: for aggregates, whose result does not depend on the order.
 //! Stream-store streams are read in place (a scanned_record views into each frame: nothing is
-//! copied, reordered or merged); other stores go through their record_source.
+//! copied, reordered or merged); other stores go through their record_cursor.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include <introspect/codec/binary.hpp>
-#include <introspect/query/scanned_record.hpp>
-#include <introspect/query/store_set.hpp>
-#include <introspect/query/stream_store.hpp>
+#include <introspect/query/read/scanned_record.hpp>
+#include <introspect/query/read/store_set.hpp>
+#include <introspect/query/read/stream_store.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 namespace detail {
 
 // One stream of a stream store: frames the hint excludes by kind or time are not decoded.
@@ -25,7 +25,7 @@ void scan_stream(const stream_store_reader& rd, const stream_desc& d, const read
   const std::string instance = d.scope + suffix;
   r.instance = instance;
   std::vector<field_view> fields;
-  store::record_view v;
+  store::frame_view v;
   cursor_reported reported;
   for (;;) {
     const bool got = cur.next(v);
@@ -69,4 +69,4 @@ void for_each_unordered(const store_set& set, const std::vector<stream_in_set>& 
   }
 }
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

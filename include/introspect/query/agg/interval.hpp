@@ -15,7 +15,7 @@
 #include <introspect/metrics/bucket_text.hpp>
 #include <introspect/metrics/detail/log_linear.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::agg {
 
 //! One sample of a cumulative series: a counter's value, or a histogram's count, sum and
 //! buckets (empty `buckets` with `has_buckets` false: a snapshot written before they were).
@@ -103,4 +103,4 @@ inline void add_pair(interval_totals& t, const cumulative_sample& prev,
   }
 }
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::agg

@@ -10,7 +10,7 @@
 #include <introspect/core/record.hpp>
 #include <introspect/format/rfc3339.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::expr {
 
 //! A resolved reference to one part of a record.
 struct field_ref {
@@ -102,4 +102,4 @@ std::string field_text(const R& r, const field_ref& f) {
   return s;
 }
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::expr

@@ -14,16 +14,16 @@
 #include <system_error>
 #include <vector>
 
-#include <introspect/query/glob.hpp>
-#include <introspect/query/jsonl_store.hpp>
-#include <introspect/query/merge_source.hpp>
-#include <introspect/query/store_reader.hpp>
+#include <introspect/core/glob.hpp>
+#include <introspect/query/read/jsonl_store.hpp>
+#include <introspect/query/read/merge_cursor.hpp>
+#include <introspect/query/read/store_reader.hpp>
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::read {
 
 //! Recognises and opens one kind of store in a directory; nullptr if the directory is not one.
 using store_opener = std::function<std::unique_ptr<store_reader>(const std::filesystem::path&)>;
@@ -120,14 +120,14 @@ class store_set {
   }
 
   //! One time-ordered view of `selected` across stores.
-  std::unique_ptr<record_source> open(const std::vector<stream_in_set>& selected,
+  std::unique_ptr<record_cursor> open(const std::vector<stream_in_set>& selected,
                                       const read_hint& hint, damage_log& log) const {
-    std::vector<std::unique_ptr<record_source>> inputs;
+    std::vector<std::unique_ptr<record_cursor>> inputs;
     for (std::size_t i = 0; i < stores_.size(); ++i)
       if (auto mine = of_store(i, selected); !mine.empty()) {
         auto src = stores_[i]->open(mine, hint, log);
         if (!suffix_[i].empty())
-          src = std::make_unique<suffixed_source>(std::move(src), suffix_[i]);
+          src = std::make_unique<suffixed_cursor>(std::move(src), suffix_[i]);
         inputs.push_back(std::move(src));
       }
     return merge_all(std::move(inputs));
@@ -149,9 +149,9 @@ class store_set {
 
  private:
   // Records of one store with its suffix on their instance.
-  class suffixed_source final : public record_source {
+  class suffixed_cursor final : public record_cursor {
    public:
-    suffixed_source(std::unique_ptr<record_source> in, std::string suffix)
+    suffixed_cursor(std::unique_ptr<record_cursor> in, std::string suffix)
         : in_(std::move(in)), suffix_(std::move(suffix)) {}
     bool next(record& r) override {
       if (!in_->next(r)) return false;
@@ -160,7 +160,7 @@ class store_set {
     }
 
    private:
-    std::unique_ptr<record_source> in_;
+    std::unique_ptr<record_cursor> in_;
     std::string suffix_;
   };
 
@@ -204,4 +204,4 @@ class store_set {
   std::vector<std::filesystem::path> dirs_, files_;
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::read

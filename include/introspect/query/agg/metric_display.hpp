@@ -12,9 +12,9 @@
 #include <fmt/format.h>
 
 #include <introspect/core/record.hpp>
-#include <introspect/query/interval.hpp>
+#include <introspect/query/agg/interval.hpp>
 
-namespace introspect::inline v1 {
+namespace introspect::inline v1::query::agg {
 
 //! Remembers the previous sample of each series (instance, name) to show intervals.
 class metric_display {
@@ -75,4 +75,4 @@ class metric_display {
   std::map<std::pair<std::string, std::string>, cumulative_sample> prev_;
 };
 
-}  // namespace introspect::inline v1
+}  // namespace introspect::inline v1::query::agg
