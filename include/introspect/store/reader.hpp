@@ -53,7 +53,7 @@ class cursor {
  public:
   cursor(std::filesystem::path stream_dir, cursor_options o)
       : dir_(std::move(stream_dir)), since_(o.since_ts), target_(o.from_offset) {
-    sc_.frame_crcs(false);  // a record_view has no CRC field: compressed blocks skip computing it
+    sc_.frame_crcs(false);  // a frame_view has no CRC field: compressed blocks skip computing it
   }
 
   bool next(frame_view& out) {
