@@ -261,10 +261,10 @@ TEST_CASE(
 
   // The report (issue 15's support page, another run of the CLI) shows the pod's Ready track
   // with the Event "Readiness probe failed" beside it, each where the store has it in time.
-  const auto html_file = d.path / "report.html";
-  CHECK(run_cli("report " + st.path.string() + " -o " + html_file.string()).first == 0);
+  const auto html_file = d.path() / "report.html";
+  CHECK(run_cli("report " + st.path().string() + " -o " + html_file.string()).first == 0);
   const std::string html = ix_test::slurp(html_file);
-  const auto all = run_cli("query " + st.path.string() + " --format jsonl").second;
+  const auto all = run_cli("query " + st.path().string() + " --format jsonl").second;
   // The store's times of Ready -> False and of the first probe failure Event.
   std::int64_t unready_ts = -1, probe_ts = -1;
   {
