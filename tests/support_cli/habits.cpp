@@ -36,6 +36,9 @@ void write_small(const fs::path& dir, int n) {
   c.store = dir;
   c.instance = "node-1";
   c.clock = &fake_clock;
+  // Written back to back, the records are one burst: the queue must hold it whole
+  // (docs/policies.md, "Sizing config::queue_slots"; the small tier's own 1 024 would drop).
+  c.queue_slots = 8192;
   ix::introspection<ix::tier::small> ins{c};
   for (int i = 0; i < n; ++i) {
     ins.state("container/" + std::to_string(i % 3), i % 2 ? "UP" : "RECOVERING");
