@@ -141,7 +141,7 @@ class fake_api {
     return std::make_shared<ix_test::temp_dir>();
   }
   explicit fake_api(std::shared_ptr<ix_test::temp_dir> d)
-      : owned_(std::move(d)), dir_(owned_->path), cert_(dir_ / "cert.pem") {
+      : owned_(std::move(d)), dir_(owned_->path()), cert_(dir_ / "cert.pem") {
     write(dir_ / "token", "test-token");
     server_.emplace(dir_,
                     std::vector<std::string>{"--queues", "--key-out", (dir_ / "key.pem").string()});
