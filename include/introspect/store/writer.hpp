@@ -42,8 +42,7 @@ class writer {
   }
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
-  //! Writes what is buffered (and syncs unless durability is none).
-  ~writer() { close(); }
+  ~writer() { close(); }  //!< close()
 
   //! Writes what is buffered (and syncs unless durability is none); what cannot be written is
   //! counted in stats().dropped_records. Later appends are still possible.
@@ -341,8 +340,7 @@ class writer {
     return true;
   }
 
-  // After buffered records were given up: the summary describes the file again (by rescanning
-  // it; this is the rare failure path).
+  // After buffered records were given up: rescan the file (the rare failure path).
   void undo_unflushed(stream_state& s) {
     auto scan = detail::scan_segment(s.path, s.active.first, s.opt.index_interval);
     if (scan.error) return;
@@ -370,8 +368,7 @@ class writer {
     }
   }
 
-  // Seal the active segment (write its index) and continue in a new one. On failure the stream
-  // keeps appending to the current segment, which merely grows past its target size.
+  // Seal the active segment (write its index), continue in a new one; on failure grow this one.
   bool roll(stream_state& s) {
     if (!flush_stream(s)) return false;
     if (opt_.durability.syncs() && !sync_stream(s)) return false;
@@ -417,18 +414,21 @@ class writer {
 
   void set_truncation(stream_state& s, const truncation_point& t) {
     auto p = s.dir / std::string(detail::truncation_name);
-    if (int rc = detail::atomic_write_file(p, detail::encode_truncation(t)))
-      throw store_error("cannot write " + p.string() + ": " + detail::errno_text(rc));
+    int rc = detail::atomic_write_file(p, detail::encode_truncation(t));
+    if (rc == ENOSPC) {  // a full disk (compacted segments leave no slack): make room with the
+      // segments wholly before t and retry; a crash in between loses only records t hides
+      remove_prefix(s, detail::expired_prefix(s.sealed, s.active, stream_options{}, 0, t));
+      rc = detail::atomic_write_file(p, detail::encode_truncation(t));
+    }
+    if (rc) throw store_error("cannot write " + p.string() + ": " + detail::errno_text(rc));
     s.trunc = t;
     if (s.active.records > 0 && s.active.end <= t.offset) roll(s);
     remove_prefix(s, detail::expired_prefix(s.sealed, s.active, stream_options{}, 0, s.trunc));
-    // The second copy after the removal: on a full disk, that is what makes room for it.
-    s.trunc_copy_pending = true;
+    s.trunc_copy_pending = true;  // the second copy after the removal: that makes room for it
     write_truncation_copy(s);
   }
 
-  // Two copies: one damaged file must never bring truncated records back. The first is written
-  // (or the truncation fails); the copy is retried by apply_retention until it is written.
+  // Two copies: one damaged file never brings truncated records back; apply_retention retries.
   void write_truncation_copy(stream_state& s) {
     if (!s.trunc_copy_pending) return;
     auto p = s.dir / std::string(detail::truncation_copy_name);
