@@ -4,18 +4,16 @@
 //     sources, on_tick durability, a store in a fresh directory) fed notify() with 3 attributes
 //     by one product thread at a target rate; achieved rate, drop %, and the writer thread's CPU
 //     per record (its thread CPU clock, clock_gettime on the id pthread_getcpuclockid gives);
-//  2. notify() latency at 1 000 and 10 000 calls/s (the product sleeps between calls, as a
-//     product does): p50 / p99 per call with rdtsc, the cost of an empty rdtsc pair subtracted;
-//     spdlog's async logger (a condition variable notified per message) is the peer, same run;
-//  3. up-front memory per store tier: heap (mallinfo2) and RSS (/proc/self/statm) added by
+//  2. up-front memory per store tier: heap (mallinfo2) and RSS (/proc/self/statm) added by
 //     constructing the tier's type, each in a child process.
+//
+// notify()'s own latency per call (and its floor) is bench_notify.cpp.
 //
 // Usage: bench_writer [seconds per rate, default 1] [rates...]
 #include <malloc.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <x86intrin.h>
 
 #include <algorithm>
 #include <chrono>
@@ -31,12 +29,6 @@
 #include <vector>
 
 #include <introspect/introspect.hpp>
-
-#if INTROSPECT_BENCH_SPDLOG
-#include <spdlog/async.h>
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
-#endif
 
 namespace ix = introspect;
 namespace fs = std::filesystem;
@@ -68,54 +60,6 @@ std::int64_t thread_cpu_ns(long tid) {
   timespec ts{};
   if (clock_gettime(id, &ts) != 0) return -1;
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-double ns_per_tick() {
-  static const double v = [] {
-    const auto t0 = clk::now();
-    const auto c0 = __rdtsc();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const auto c1 = __rdtsc();
-    const auto t1 = clk::now();
-    return std::chrono::duration<double, std::nano>(t1 - t0).count() / double(c1 - c0);
-  }();
-  return v;
-}
-
-double rdtsc_overhead_ticks() {
-  std::vector<std::uint64_t> v(10000);
-  for (auto& x : v) {
-    _mm_lfence();
-    const auto a = __rdtsc();
-    _mm_lfence();
-    const auto b = __rdtsc();
-    x = b - a;
-  }
-  std::sort(v.begin(), v.end());
-  return double(v[v.size() / 2]);
-}
-
-template <class Fn>
-[[gnu::always_inline]] inline std::uint64_t timed(Fn&& fn) {
-  _mm_lfence();
-  const auto a = __rdtsc();
-  _mm_lfence();
-  fn();
-  _mm_lfence();
-  const auto b = __rdtsc();
-  return b - a;
-}
-
-struct pct {
-  double p50, p99, p999;
-};
-pct percentiles(std::vector<std::uint64_t>& v, double overhead) {
-  std::sort(v.begin(), v.end());
-  auto at = [&](double q) {
-    const auto t = double(v[std::min(v.size() - 1, std::size_t(q * double(v.size())))]);
-    return std::max(0.0, t - overhead) * ns_per_tick();
-  };
-  return {at(0.50), at(0.99), at(0.999)};
 }
 
 using medium = ix::introspection<ix::tier::medium>;
@@ -211,33 +155,6 @@ sweep_row run_rate(double rate, double secs) {
   return row;
 }
 
-// notify() timed one call at a time at `rate` calls/s, the product sleeping between calls.
-template <class Call>
-pct latency_at(double rate, double secs, double overhead, Call&& call) {
-  const auto n = static_cast<std::size_t>(rate * secs);
-  std::vector<std::uint64_t> v(n);
-  timespec next{};
-  clock_gettime(CLOCK_MONOTONIC, &next);
-  const auto gap = static_cast<std::int64_t>(1e9 / rate);
-  for (std::size_t i = 0; i < n; ++i) {
-    next = add_ns(next, gap);
-    sleep_until(next);
-    v[i] = timed([&] { call(i); });
-  }
-  return percentiles(v, overhead);
-}
-
-// Back to back (the queue never full: a flush every 1 000 calls): the call's own cost, warm.
-template <class Call>
-pct latency_back_to_back(std::size_t n, double overhead, Call&& call, medium* ins) {
-  std::vector<std::uint64_t> v(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (ins && i % 1000 == 0) ins->flush();
-    v[i] = timed([&] { call(i); });
-  }
-  return percentiles(v, overhead);
-}
-
 template <class Tier>
 void upfront_memory(const char* name, std::size_t slots) {
   std::fflush(stdout);
@@ -318,47 +235,6 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
 
-  const double ovh = rdtsc_overhead_ticks();
-  std::printf("\n## notify() per call (ns; rdtsc pair of %.0f ticks subtracted, %.3f ns/tick)\n\n",
-              ovh, ns_per_tick());
-  std::printf("| call | rate | p50 | p99 | p99.9 |\n|---|---:|---:|---:|---:|\n");
-  {
-    const auto dir = fresh_dir("latency");
-    medium ins{ix::config{.store = dir, .instance = "bench", .on_error = ix::ignore_errors}};
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    for (double rate : {1000.0, 10000.0}) {
-      const auto p = latency_at(rate, 2.0, ovh, [&](std::size_t i) { notify3(ins, i); });
-      std::printf("| introspect medium `notify()`, 3 attributes | %.0f/s | %.1f | %.1f | %.1f |\n",
-                  rate, p.p50, p.p99, p.p999);
-      std::fflush(stdout);
-    }
-    const auto p = latency_back_to_back(
-        200000, ovh, [&](std::size_t i) { notify3(ins, i); }, &ins);
-    std::printf(
-        "| introspect medium `notify()`, 3 attributes | back to back | %.1f | %.1f | %.1f |\n",
-        p.p50, p.p99, p.p999);
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-#if INTROSPECT_BENCH_SPDLOG
-  {
-    spdlog::init_thread_pool(8192, 1);
-    auto sink = std::make_shared<spdlog::sinks::null_sink_mt>();
-    auto log = std::make_shared<spdlog::async_logger>(
-        "peer", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    for (double rate : {1000.0, 10000.0}) {
-      const auto p = latency_at(rate, 2.0, ovh, [&](std::size_t i) {
-        log->warn("disk nearly full disk={} used_pct={} node={}", "sdb", i % 100, "n1");
-      });
-      std::printf(
-          "| spdlog async logger (null sink), same message | %.0f/s | %.1f | %.1f | %.1f |\n", rate,
-          p.p50, p.p99, p.p999);
-      std::fflush(stdout);
-    }
-    spdlog::shutdown();
-  }
-#endif
   std::printf("\nload at the end: ");
   std::ifstream f("/proc/loadavg");
   std::string l;
