@@ -3,25 +3,35 @@
 // call at a time with rdtsc (an empty rdtsc pair subtracted), in one run:
 //
 //  - paced at 1 000 and 10 000 calls/s: the product sleeps between calls (clock_nanosleep), as
-//    a product does, so each call starts after the core ran something else;
+//    a product does, so each call starts after the core ran something else (and, on a kernel
+//    with page-table isolation and no PCID, with an empty TLB);
 //  - back to back (a flush() every 1 000 calls, so the queue never fills): the call, warm;
+//  - the same call with the engine's clock replaced by a function returning a constant: what
+//    reading the time (CLOCK_REALTIME_COARSE through the vDSO) adds to the call;
 //  - the floor: a call that cannot be cheaper, at the same rates after the same sleep: a
-//    non-inlined function that stores one atomic word to a cache line another thread reads;
+//    non-inlined function that stores one atomic word to a cache line another thread reads, on
+//    a page of its own (as the queue's slots are on pages the product's loop does not touch);
 //  - the peer: spdlog's async logger (null sink, the same message and attributes).
 //
-// Usage: bench_notify [seconds per paced rate, default 2]
+// Each repetition runs every call at every rate, one after the other; the table gives, per
+// cell, the median over the repetitions of that repetition's percentile.
+//
+// Usage: bench_notify [seconds per paced rate, default 1] [repetitions, default 5]
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -122,6 +132,14 @@ struct alignas(64) shared_line {
   l.word.store(v, std::memory_order_release);
 }
 
+// The floor's line at the start of a page of its own.
+shared_line* line_on_own_page() {
+  void* p = std::aligned_alloc(4096, 4096);
+  if (!p) std::abort();
+  std::memset(p, 0, 4096);
+  return new (p) shared_line;
+}
+
 // Reads the floor's line every millisecond, as a consumer that polls on its own tick.
 class line_reader {
  public:
@@ -184,73 +202,113 @@ pct latency_back_to_back(std::size_t n, double overhead, Call&& call, Between&& 
   return percentiles(v, overhead);
 }
 
-void row(const char* call, const char* rate, const pct& p) {
-  std::printf("| %s | %s | %.1f | %.1f | %.1f |\n", call, rate, p.p50, p.p99, p.p999);
-  std::fflush(stdout);
+std::int64_t constant_clock() noexcept { return 1'700'000'000'000'000'000; }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
 }
+
+// Percentiles of every (call, rate) over the repetitions, printed as medians in run order.
+class table {
+ public:
+  void add(const std::string& call, const std::string& rate, const pct& p) {
+    auto key = call + "\x1f" + rate;
+    if (!cells_.count(key)) order_.push_back({call, rate});
+    auto& c = cells_[key];
+    c[0].push_back(p.p50);
+    c[1].push_back(p.p99);
+    c[2].push_back(p.p999);
+  }
+  void print() const {
+    std::printf("| call | rate | p50 | p99 | p99.9 | p50 of each repetition |\n");
+    std::printf("|---|---:|---:|---:|---:|---|\n");
+    for (const auto& [call, rate] : order_) {
+      const auto& c = cells_.at(call + "\x1f" + rate);
+      std::string each;
+      for (double v : c[0]) each += (each.empty() ? "" : " ") + std::to_string(int(v + 0.5));
+      std::printf("| %s | %s | %.0f | %.0f | %.0f | %s |\n", call.c_str(), rate.c_str(),
+                  median(c[0]), median(c[1]), median(c[2]), each.c_str());
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> order_;
+  std::map<std::string, std::array<std::vector<double>, 3>> cells_;
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const double secs = argc > 1 ? std::atof(argv[1]) : 2.0;
+  const double secs = argc > 1 ? std::atof(argv[1]) : 1.0;
+  const int reps = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
   std::printf("load (/proc/loadavg): %s\n", loadavg().c_str());
   const double ovh = rdtsc_overhead_ticks();
-  std::printf("\n## notify() per call (ns; rdtsc pair of %.0f ticks subtracted, %.3f ns/tick)\n\n",
-              ovh, ns_per_tick());
-  std::printf("| call | rate | p50 | p99 | p99.9 |\n|---|---:|---:|---:|---:|\n");
-  const double rates[] = {1000.0, 10000.0};
-  {
-    const auto dir = fresh_dir("latency");
-    {
-      medium ins{ix::config{.store = dir, .instance = "bench", .on_error = ix::ignore_errors}};
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      for (double rate : rates) {
-        char r[32];
-        std::snprintf(r, sizeof r, "%.0f/s", rate);
-        row("introspect medium `notify()`, 3 attributes", r,
-            latency_at(rate, secs, ovh, [&](std::size_t i) { notify3(ins, i); }));
-      }
-      row("introspect medium `notify()`, 3 attributes", "back to back",
-          latency_back_to_back(
-              200000, ovh, [&](std::size_t i) { notify3(ins, i); },
-              [&](std::size_t i) {
-                if (i % 1000 == 0) ins.flush();
-              }));
-    }
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  {
-    shared_line line;
-    line_reader reader(line);
-    for (double rate : rates) {
-      char r[32];
-      std::snprintf(r, sizeof r, "%.0f/s", rate);
-      row("floor: a non-inlined store to a line another thread reads", r,
-          latency_at(rate, secs, ovh, [&](std::size_t i) { floor_call(line, i); }));
-    }
-    row("floor: a non-inlined store to a line another thread reads", "back to back",
-        latency_back_to_back(
-            200000, ovh, [&](std::size_t i) { floor_call(line, i); }, [](std::size_t) {}));
-  }
+  std::printf(
+      "rdtsc pair of %.0f ticks subtracted, %.3f ns/tick; %.1f s per paced rate, %d "
+      "repetitions\n\n",
+      ovh, ns_per_tick(), secs, reps);
+  const char* rates[] = {"1000/s", "10000/s"};
+  const double rate_of[] = {1000.0, 10000.0};
+  table t;
+
+  std::vector<fs::path> dirs{fresh_dir("latency"), fresh_dir("latency-const")};
+  medium ins{ix::config{.store = dirs[0], .instance = "bench", .on_error = ix::ignore_errors}};
+  medium ins_const{ix::config{.store = dirs[1],
+                              .instance = "bench",
+                              .clock = &constant_clock,
+                              .on_error = ix::ignore_errors}};
+  shared_line* line = line_on_own_page();
+  line_reader reader(*line);
 #if INTROSPECT_BENCH_SPDLOG
-  {
-    spdlog::init_thread_pool(8192, 1);
-    auto sink = std::make_shared<spdlog::sinks::null_sink_mt>();
-    auto log = std::make_shared<spdlog::async_logger>(
-        "peer", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    for (double rate : rates) {
-      char r[32];
-      std::snprintf(r, sizeof r, "%.0f/s", rate);
-      row("spdlog async logger (null sink), same message", r,
-          latency_at(rate, secs, ovh, [&](std::size_t i) {
-            log->warn("disk nearly full disk={} used_pct={} node={}", "sdb", i % 100, "n1");
-          }));
-    }
-    spdlog::shutdown();
+  spdlog::init_thread_pool(8192, 1);
+  auto sink = std::make_shared<spdlog::sinks::null_sink_mt>();
+  auto log = std::make_shared<spdlog::async_logger>("peer", sink, spdlog::thread_pool(),
+                                                    spdlog::async_overflow_policy::overrun_oldest);
+#endif
+  // One call at both rates, then back to back with `between(i)` untimed before call i. The
+  // calls are lambdas inlined into the timed region (no indirect call is timed).
+  auto measure = [&](const char* name, auto&& call, auto&& between, bool back_to_back) {
+    for (int r = 0; r < 2; ++r) t.add(name, rates[r], latency_at(rate_of[r], secs, ovh, call));
+    if (back_to_back) t.add(name, "back to back", latency_back_to_back(200000, ovh, call, between));
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (int rep = 0; rep < reps; ++rep) {
+    measure(
+        "introspect medium `notify()`, 3 attributes", [&](std::size_t i) { notify3(ins, i); },
+        [&](std::size_t i) {
+          if (i % 1000 == 0) ins.flush();
+        },
+        true);
+    measure(
+        "the same, the clock a constant function (the time read's share)",
+        [&](std::size_t i) { notify3(ins_const, i); },
+        [&](std::size_t i) {
+          if (i % 1000 == 0) ins_const.flush();
+        },
+        true);
+    measure(
+        "floor: a non-inlined store to a line another thread reads",
+        [&](std::size_t i) { floor_call(*line, i); }, [](std::size_t) {}, true);
+#if INTROSPECT_BENCH_SPDLOG
+    // Paced only: back to back would measure its queue filling.
+    measure(
+        "spdlog async logger (null sink), same message",
+        [&](std::size_t i) {
+          log->warn("disk nearly full disk={} used_pct={} node={}", "sdb", i % 100, "n1");
+        },
+        [](std::size_t) {}, false);
+#endif
+    std::fprintf(stderr, "repetition %d of %d done, load %s\n", rep + 1, reps, loadavg().c_str());
   }
+  t.print();
+#if INTROSPECT_BENCH_SPDLOG
+  spdlog::shutdown();
 #endif
   std::printf("\nload at the end: %s\n", loadavg().c_str());
+  for (const auto& d : dirs) {
+    std::error_code ec;
+    fs::remove_all(d, ec);
+  }
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -251,6 +252,33 @@ TEST_CASE("a record encoded into its slot is codec::encode's payload", "[pipelin
   CHECK(p::publish_record(small, rs[3]) == p::push_result::dropped);
   CHECK(small.drops().get(p::drop_cause::oversize) == 1);
   CHECK(small.pushed() == 0);
+}
+
+TEST_CASE("slots of a cache line or more are whole lines apart; smaller items stay packed",
+          "[pipeline][queue]") {
+  // The engine's slots (event_slot<384> plus the sequence word: 408 bytes) used to share a
+  // line with their neighbour, which the producer wrote while the consumer read the other.
+  using events = p::event_queue<384>;
+  STATIC_REQUIRE(events::slot_stride() % 64 == 0);
+  STATIC_REQUIRE(events::slot_stride() >= sizeof(p::event_slot<384>) + sizeof(std::size_t));
+  STATIC_REQUIRE(events::slot_stride() < sizeof(p::event_slot<384>) + sizeof(std::size_t) + 64);
+  STATIC_REQUIRE(p::bounded_queue<int>::slot_stride() <= 16);
+
+  // In place, every item sits one word (its slot's sequence number) past the start of a line,
+  // one stride after the last, through a whole lap and the next: the ring is line-aligned.
+  events q(8);
+  std::vector<std::uintptr_t> at;
+  for (int i = 0; i < 12; ++i) {
+    REQUIRE(q.push_with([&](p::event_slot<384>& s) noexcept { s.assign(1, i, "x"); }) ==
+            p::push_result::pushed);
+    q.drain([&](p::event_slot<384>& s) { at.push_back(reinterpret_cast<std::uintptr_t>(&s)); });
+  }
+  REQUIRE(at.size() == 12);
+  for (std::size_t i = 0; i < at.size(); ++i) {
+    CHECK((at[i] - sizeof(std::size_t)) % 64 == 0);
+    if (i % 8 != 0) CHECK(at[i] - at[i - 1] == events::slot_stride());
+  }
+  CHECK(at[8] == at[0]);  // the second lap reuses the first slot
 }
 
 TEST_CASE("drop policy must be one of the policy types", "[pipeline][queue]") {

@@ -44,15 +44,21 @@ class bounded_queue {
 
   //! A ring of `capacity` slots, rounded up to a power of two (at least 2). Allocates once.
   explicit bounded_queue(std::size_t capacity)
-      : mask_(std::bit_ceil(capacity < 2 ? std::size_t{2} : capacity) - 1),
-        cells_(std::make_unique<cell[]>(mask_ + 1)) {
-    for (std::size_t i = 0; i <= mask_; ++i) cells_[i].seq.store(i, std::memory_order_relaxed);
+      : owner_(std::make_unique<cell[]>(slots_for(capacity))),
+        prod_{owner_.get(), slots_for(capacity) - 1},
+        cons_(prod_) {
+    for (std::size_t i = 0; i <= prod_.mask; ++i)
+      prod_.cells[i].seq.store(i, std::memory_order_relaxed);
   }
   bounded_queue(const bounded_queue&) = delete;
   bounded_queue& operator=(const bounded_queue&) = delete;
 
   //! Number of slots.
-  [[nodiscard]] std::size_t capacity() const noexcept { return mask_ + 1; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return prod_.mask + 1; }
+
+  //! Bytes between two slots: a whole number of cache lines once an item needs one, so that the
+  //! producer writing one slot never shares a line with the consumer reading its neighbour.
+  static constexpr std::size_t slot_stride() noexcept { return sizeof(cell); }
 
   //! Enqueues a copy of `v`, applying the drop policy when full.
   push_result push(const T& v) noexcept(std::is_nothrow_copy_assignable_v<T>) {
@@ -169,17 +175,37 @@ class bounded_queue {
   void count_drop(drop_cause c, std::uint64_t n = 1) noexcept { drops_.add(c, n); }
 
  private:
-  struct cell {
+  struct cell_fields {
     std::atomic<std::size_t> seq{0};
     T data{};
   };
+  // A slot of a line or more is padded to whole lines (and the ring aligned to a line): with
+  // 408-byte slots, one line held the end of one slot and the start of the next, which the
+  // producer wrote while the consumer read the other. Smaller items stay packed.
+  static constexpr std::size_t line = 64;
+  struct alignas(sizeof(cell_fields) >= line ? line : alignof(cell_fields)) cell : cell_fields {};
+  // What the next push most likely writes: the slot's sequence word, the item's header and the
+  // start of its payload (two lines), or the whole slot when it is smaller.
+  static constexpr std::size_t prefetch_bytes = sizeof(cell) < 2 * line ? sizeof(cell) : 2 * line;
+
+  // The ring as each side reads it: the same two values twice, so that neither side reads the
+  // line the other writes for its own index (a line both read and one writes moves between the
+  // cores at every write).
+  struct ring_view {
+    cell* cells;
+    std::size_t mask;
+  };
+
+  static std::size_t slots_for(std::size_t capacity) noexcept {
+    return std::bit_ceil(capacity < 2 ? std::size_t{2} : capacity);
+  }
 
   template <class Fill>
   bool try_push(Fill& fill) noexcept {
     std::size_t pos = enqueue_pos_.load(std::memory_order_relaxed);
     cell* c = nullptr;
     for (;;) {
-      c = &cells_[pos & mask_];
+      c = &prod_.cells[pos & prod_.mask];
       const std::size_t seq = c->seq.load(std::memory_order_acquire);
       const auto dif = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos);
       if (dif == 0) {
@@ -195,6 +221,11 @@ class bounded_queue {
     }
     fill(c->data);
     c->seq.store(pos + 1, std::memory_order_release);
+    // The next push's slot was last written a lap ago and read by the consumer since: fetch it
+    // for writing now, while this call is warm, so that the next call (often after the product
+    // slept) finds its first lines in this core's cache instead of waiting on them.
+    const auto* next = reinterpret_cast<const char*>(&prod_.cells[(pos + 1) & prod_.mask]);
+    for (std::size_t off = 0; off < prefetch_bytes; off += 64) __builtin_prefetch(next + off, 1);
     // One load of a line only the sleeping consumer writes: the push that reaches its mark
     // wakes it, every other push makes no system call and writes nothing shared.
     if (pos + 1 >= wake_pos_.load(std::memory_order_seq_cst)) [[unlikely]]
@@ -207,7 +238,7 @@ class bounded_queue {
     std::size_t pos = dequeue_pos_.load(std::memory_order_relaxed);
     cell* c = nullptr;
     for (;;) {
-      c = &cells_[pos & mask_];
+      c = &cons_.cells[pos & cons_.mask];
       const std::size_t seq = c->seq.load(std::memory_order_acquire);
       const auto dif = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos + 1);
       if (dif == 0) {
@@ -223,25 +254,29 @@ class bounded_queue {
       cell* c;
       std::size_t next;
       ~release_slot() { c->seq.store(next, std::memory_order_release); }
-    } guard{c, pos + mask_ + 1};
+    } guard{c, pos + cons_.mask + 1};
     // The next item was written by another core: start fetching it while fn reads this one.
-    const auto* next = reinterpret_cast<const char*>(&cells_[(pos + 1) & mask_]);
+    const auto* next = reinterpret_cast<const char*>(&cons_.cells[(pos + 1) & cons_.mask]);
     __builtin_prefetch(next);
     __builtin_prefetch(next + 64);
     fn(c->data);
     return true;
   }
 
-  // Producer and consumer indices on their own cache lines: they are written by different sides.
+  std::unique_ptr<cell[]> owner_;
+  // Producer and consumer indices on their own cache lines, each beside its side's copy of the
+  // ring: a push reads and writes the producer's line only (and reads wake_pos_).
   alignas(64) std::atomic<std::size_t> enqueue_pos_{0};
+  ring_view prod_;
   alignas(64) std::atomic<std::size_t> dequeue_pos_{0};
+  ring_view cons_;
   static constexpr std::size_t never = std::numeric_limits<std::size_t>::max();
+  // Written by the consumer twice per sleep, read by every push: alone on its line, so that the
+  // words a notify() writes (sleeping_, kicked_) do not take it from the producers' caches.
+  alignas(64) std::atomic<std::size_t> wake_pos_{never};  // the push that wakes the consumer
   alignas(64) std::atomic<std::uint32_t> sleeping_{0};
   std::atomic<std::uint32_t> kicked_{0};  // a notify() the consumer has not looked at yet
-  std::atomic<std::size_t> wake_pos_{never};  // the position whose push wakes the consumer
-  std::size_t mask_;
-  std::unique_ptr<cell[]> cells_;
-  drop_counters drops_;
+  alignas(64) drop_counters drops_;
 };
 
 }  // namespace introspect::inline v1::pipeline
