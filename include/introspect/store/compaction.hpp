@@ -1,5 +1,5 @@
 #pragma once
-//! Compaction of a sealed segment into a compressed segment (format revision 1.2). Crash-safe by
+//! Compaction of a sealed segment into a compressed segment (format revision 1.3). Crash-safe by
 //! construction: the compressed file is written to `<segment>.tmp`, fsynced, then renamed over
 //! the segment and the directory fsynced. A crash leaves the raw segment or the compressed one
 //! under the segment's name (never both, never neither), plus at worst the temporary file, which
@@ -18,8 +18,11 @@ namespace introspect::inline v1::store {
 //! Tuning of compaction; the defaults are the measured choice (docs/benchmarks.md).
 struct compaction_options {
   seal_codec codec = default_seal_codec;
-  std::uint32_t block_bytes = 1u << 20;  //!< raw bytes per block (whole frames)
+  std::uint32_t block_bytes = 4u << 20;  //!< raw bytes per block (whole frames)
   int zstd_level = 9;
+  //! Columns codec version: 2 (format 1.3, block codecs 3 and 4); 1 writes format 1.2's
+  //! blocks (codecs 1 and 2), which tests use to prove old stores stay readable.
+  std::uint8_t columns = detail::columns_version;
 };
 
 //! What one compaction did.
@@ -43,13 +46,16 @@ inline void put_block(std::vector<std::byte>& raw, const compaction_options& o, 
   std::vector<std::byte> back;
   std::string_view body(reinterpret_cast<const char*>(raw.data()), raw.size());
   b.codec = static_cast<std::uint8_t>(block_codec::stored);
-  if (o.codec != seal_codec::none && encode_columns(raw, cols) && cols.size() < raw.size()) {
+  const bool v1 = o.columns == 1;
+  if (o.codec != seal_codec::none && encode_columns(raw, cols, o.columns) &&
+      cols.size() < raw.size()) {
     body = cols;
-    b.codec = static_cast<std::uint8_t>(block_codec::columns);
+    b.codec = static_cast<std::uint8_t>(v1 ? block_codec::columns_v1 : block_codec::columns);
     if (o.codec == seal_codec::columns_zstd && zstd_compress(cols, z, o.zstd_level) &&
         z.size() < cols.size()) {
       body = z;
-      b.codec = static_cast<std::uint8_t>(block_codec::columns_zstd);
+      b.codec =
+          static_cast<std::uint8_t>(v1 ? block_codec::columns_v1_zstd : block_codec::columns_zstd);
     }
   }
   b.stored_len = static_cast<std::uint32_t>(body.size());
@@ -59,10 +65,11 @@ inline void put_block(std::vector<std::byte>& raw, const compaction_options& o, 
     out.append(body);
     const bool ok = [&] {
       const std::string_view s(out.data() + (b.file_pos - compressed_header_size), body.size());
-      if (b.codec == static_cast<std::uint8_t>(block_codec::columns_zstd))
+      if (b.codec == static_cast<std::uint8_t>(block_codec::columns_zstd) ||
+          b.codec == static_cast<std::uint8_t>(block_codec::columns_v1_zstd))
         return zstd_decompress(s, scratch, 2 * max_block_raw) &&
-               decode_columns(scratch, b.raw_len, back);
-      return decode_columns(s, b.raw_len, back);
+               decode_columns(scratch, b.raw_len, back, true, o.columns);
+      return decode_columns(s, b.raw_len, back, true, o.columns);
     }();
     out.resize(b.file_pos - compressed_header_size);
     if (!ok || back.size() < raw.size() || std::memcmp(back.data(), raw.data(), raw.size()) != 0) {

@@ -1,7 +1,7 @@
 #pragma once
-//! Compressed sealed segments (format revision 1.2, docs/format.md): a sealed segment's frames
-//! stored as independently decodable blocks (columnar codec, then zstd when built with it) under
-//! the segment's own name. Readers see the raw segment's bytes: the scanner decodes blocks on
+//! Compressed sealed segments (format revisions 1.2 and 1.3, docs/format.md): a sealed segment's
+//! frames stored as independently decodable blocks (columnar codec, then zstd when built with it)
+//! under the segment's own name. Readers see the raw segment's bytes: the scanner decodes blocks on
 //! demand, so offsets, file positions, checksums and damage handling stay those of format 1.
 #include <sys/stat.h>
 #include <algorithm>
@@ -27,7 +27,16 @@ inline constexpr std::size_t compressed_header_size = 64;
 inline constexpr std::size_t block_entry_size = 32;
 inline constexpr std::uint64_t max_block_raw =
     2 * (frame_header_size + std::uint64_t{max_payload_bytes});
-enum class block_codec : std::uint8_t { stored = 0, columns = 1, columns_zstd = 2 };
+// 1 and 2: columns version 1 (format 1.2); 3 and 4: columns version 2 (format 1.3), which is
+// what compaction writes now. Readers decode all of them.
+enum class block_codec : std::uint8_t {
+  stored = 0,
+  columns_v1 = 1,
+  columns_v1_zstd = 2,
+  columns = 3,
+  columns_zstd = 4,
+};
+inline constexpr std::uint8_t max_block_codec = 4;
 
 //! One block of a compressed segment: raw file positions [raw_pos, raw_pos + raw_len).
 struct block_entry {
@@ -98,7 +107,7 @@ inline std::optional<compressed_index> read_compressed_index(int fd, std::uint64
                   load<std::uint32_t>(e + 16),      load<std::uint32_t>(e + 20),
                   static_cast<std::uint8_t>(e[24]), load<std::uint32_t>(e + 28)};
     if (b.raw_pos != raw || b.file_pos != file || b.raw_len == 0 || b.raw_len > max_block_raw ||
-        b.codec > 2)
+        b.codec > max_block_codec)
       return why = "compressed segment block table inconsistent at block " + std::to_string(i),
              std::nullopt;
     raw += b.raw_len;
@@ -124,20 +133,24 @@ inline bool decode_block(int fd, const block_entry& b, std::string& stored, std:
     return why = "block extends past end of file", false;
   if (crc32c(reinterpret_cast<const std::byte*>(stored.data()), stored.size()) != b.crc)
     return why = "block checksum mismatch", false;
-  switch (static_cast<block_codec>(b.codec)) {
+  const auto codec = static_cast<block_codec>(b.codec);
+  switch (codec) {
     case block_codec::stored:
       if (b.stored_len != b.raw_len) return why = "stored block of the wrong length", false;
       if (out.size() < b.raw_len) out.resize(b.raw_len);
       std::memcpy(out.data(), stored.data(), b.raw_len);
       return true;
+    case block_codec::columns_v1:
     case block_codec::columns:
-      if (!decode_columns(stored, b.raw_len, out, crcs))
+      if (!decode_columns(stored, b.raw_len, out, crcs, codec == block_codec::columns ? 2 : 1))
         return why = "block does not decode", false;
       return true;
+    case block_codec::columns_v1_zstd:
     case block_codec::columns_zstd:
       if (!zstd_built) return why = "block needs zstd (this build has no libzstd)", false;
       if (!zstd_decompress(stored, scratch, 2 * max_block_raw) ||
-          !decode_columns(scratch, b.raw_len, out, crcs))
+          !decode_columns(scratch, b.raw_len, out, crcs,
+                          codec == block_codec::columns_zstd ? 2 : 1))
         return why = "block does not decode", false;
       return true;
   }
