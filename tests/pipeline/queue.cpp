@@ -254,6 +254,28 @@ TEST_CASE("a record encoded into its slot is codec::encode's payload", "[pipelin
   CHECK(small.pushed() == 0);
 }
 
+TEST_CASE("strings of every length up to a few lines are copied into the slot exactly",
+          "[pipeline][event]") {
+  // The slot encoder copies strings inline by size class (1-3, 4-7, 8-15, 16 and more, the
+  // last piece overlapping): every length, at every offset in the slot, against codec::encode.
+  std::string text;
+  for (int i = 0; i < 220; ++i) text.push_back(static_cast<char>('a' + i % 26));
+  p::event_queue<512> q(2);
+  for (std::size_t n = 0; n <= 200; ++n) {
+    for (std::size_t shift = 0; shift < 3; ++shift) {
+      const ix::field_view f[] = {
+          {std::string_view(text).substr(0, shift), std::string_view(text).substr(7, n)}};
+      ix::record_view r;
+      r.name = std::string_view(text).substr(3, n);
+      r.fields = f;
+      std::string expected;
+      ix::codec::encode(r, expected);
+      REQUIRE(p::publish_record(q, r) == p::push_result::pushed);
+      q.drain([&](p::event_slot<512>& s) { CHECK(s.payload() == expected); });
+    }
+  }
+}
+
 TEST_CASE("slots of a cache line or more are whole lines apart; smaller items stay packed",
           "[pipeline][queue]") {
   // The engine's slots (event_slot<384> plus the sequence word: 408 bytes) used to share a
