@@ -108,6 +108,7 @@ written write_store(const fs::path& root, st::seal_codec codec, std::uint64_t n,
     REQUIRE(wr.append(s, ts, static_cast<std::uint8_t>(2 + i % 2), p));
     w.recs.emplace_back(ts, p);
   }
+  wr.wait_compaction();  // compaction runs on its own thread
   return w;
 }
 
@@ -212,6 +213,7 @@ TEST_CASE("a store written in the old format stays readable and mixes with new s
       REQUIRE(wr.append(s, w.recs.back().first + 1, 2, p));
       w.recs.emplace_back(w.recs.back().first + 1, p);
     }
+    wr.wait_compaction();
     CHECK(wr.stats().compacted > 2);
   }
   CHECK(read_all(d.path()) == w.recs);

@@ -4,6 +4,7 @@
 #include <introspect/store/verify.hpp>
 #include <introspect/store/writer.hpp>
 
+#include "compaction_gate.hpp"
 #include "util.hpp"
 
 namespace st = introspect::store;
@@ -154,4 +155,75 @@ TEST_CASE("metadata blobs are atomic, checksummed and listed", "[store][meta]") 
   CHECK_FALSE(r.get_meta("node", "state-table", &why));
   CHECK(why == "payload checksum mismatch");
   CHECK_FALSE(st::verify(d.path()).clean());
+}
+
+TEST_CASE("truncation and retention remove segments the compactor holds or has queued",
+          "[store][retention][truncation][compactor]") {
+  store_test::temp_dir d;
+  store_test::compaction_gate gate;
+  const auto dir = d / "node/metric";
+  st::stream_options o;
+  o.segment_bytes = 16 << 10;
+  o.seal = st::seal_codec::columns;
+  st::writer w(d.path(), "node");
+  auto s = w.stream("metric", o);
+  std::uint64_t i = 0;
+  auto until_rolls = [&](std::uint64_t rolls) {
+    while (w.stats().rolls < rolls) {
+      REQUIRE(w.append(s, static_cast<std::int64_t>(i), 1, store_test::counter_payload(i)));
+      ++i;
+    }
+  };
+  gate.close();
+  until_rolls(1);
+  REQUIRE(gate.wait_held());  // segment 1 is being compacted (its rename comes next)
+  until_rolls(4);             // segments 2-4 wait in the queue
+  auto logs = store_test::logs_of(dir);
+  REQUIRE(logs.size() == 5);
+  // Hide everything before the active segment's first record: all four sealed ones go.
+  const auto active_first = static_cast<std::int64_t>(i - 1);
+  w.truncate(s, active_first);
+  CHECK(w.stats().segments_removed == 4);
+  gate.open();
+  w.wait_compaction();
+  auto c = w.compaction();
+  CHECK(c.removed == 4);    // one removed again after its rename, three taken off the queue
+  CHECK(c.compacted == 1);  // the one in progress, then removed
+  for (std::size_t k = 0; k < 4; ++k) {
+    CHECK_FALSE(std::filesystem::exists(logs[k]));  // the rename did not bring it back
+    auto idx = logs[k];
+    CHECK_FALSE(std::filesystem::exists(idx.replace_extension(".idx")));
+  }
+  CHECK(store_test::tmp_files(dir) == 0);
+  REQUIRE(w.flush());
+  {
+    st::reader r(d.path());
+    auto v = timestamps(r, "metric");
+    REQUIRE(!v.empty());
+    CHECK(v.front() == active_first);
+    CHECK(v.back() == static_cast<std::int64_t>(i - 1));
+  }
+  // Retention by count: the same with segments queued behind one in progress.
+  gate.close();
+  const auto rolls = w.stats().rolls;
+  until_rolls(rolls + 1);
+  REQUIRE(gate.wait_held());
+  until_rolls(rolls + 3);
+  o.keep_count = 1;  // keeps the active segment only (it holds at least one record)
+  w.stream("metric", o);
+  w.apply_retention(static_cast<std::int64_t>(i));
+  CHECK(w.stats().segments_removed == 7);
+  gate.open();
+  w.wait_compaction();
+  c = w.compaction();
+  CHECK(c.removed == 7);
+  CHECK(store_test::logs_of(dir).size() == 1);
+  CHECK(store_test::tmp_files(dir) == 0);
+  REQUIRE(w.flush());
+  st::reader r(d.path());
+  auto v = timestamps(r, "metric");
+  REQUIRE(!v.empty());
+  CHECK(v.back() == static_cast<std::int64_t>(i - 1));
+  CHECK(r.info("node", "metric").records == v.size());
+  CHECK(st::verify(d.path()).clean());
 }

@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 #include <introspect/store/reader.hpp>
+#include <introspect/store/verify.hpp>
 #include <introspect/store/writer.hpp>
 
+#include "compaction_gate.hpp"
 #include "util.hpp"
 
 namespace st = introspect::store;
@@ -143,4 +145,179 @@ TEST_CASE("non-monotonic timestamps still seek correctly", "[store][reader][inde
   st::reader r(d.path());
   auto got = read_all(r.open("node", "all", {0, 5000}));
   CHECK(got.size() == 100);  // every tenth record jumped ahead in time
+}
+
+// ---- Compaction on the compactor's thread (issue 18): the writer never waits for it.
+
+namespace {
+// Appends counter samples (ts = sequence number) until the writer has sealed `rolls` segments.
+void append_until_rolls(st::writer& w, st::stream_id s, std::uint64_t& i, std::uint64_t rolls) {
+  while (w.stats().rolls < rolls) {
+    REQUIRE(w.append(s, static_cast<std::int64_t>(i), 1, store_test::counter_payload(i)));
+    ++i;
+  }
+}
+// Every record from offset 0, in order, exactly as appended.
+bool reads_back(const std::filesystem::path& root, const std::string& stream, std::uint64_t n) {
+  st::reader r(root);
+  auto c = r.open("node", stream);
+  st::frame_view rv;
+  std::uint64_t i = 0;
+  bool ok = true;
+  while (c.next(rv)) {
+    ok = ok && rv.ts_ns == static_cast<std::int64_t>(i) &&
+         rv.text() == store_test::counter_payload(i);
+    ++i;
+  }
+  return ok && i == n && c.stats().damages.empty() && c.stats().skipped_ranges == 0;
+}
+}  // namespace
+
+TEST_CASE(
+    "sealed segments are compacted on a thread of their own; a writer that never compacts "
+    "starts none",
+    "[store][writer][compactor]") {
+  store_test::temp_dir d;
+  const int threads_before = store_test::thread_count();
+  st::stream_options o;
+  o.segment_bytes = 16 << 10;
+  o.seal = st::seal_codec::none;
+  {
+    st::writer w(d.path(), "node");
+    auto s = w.stream("raw", o);
+    std::uint64_t i = 0;
+    append_until_rolls(w, s, i, 3);
+    CHECK_FALSE(w.compacting());
+    CHECK(store_test::thread_count() == threads_before);
+    CHECK(w.compaction().queued == 0);
+  }
+  store_test::compaction_gate gate;
+  gate.close();
+  o.seal = st::seal_codec::columns;
+  st::writer w(d.path(), "node");
+  auto s = w.stream("metric", o);
+  std::uint64_t i = 0;
+  append_until_rolls(w, s, i, 1);
+  REQUIRE(gate.wait_held());  // the compactor is on the first sealed segment...
+  CHECK(w.compacting());
+  CHECK(store_test::thread_count() > threads_before);  // (TSan adds one of its own)
+  append_until_rolls(w, s, i, 6);  // ...and the writer seals five more meanwhile
+  CHECK(w.stats().compacted == 0);
+  CHECK(w.compaction().queued == 6);
+  gate.open();
+  w.wait_compaction();
+  const auto c = w.compaction();
+  CHECK(c.compacted == 6);
+  CHECK(w.stats().compacted == 6);
+  CHECK(c.failed == 0);
+  CHECK(c.left_raw == 0);
+  REQUIRE(w.flush());
+  const auto logs = store_test::logs_of(d / "node/metric");
+  REQUIRE(logs.size() == 7);
+  for (std::size_t k = 0; k + 1 < logs.size(); ++k) CHECK(store_test::is_compressed_file(logs[k]));
+  CHECK_FALSE(store_test::is_compressed_file(logs.back()));
+  CHECK(reads_back(d.path(), "metric", i));
+  CHECK(st::verify(d.path()).clean());
+}
+
+TEST_CASE("a full compaction queue leaves sealed segments raw, counted, and readable",
+          "[store][writer][compactor]") {
+  store_test::temp_dir d;
+  store_test::compaction_gate gate;
+  gate.close();
+  st::writer_options wo;
+  wo.compaction_queue = 1;
+  st::writer w(d.path(), "node", wo);
+  st::stream_options o;
+  o.segment_bytes = 16 << 10;
+  o.seal = st::seal_codec::columns;
+  auto s = w.stream("metric", o);
+  std::uint64_t i = 0;
+  append_until_rolls(w, s, i, 1);
+  REQUIRE(gate.wait_held());       // segment 1 in progress
+  append_until_rolls(w, s, i, 5);  // segment 2 waits; 3, 4 and 5 find the queue full
+  auto c = w.compaction();
+  CHECK(c.queued == 2);
+  CHECK(c.queue_full == 3);
+  CHECK(c.left_raw == 3);
+  gate.open();
+  w.wait_compaction();
+  c = w.compaction();
+  CHECK(c.compacted == 2);
+  CHECK(c.left_raw == 3);
+  REQUIRE(w.flush());
+  const auto logs = store_test::logs_of(d / "node/metric");
+  REQUIRE(logs.size() == 6);
+  for (std::size_t k = 0; k < logs.size(); ++k)
+    CHECK(store_test::is_compressed_file(logs[k]) == (k < 2));
+  CHECK(reads_back(d.path(), "metric", i));
+  CHECK(st::verify(d.path()).clean());
+}
+
+TEST_CASE("a full disk while compacting keeps the raw segment: counted, never thrown",
+          "[store][writer][compactor][enospc]") {
+  store_test::temp_dir d;
+  store_test::compaction_gate gate;
+  gate.fail_with(ENOSPC);
+  st::writer w(d.path(), "node");
+  st::stream_options o;
+  o.segment_bytes = 16 << 10;
+  o.seal = st::seal_codec::columns;
+  auto s = w.stream("metric", o);
+  std::uint64_t i = 0;
+  append_until_rolls(w, s, i, 3);
+  w.wait_compaction();
+  auto c = w.compaction();
+  CHECK(c.failed == 3);
+  CHECK(c.compacted == 0);
+  CHECK(c.last_error.find("No space left") != std::string::npos);
+  CHECK(c.last_error.find(".log") != std::string::npos);  // names the segment
+  CHECK(w.stats().dropped_records == 0);                  // nothing appended is lost
+  CHECK(store_test::tmp_files(d / "node/metric") == 0);
+  for (auto& l : store_test::logs_of(d / "node/metric"))
+    CHECK_FALSE(store_test::is_compressed_file(l));
+  REQUIRE(w.flush());
+  CHECK(reads_back(d.path(), "metric", i));
+  // Space returns: the next sealed segments are compacted again.
+  gate.fail_with(0);
+  append_until_rolls(w, s, i, 5);
+  w.wait_compaction();
+  CHECK(w.compaction().compacted == 2);
+  REQUIRE(w.flush());
+  CHECK(reads_back(d.path(), "metric", i));
+  CHECK(st::verify(d.path()).clean());
+}
+
+TEST_CASE("destroying a writer finishes the segment being compacted and leaves the queued raw",
+          "[store][writer][compactor]") {
+  store_test::temp_dir d;
+  std::uint64_t i = 0;
+  st::stream_options o;
+  o.segment_bytes = 16 << 10;
+  o.seal = st::seal_codec::columns;
+  {
+    store_test::compaction_gate gate;
+    gate.close();
+    st::writer w(d.path(), "node");
+    auto s = w.stream("metric", o);
+    append_until_rolls(w, s, i, 1);
+    REQUIRE(gate.wait_held());
+    append_until_rolls(w, s, i, 4);
+    gate.open();  // the destructor stops the compactor: one in progress, three queued
+  }
+  const auto logs = store_test::logs_of(d / "node/metric");
+  REQUIRE(logs.size() == 5);
+  CHECK(store_test::is_compressed_file(logs[0]));  // finished, not abandoned
+  CHECK(store_test::tmp_files(d / "node/metric") == 0);
+  CHECK(reads_back(d.path(), "metric", i));
+  CHECK(st::verify(d.path()).clean());
+  // The store reopens over raw and compressed sealed segments alike and goes on.
+  st::writer w(d.path(), "node");
+  auto s = w.stream("metric", o);
+  CHECK(w.damages().empty());
+  CHECK(w.recovered().empty());
+  REQUIRE(w.append(s, static_cast<std::int64_t>(i), 1, store_test::counter_payload(i)));
+  ++i;
+  REQUIRE(w.flush());
+  CHECK(reads_back(d.path(), "metric", i));
 }

@@ -60,6 +60,8 @@ struct stream_options {
 struct writer_options {
   struct durability durability {};
   std::size_t buffer_bytes = 256u << 10;  //!< user-space buffer per stream
+  //! Sealed segments that may wait for the compactor thread; more are left raw (counted).
+  std::size_t compaction_queue = 64;
 };
 
 }  // namespace introspect::inline v1::store

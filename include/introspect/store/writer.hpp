@@ -11,7 +11,7 @@
 #include <vector>
 
 #include <introspect/store/active_index.hpp>
-#include <introspect/store/compaction.hpp>
+#include <introspect/store/compactor.hpp>
 #include <introspect/store/errors.hpp>
 #include <introspect/store/lock_file.hpp>
 #include <introspect/store/meta.hpp>
@@ -19,15 +19,16 @@
 #include <introspect/store/options.hpp>
 #include <introspect/store/recovery.hpp>
 #include <introspect/store/retention.hpp>
+#include <introspect/store/stream_io.hpp>
 
 namespace introspect::inline v1::store {
 
 //! Owns `<root>/<scope>` for writing: lock, streams, retention, truncation, metadata.
-class writer {
+class writer : private detail::stream_io {
  public:
   //! Creates the scope if needed and takes its lock (throws lock_error if another writer has it).
   writer(const std::filesystem::path& root, std::string_view scope, writer_options opt = {})
-      : scope_dir_(checked_scope_dir(root, scope)), opt_(opt) {
+      : stream_io(opt), scope_dir_(checked_scope_dir(root, scope)) {
     if (int rc = detail::make_own_dir(scope_dir_))
       throw store_error("cannot use " + scope_dir_.string() + ": " + detail::dir_problem_text(rc));
     lock_.emplace(scope_dir_ / std::string(detail::lock_name));
@@ -42,7 +43,12 @@ class writer {
   }
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
-  ~writer() { close(); }  //!< close()
+  //! close(), then the compactor stops: the segment it is on is finished, queued ones stay
+  //! raw (readers read both forms) before the lock is released.
+  ~writer() {
+    close();
+    compactor_.reset();
+  }
 
   //! Writes what is buffered (and syncs unless durability is none); what cannot be written is
   //! counted in stats().dropped_records. Later appends are still possible.
@@ -73,7 +79,7 @@ class writer {
         streams_[i]->opt = o;
         return {i};
       }
-    auto s = std::make_unique<stream_state>();
+    auto s = std::make_unique<detail::stream_state>();
     s->name = std::string(name);
     s->dir = scope_dir_ / s->name;
     s->opt = o;
@@ -232,7 +238,22 @@ class writer {
     return detail::read_meta(scope_dir_, name);
   }
 
-  const write_stats& stats() const noexcept { return stats_; }
+  //! The append path's counters; `compacted` is the compactor's count as of this call.
+  const write_stats& stats() const noexcept {
+    if (compactor_) stats_.compacted = compactor_->compacted();
+    return stats_;
+  }
+  //! What the compactor thread did (zeros when no segment was handed to it yet).
+  compaction_stats compaction() const {
+    return compactor_ ? compactor_->stats() : compaction_stats{};
+  }
+  //! Waits until the compactor has done every sealed segment it holds (tools and tests: a
+  //! product's writer thread never waits for it).
+  void wait_compaction() {
+    if (compactor_) compactor_->wait_idle();
+  }
+  //! Whether a compactor thread was started (only once a segment is sealed with a codec).
+  bool compacting() const noexcept { return compactor_.has_value(); }
   //! Torn tails cut while opening streams.
   const std::vector<recovery_event>& recovered() const noexcept { return recovered_; }
   //! Damage found while opening streams (kept in place; readers skip it).
@@ -246,130 +267,14 @@ class writer {
   const struct durability& durability() const noexcept { return opt_.durability; }
 
  private:
-  struct stream_state {
-    std::string name;
-    std::filesystem::path dir, path;
-    stream_options opt;
-    std::vector<detail::segment_summary> sealed;
-    detail::segment_summary active;  // file_size = bytes in the file (not the buffer)
-    detail::unique_fd fd;
-    std::vector<std::byte> buf;
-    std::size_t buf_len = 0;
-    std::uint64_t buf_records = 0;  // records in buf: counted as dropped if never written
-    std::int64_t first_ts = 0;
-    std::uint32_t since_sync = 0;
-    truncation_point trunc;
-    bool trunc_copy_pending = false;
-    detail::tix_writer tix;  // the active segment's time index (.tix)
-  };
-
   static std::filesystem::path checked_scope_dir(const std::filesystem::path& root,
                                                  std::string_view scope) {
     validate_name(scope, "scope");
     return root / std::string(scope);
   }
 
-  std::nullopt_t drop(std::size_t bytes, std::uint64_t records, const char* why) {
-    stats_.dropped_records += records == 0 ? 1 : records;
-    stats_.dropped_bytes += bytes;
-    if (why) stats_.last_error = why;
-    return std::nullopt;
-  }
-  void count_error(int err, const std::string& what) {
-    if (err == ENOSPC || err == EDQUOT)
-      ++stats_.enospc;
-    else
-      ++stats_.io_error;
-    stats_.last_error = what + ": " + detail::errno_text(err);
-  }
-
-  // pwrite at the committed size so that a partial write is simply overwritten next time.
-  bool flush_stream(stream_state& s) {
-    if (s.buf_len == 0) return true;
-    std::size_t done = 0;
-    int err = 0;
-    while (done < s.buf_len) {
-      auto w = detail::sys::pwrite(s.fd.get(), s.buf.data() + done, s.buf_len - done,
-                                   static_cast<off_t>(s.active.file_size + done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        err = w < 0 ? errno : EIO;
-        break;
-      }
-      done += static_cast<std::size_t>(w);
-    }
-    if (err) {
-      count_error(err, "write " + s.path.string());
-      if (err == ENOSPC || err == EDQUOT) s.tix.retire();  // records first: its space for them
-      if (done) (void)detail::sys::ftruncate(s.fd.get(), static_cast<off_t>(s.active.file_size));
-      return false;
-    }
-    // The index follows the frames it points at, so an entry never names unwritten bytes.
-    detail::tix_append_written(s.tix, s.active.entries,
-                               s.active.first + s.active.file_size - detail::segment_header_size,
-                               {s.buf.data(), s.buf_len});
-    s.active.file_size += s.buf_len;
-    s.buf_len = 0;
-    s.buf_records = 0;
-    ++stats_.writes;
-    return true;
-  }
-  bool sync_stream(stream_state& s) {
-    s.since_sync = 0;
-    if (detail::sys::fdatasync(s.fd.get()) != 0) {
-      count_error(errno, "fdatasync " + s.path.string());
-      return false;
-    }
-    ++stats_.syncs;
-    return true;
-  }
-
-  bool open_segment(stream_state& s, offset_t first, bool durable) {
-    auto p = s.dir / detail::segment_log_name(first);
-    detail::unique_fd fd;
-    std::string what;
-    if (int rc = detail::create_segment(p, first, durable && opt_.durability.syncs(), fd, what))
-      return count_error(rc, what + " " + p.string()), false;
-    s.fd = std::move(fd);
-    s.path = p;
-    s.active = detail::segment_summary{};
-    s.active.first = s.active.end = first;
-    s.active.file_size = detail::segment_header_size;
-    write_active(s);
-    (void)s.tix.create(s.dir / detail::segment_tix_name(first), first, {}, false);
-    return true;
-  }
-
-  // After buffered records were given up: rescan the file (the rare failure path).
-  void undo_unflushed(stream_state& s) {
-    auto scan = detail::scan_segment(s.path, s.active.first, s.opt.index_interval);
-    if (scan.error) return;
-    s.active = std::move(scan.summary);
-    s.tix.done = s.active.entries.size();
-    s.active.file_size = scan.valid_end_pos;
-    s.active.end = s.active.first + (scan.valid_end_pos - detail::segment_header_size);
-  }
-
-  void write_active(stream_state& s) {
-    auto p = s.dir / std::string(detail::active_name);
-    auto bytes = detail::encode_active({s.active.first, s.active.file_size, s.active.records});
-    if (int rc = detail::atomic_write_file(p, bytes, opt_.durability.syncs()))
-      count_error(rc, "write " + p.string());  // not fatal: only a check for verify is lost
-  }
-
-  // A sealed segment that could not be read at open: look again (the cause may have passed).
-  void retry_unreadable(stream_state& s) {
-    for (auto& seg : s.sealed) {
-      if (seg.readable) continue;
-      auto scan = detail::scan_segment(s.dir / detail::segment_log_name(seg.first), seg.first,
-                                       s.opt.index_interval);
-      if (scan.error) break;
-      seg = std::move(scan.summary);
-    }
-  }
-
   // Seal the active segment (write its index), continue in a new one; on failure grow this one.
-  bool roll(stream_state& s) {
+  bool roll(detail::stream_state& s) {
     if (!flush_stream(s)) return false;
     if (opt_.durability.syncs() && !sync_stream(s)) return false;
     auto sealed = s.active;
@@ -386,17 +291,23 @@ class writer {
       s.path = old_path;
       return false;
     }
-    // Off the product's path (the writer's thread); a segment that fails simply stays raw.
-    stats_.compacted += compact_segment(old_path, sealed.first, {.codec = s.opt.seal}).compacted;
+    // On the compactor's thread: a 64 MiB segment takes ~1 s of CPU to compact, which would
+    // stall the writer; a segment the compactor cannot take (queue full) or fails simply
+    // stays raw.
+    if (s.opt.seal != seal_codec::none) {
+      if (!compactor_) compactor_.emplace(opt_.compaction_queue, opt_.durability.syncs());
+      compactor_->submit(old_path, sealed.first, {.codec = s.opt.seal});
+    }
     s.sealed.push_back(std::move(sealed));
     ++stats_.rolls;
     return true;
   }
 
-  void remove_prefix(stream_state& s, std::size_t n) {
+  void remove_prefix(detail::stream_state& s, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
       auto& seg = s.sealed[i];
       auto log = s.dir / detail::segment_log_name(seg.first);
+      if (compactor_) compactor_->forget(log);  // before the unlink: a rename would restore it
       if (detail::sys::unlink(log.c_str()) != 0 && errno != ENOENT) {
         count_error(errno, "remove " + log.string());
         n = i;  // keep it and everything after it: the prefix stays contiguous
@@ -412,7 +323,7 @@ class writer {
     }
   }
 
-  void set_truncation(stream_state& s, const truncation_point& t) {
+  void set_truncation(detail::stream_state& s, const truncation_point& t) {
     auto p = s.dir / std::string(detail::truncation_name);
     int rc = detail::atomic_write_file(p, detail::encode_truncation(t));
     if (rc == ENOSPC) {  // a full disk (compacted segments leave no slack): make room with the
@@ -429,7 +340,7 @@ class writer {
   }
 
   // Two copies: one damaged file never brings truncated records back; apply_retention retries.
-  void write_truncation_copy(stream_state& s) {
+  void write_truncation_copy(detail::stream_state& s) {
     if (!s.trunc_copy_pending) return;
     auto p = s.dir / std::string(detail::truncation_copy_name);
     if (int rc = detail::atomic_write_file(p, detail::encode_truncation(s.trunc)))
@@ -438,10 +349,9 @@ class writer {
   }
 
   std::filesystem::path scope_dir_;
-  writer_options opt_;
   std::optional<lock_file> lock_;
-  std::vector<std::unique_ptr<stream_state>> streams_;
-  write_stats stats_;
+  std::optional<compactor> compactor_;  // after lock_: stops before the lock is released
+  std::vector<std::unique_ptr<detail::stream_state>> streams_;
   std::vector<recovery_event> recovered_;
   std::vector<damage> damages_;
   std::vector<read_error> errors_;
