@@ -156,6 +156,68 @@ int main(int argc, char** argv) {
       }
     }
   }
+  // Format 1.2's codec (columns version 1) beside version 2, same blocks and level; and how many
+  // blocks of the default encoding fell back to being stored (a failed round trip).
+  if (all && sd::zstd_built) {
+    for (std::uint8_t version : {std::uint8_t{1}, std::uint8_t{2}}) {
+      st::compaction_options o;
+      o.columns = version;
+      std::uint64_t stored_raw = 0, blocks = 0;
+      const auto bytes = blocked(segs, o.block_bytes, [&](auto b) {
+        std::vector<std::byte> v(b.begin(), b.end());
+        std::string out;
+        std::vector<sd::block_entry> table;
+        sd::put_block(v, o, out, table);
+        ++blocks;
+        stored_raw += table.back().codec == 0;
+        return static_cast<std::uint64_t>(out.size() + sd::block_entry_size);
+      });
+      const std::string name = "columns v" + std::to_string(version) + " + zstd -9, " +
+                               std::to_string(o.block_bytes >> 10) + " KiB (" +
+                               std::to_string(stored_raw) + "/" + std::to_string(blocks) +
+                               " stored raw)";
+      row(name.c_str(), bytes + segs.size() * (sd::compressed_header_size + 4));
+    }
+  }
+  // Per kind of metric record: histogram snapshots (metric type 3, payload byte 2) and the rest,
+  // each encoded alone with the default options (B/record of that kind).
+  for (const bool histograms : {false, true}) {
+    if (!all) break;
+    std::vector<segment_bytes> part;
+    std::uint64_t n = 0, raw_n = 0;
+    for (const auto& s : segs) {
+      segment_bytes c{s.log, s.first, {s.raw.begin(), s.raw.begin() + sd::segment_header_size}, 0};
+      for (std::size_t pos = sd::segment_header_size; pos < s.raw.size();) {
+        const auto h = sd::decode_frame_header(s.raw.data() + pos);
+        const auto len = sd::frame_header_size + h.length;
+        const bool hist = h.length > 2 && s.raw[pos + sd::frame_header_size + 2] == std::byte{3};
+        if (hist == histograms) {
+          c.raw.insert(c.raw.end(), s.raw.begin() + static_cast<std::ptrdiff_t>(pos),
+                       s.raw.begin() + static_cast<std::ptrdiff_t>(pos + len));
+          ++c.records;
+        }
+        pos += len;
+      }
+      n += c.records;
+      raw_n += c.raw.size();
+      part.push_back(std::move(c));
+    }
+    if (n == 0) continue;
+    st::compaction_options o;
+    const auto bytes = blocked(part, o.block_bytes, [&](auto b) {
+      std::vector<std::byte> v(b.begin(), b.end());
+      std::string out;
+      std::vector<sd::block_entry> table;
+      sd::put_block(v, o, out, table);
+      return static_cast<std::uint64_t>(out.size() + sd::block_entry_size);
+    });
+    std::printf("%-44s %12llu records, raw %8.2f B/record, default %6.2f B/record\n",
+                histograms ? "histogram snapshots only" : "counters and gauges only",
+                static_cast<unsigned long long>(n),
+                static_cast<double>(raw_n) / static_cast<double>(n),
+                static_cast<double>(bytes + part.size() * (sd::compressed_header_size + 4)) /
+                    static_cast<double>(n));
+  }
   // Scan speed: the scanner over each raw segment and over its compacted copy (default options).
   const auto tmp = fs::temp_directory_path() / ("ix-density-" + std::to_string(::getpid()));
   fs::create_directories(tmp);

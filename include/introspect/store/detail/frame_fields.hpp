@@ -24,10 +24,11 @@ struct bucket {
   std::uint32_t index = 0;
   std::uint64_t count = 0;
   // Decoder only: where this bucket's " index:count" text lies in the output, and the length of
-  // its " index:" part, so that the next sample copies what did not change instead of printing.
-  std::uint32_t at = 0;
-  std::uint8_t len = 0, index_len = 0;
+  // its " index:" part, so that the next sample copies it instead of printing the index.
+  std::uint32_t at = 0, from = 0;  // from: its position in the previous list (no_bucket: new)
+  std::uint8_t index_len = 0;
 };
+inline constexpr std::uint32_t no_bucket = 0xFFFFFFFFu;
 
 // What the previous sample of a series left for field i (both sides keep the same state).
 struct field_state {
@@ -174,7 +175,8 @@ inline bool get_buckets(codec::byte_reader& B, codec::byte_reader& M, codec::byt
   auto& was = st.buckets;
   const auto op = flags >> 1;
   if (op == 0) {
-    tmp.assign(was.begin(), was.end());
+    tmp.resize(was.size());
+    for (std::size_t i = 0; i < was.size(); ++i) tmp[i].from = static_cast<std::uint32_t>(i);
   } else {
     const auto n = B.varint();
     // Each bucket takes at least 4 bytes of text (" i:c"): a bound before allocating.
@@ -187,13 +189,21 @@ inline bool get_buckets(codec::byte_reader& B, codec::byte_reader& M, codec::byt
       if (!B.ok() || idx < next || idx > 0xFFFFFFFFu) return false;
       next = idx + 1;
       if (op == 1)
-        for (; j < was.size() && was[j].index < idx; ++j) tmp.push_back({was[j].index, 0, 0, 0, 0});
-      tmp.push_back({static_cast<std::uint32_t>(idx), 0, 0, 0, 0});
+        for (; j < was.size() && was[j].index < idx; ++j)
+          tmp.push_back({was[j].index, 0, 0, static_cast<std::uint32_t>(j), 0});
+      tmp.push_back({static_cast<std::uint32_t>(idx), 0, 0, no_bucket, 0});
     }
     if (op == 1)
-      for (; j < was.size(); ++j) tmp.push_back({was[j].index, 0, 0, 0, 0});
+      for (; j < was.size(); ++j)
+        tmp.push_back({was[j].index, 0, 0, static_cast<std::uint32_t>(j), 0});
     for (std::size_t i = 1; i < tmp.size(); ++i)
       if (tmp[i].index <= tmp[i - 1].index) return false;  // an "added" index that was there
+    // Op 2 (a new set): buckets that were there keep their counts (a merge with the old list).
+    for (std::size_t i = 0, k = 0; op == 2 && i < tmp.size(); ++i) {
+      while (k < was.size() && was[k].index < tmp[i].index) ++k;
+      if (k < was.size() && was[k].index == tmp[i].index)
+        tmp[i].from = static_cast<std::uint32_t>(k);
+    }
   }
   const auto bm = M.bytes((tmp.size() + 7) / 8);
   if (!M.ok()) return false;
@@ -208,40 +218,43 @@ inline bool get_buckets(codec::byte_reader& B, codec::byte_reader& M, codec::byt
   char* const t0 = text.data();
   char* p = t0 + head.size();
   const char* const base = reinterpret_cast<const char*>(o.base);
-  for (std::size_t i = 0, j = 0; i < tmp.size(); ++i) {
+  // The changes first (the bits set, in order), so that the loop below has no branch on a bit:
+  // whether a bucket changed is as good as random, and a mispredicted branch per bucket cost
+  // more than printing every count again (measured).
+  thread_local std::vector<std::uint64_t> adds;
+  adds.resize(bm.size() * 8 + 1);
+  std::size_t nadd = 0;
+  for (std::size_t byte = 0; byte < bm.size(); ++byte)
+    for (unsigned b = static_cast<std::uint8_t>(bm[byte]); b; b &= b - 1)
+      adds[nadd++] = C.varint() + 1;
+  if (nadd > tmp.size()) return false;  // bits set past the last bucket
+  if (!C.ok()) return false;
+  static const bucket none_before{};
+  for (std::size_t i = 0, k = 0; i < tmp.size(); ++i) {
     if (static_cast<std::size_t>(p - t0) > limit) return false;
-    while (j < was.size() && was[j].index < tmp[i].index) ++j;
-    const bool had = j < was.size() && was[j].index == tmp[i].index;
-    auto c = had ? was[j].count : 0;
     auto& e = tmp[i];
-    e.at = static_cast<std::uint32_t>(p - t0);
+    const bool had = e.from != no_bucket;
+    const bucket& w = had ? was[e.from] : none_before;
     const bool changed = static_cast<std::uint8_t>(bm[i / 8]) >> (i % 8) & 1;
-    if (had && !changed) {
-      // A fixed 32-byte copy (two vector moves) instead of a call with a length: the output
-      // and `text` keep 32 bytes of slack for it.
-      std::memcpy(p, base + was[j].at, 32);
-      p += was[j].len;
-      e.index_len = was[j].index_len;
+    const auto c = w.count + (changed ? adds[k] : 0);
+    k += changed;
+    e.at = static_cast<std::uint32_t>(p - t0);
+    if (had) [[likely]] {
+      e.index = w.index;
+      std::memcpy(p, base + w.at, 16);  // " index:" (at most 12 bytes); both have slack
+      p += w.index_len;
+      e.index_len = w.index_len;
     } else {
-      if (changed) c += C.varint() + 1;
-      if (had) {
-        std::memcpy(p, base + was[j].at, 16);  // " index:" is at most 12 bytes
-        p += was[j].index_len;
-        e.index_len = was[j].index_len;
-      } else {
-        *p++ = ' ';
-        p = std::to_chars(p, p + 10, e.index).ptr;
-        *p++ = ':';
-        e.index_len = static_cast<std::uint8_t>(p - t0 - e.at);
-      }
-      p = std::to_chars(p, p + 20, c).ptr;
+      *p++ = ' ';
+      p = std::to_chars(p, p + 10, e.index).ptr;
+      *p++ = ':';
+      e.index_len = static_cast<std::uint8_t>(p - t0 - e.at);
     }
+    p = std::to_chars(p, p + 20, c).ptr;
     e.count = c;
-    e.len = static_cast<std::uint8_t>(p - t0 - e.at);
   }
   // Padding bits of the bitmap must be 0 (one encoding per text).
-  if (!C.ok() || (tmp.size() % 8 && static_cast<std::uint8_t>(bm.back()) >> (tmp.size() % 8)))
-    return false;
+  if ((tmp.size() % 8 && static_cast<std::uint8_t>(bm.back()) >> (tmp.size() % 8))) return false;
   const auto len = static_cast<std::size_t>(p - t0);
   if (!o.put_varint(len)) return false;
   const auto start = o.pos;
