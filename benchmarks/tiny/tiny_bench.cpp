@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <sys/resource.h>
 
@@ -101,16 +102,19 @@ void report(benchmark::State& st, std::size_t line_bytes) {
       benchmark::Counter(static_cast<double>(st.iterations()), benchmark::Counter::kIsRate);
 }
 
-void tiny_notify(benchmark::State& st, ix::clock_fn clock) {
+void tiny_notify(benchmark::State& st, ix::clock_fn clock, std::size_t buffer_bytes = 0) {
   scratch s;
   const std::size_t line_bytes = line_text().size();
-  bench_tiny ins(bench_config(s.dir, clock));
+  auto c = bench_config(s.dir, clock);
+  if (buffer_bytes) c.buffer_bytes = buffer_bytes;
+  bench_tiny ins(std::move(c));
   const auto cpu0 = thread_cpu::now();
   for (auto _ : st) {
     ins.notify(ix::severity::warning, message, attributes);
   }
   ins.flush();  // the batch's tail is part of the cost
   report_cpu(st, cpu0);
+  st.counters["locked"] = ix::detail::one_thread() ? 0 : 1;  // the engine took its lock
   const auto stats = ins.stats();
   if (stats.dropped() || stats.write_errors) st.SkipWithError("records dropped or not written");
   st.counters["flushes"] = static_cast<double>(stats.flushes);
@@ -119,15 +123,20 @@ void tiny_notify(benchmark::State& st, ix::clock_fn clock) {
 
 void BM_tiny_notify(benchmark::State& st) { tiny_notify(st, nullptr); }
 void BM_tiny_notify_coarse_clock(benchmark::State& st) { tiny_notify(st, &ix::coarse_realtime_ns); }
+// config::buffer_bytes other than the default: fewer write(2)s against a buffer that stays in
+// the L1 cache.
+void BM_tiny_notify_buffer(benchmark::State& st) {
+  tiny_notify(st, nullptr, static_cast<std::size_t>(st.range(0)));
+}
 
-// spdlog, single-threaded file sink, writing the very same line ("%v": the text only; spdlog
-// adds the '\n' itself).
-void BM_spdlog_basic_file_sink_st(benchmark::State& st) {
+// spdlog's file sink writing the very same line ("%v": the text only; spdlog adds the '\n'
+// itself): basic_file_sink_st (no lock) or basic_file_sink_mt (a std::mutex).
+template <class Sink>
+void spdlog_file_sink(benchmark::State& st) {
   scratch s;
   std::string line = line_text();
   line.pop_back();
-  auto sink =
-      std::make_shared<spdlog::sinks::basic_file_sink_st>((s.dir / "spdlog.jsonl").string(), true);
+  auto sink = std::make_shared<Sink>((s.dir / "spdlog.jsonl").string(), true);
   spdlog::logger logger("bench", sink);
   logger.set_pattern("%v");
   logger.flush_on(spdlog::level::off);
@@ -138,6 +147,60 @@ void BM_spdlog_basic_file_sink_st(benchmark::State& st) {
   logger.flush();
   report_cpu(st, cpu0);
   report(st, line.size() + 1);
+}
+
+void BM_spdlog_basic_file_sink_st(benchmark::State& st) {
+  spdlog_file_sink<spdlog::sinks::basic_file_sink_st>(st);
+}
+
+// The same pair in a process with a second thread (parked for the rest of the run): the tiny
+// engine then takes its lock on every record (it skips it while the process has one thread), and
+// the peer is spdlog's locking sink. glibc never marks a process single-threaded again, so these
+// run after every other benchmark (registration order).
+void start_second_thread() {
+  static const bool started = [] {
+    std::thread([] {
+      for (;;) std::this_thread::sleep_for(1h);
+    }).detach();
+    return true;
+  }();
+  (void)started;
+}
+
+void BM_tiny_notify_threaded(benchmark::State& st) {
+  start_second_thread();
+  tiny_notify(st, nullptr);
+}
+
+void BM_spdlog_basic_file_sink_mt_threaded(benchmark::State& st) {
+  start_second_thread();
+  spdlog_file_sink<spdlog::sinks::basic_file_sink_mt>(st);
+}
+
+// The pieces of tiny_notify's user time: the line's encoding alone (into a 64 KiB buffer, as the
+// sink does; the time advancing 1 us per line) and the default clock alone.
+void BM_tiny_encode_line(benchmark::State& st) {
+  ix::jsonl_encoder enc("bench");
+  ix::record_view r;
+  r.ts_ns = ix::realtime_ns();
+  r.kind = ix::record_kind::notification;
+  r.sev = ix::severity::warning;
+  r.source = "product";
+  r.name = message;
+  r.fields = attributes;
+  auto buf = std::make_unique<char[]>(1u << 16);
+  std::size_t len = 0;
+  for (auto _ : st) {
+    if (len + enc.max_bytes(r) > (1u << 16)) len = 0;
+    len = static_cast<std::size_t>(enc.encode_to(r, buf.get() + len) - buf.get());
+    r.ts_ns += 1000;
+    benchmark::ClobberMemory();
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+
+void BM_clock_realtime(benchmark::State& st) {
+  for (auto _ : st) benchmark::DoNotOptimize(ix::realtime_ns());
 }
 
 // state(): a table update plus a buffered line.
@@ -193,10 +256,15 @@ void BM_empty_loop(benchmark::State& st) {
 
 BENCHMARK(BM_tiny_notify);
 BENCHMARK(BM_tiny_notify_coarse_clock);
+BENCHMARK(BM_tiny_notify_buffer)->Arg(16 << 10)->Arg(32 << 10);
 BENCHMARK(BM_spdlog_basic_file_sink_st);
+BENCHMARK(BM_tiny_encode_line);
+BENCHMARK(BM_clock_realtime);
 BENCHMARK(BM_tiny_state_string);
 BENCHMARK(BM_tiny_state_int);
 BENCHMARK(BM_tiny_disabled_count);
 BENCHMARK(BM_empty_loop);
+BENCHMARK(BM_tiny_notify_threaded);
+BENCHMARK(BM_spdlog_basic_file_sink_mt_threaded);
 
 BENCHMARK_MAIN();

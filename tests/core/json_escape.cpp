@@ -1,5 +1,6 @@
 // JSON string escaping: quotes, backslash, every control character, DEL, valid UTF-8 kept,
 // invalid UTF-8 replaced by U+FFFD; every output parsed back by simdjson and by jq.
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -147,4 +148,41 @@ TEST_CASE("jq rejects a file with an unescaped control character (the check can 
   std::ofstream(file, std::ios::binary) << "{\"s\":\"a\x01"
                                            "b\"}\n";
   CHECK(ixt::jq_status(file) != 0);
+}
+
+TEST_CASE("the one-pass check-and-copy finds every byte that needs escaping, at every position",
+          "[format][json]") {
+  // put_json_clean reads a word at a time with overlapping tails (lengths 1-3, 4-7, 8 and up
+  // take different paths): each length up to 40 with each byte value at each position.
+  const auto reference_clean = [](std::string_view s) {
+    for (char c : s)
+      if (ix::detail::needs_escape(static_cast<unsigned char>(c))) return false;
+    return true;
+  };
+  std::size_t checked = 0;
+  for (std::size_t n = 0; n <= 40; ++n) {
+    for (std::size_t pos = 0; pos < (n ? n : 1); ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        std::string s(n, 'x');
+        for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('A' + i % 26);
+        if (n) s[pos] = static_cast<char>(b);
+        char out[64 + 4];
+        std::memset(out, '#', sizeof out);
+        const char* end = ix::detail::put_json_clean(out, s);
+        const bool clean = reference_clean(s);
+        INFO("length " << n << ", byte " << b << " at " << pos);
+        REQUIRE((end != nullptr) == clean);
+        REQUIRE(ix::detail::json_clean(s) == clean);
+        if (clean) {
+          REQUIRE(end == out + n + 2);
+          REQUIRE(std::string_view(out, n + 2) == esc(s));
+        }
+        // Never writes past the quoted string's room.
+        for (std::size_t i = n + 2; i < sizeof out; ++i) REQUIRE(out[i] == '#');
+        ++checked;
+        if (!n) break;
+      }
+    }
+  }
+  CHECK(checked > 200'000);
 }

@@ -3,7 +3,9 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <random>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -137,4 +139,112 @@ TEST_CASE("hostile names, sources, instance and field keys stay one valid line (
   std::string out;
   CHECK(ixt::jq_status(file, &out) == 0);
   CHECK(ixt::occurrences(out, "\n") == std::size(ix::all_record_kinds));
+}
+
+namespace {
+
+// The line format spelled out with the std::string functions (append_json_string,
+// append_json_value, format_rfc3339): the encoder's raw-pointer fast paths (word-at-a-time
+// check-and-copy, cached second, fixed-size copies) must write exactly these bytes.
+std::string reference_line(std::string_view instance, const ix::record_view& r) {
+  std::string o = "{\"ts\":\"";
+  o += ix::format_rfc3339(r.ts_ns);
+  o += "\",\"kind\":\"";
+  o += ix::to_string(r.kind);
+  o += "\",\"instance\":";
+  ix::append_json_string(o, instance);
+  o += ",\"source\":";
+  ix::append_json_string(o, r.source);
+  o += ",\"name\":";
+  ix::append_json_string(o, r.name);
+  if (r.kind == ix::record_kind::notification || r.kind == ix::record_kind::insight) {
+    o += ",\"severity\":\"";
+    o += static_cast<unsigned>(r.sev) < 6 ? ix::to_string(r.sev) : "unknown";
+    o += '"';
+  }
+  if (r.mtype != ix::metric_type::none) {
+    o += ",\"type\":\"";
+    o += ix::to_string(r.mtype);
+    o += '"';
+  }
+  if (r.val.type() != ix::value_type::none) {
+    o += ",\"value\":";
+    ix::append_json_value(o, r.val);
+  }
+  if (!r.fields.empty()) {
+    o += ",\"fields\":{";
+    for (std::size_t i = 0; i < r.fields.size(); ++i) {
+      if (i) o += ',';
+      ix::append_json_string(o, r.fields[i].key);
+      o += ':';
+      ix::append_json_value(o, r.fields[i].value);
+    }
+    o += '}';
+  }
+  if (r.flags & ix::flag_table) o += ",\"table\":true";
+  o += "}\n";
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("the encoder writes exactly the reference bytes for random records", "[format][jsonl]") {
+  std::mt19937_64 rng(18);
+  const auto pick = [&](std::uint64_t n) { return rng() % n; };
+  // Strings of every length to 70: mostly clean, some with a byte to escape or multi-byte UTF-8.
+  const auto text = [&] {
+    std::string s(pick(71), 'a');
+    for (auto& c : s) c = static_cast<char>(0x20 + pick(95));
+    if (!s.empty() && pick(3) == 0) s[pick(s.size())] = "\"\\\n\x01\x7f\xC3\xFF"[pick(7)];
+    if (pick(8) == 0) s += "\xE2\x82\xAC";
+    return s;
+  };
+  std::vector<std::string> keep;
+  keep.reserve(100'000);
+  const auto value = [&]() -> ix::value_view {
+    switch (pick(6)) {
+      case 0:
+        return {};
+      case 1:
+        return static_cast<std::int64_t>(rng());
+      case 2:
+        return static_cast<double>(static_cast<std::int64_t>(rng() % 2'000'000)) / 64 - 9999;
+      case 3:
+        return pick(2) == 0;
+      case 4:
+        return std::numeric_limits<double>::infinity();
+      default:
+        return std::string_view(keep.emplace_back(text()));
+    }
+  };
+  for (int e = 0; e < 4; ++e) {
+    const std::string instance = e == 0 ? text() : "node-1";
+    ix::jsonl_encoder enc(instance);
+    std::int64_t ts = ixt::t2026 - 3 * ixt::sec;  // crosses second boundaries and the epoch
+    if (e == 3) ts = -2 * ixt::sec;
+    std::string out;
+    for (int i = 0; i < 3000; ++i) {
+      ts += static_cast<std::int64_t>(pick(e == 1 ? 2'000'000'000 : 4'000'000));
+      ix::record_view r;
+      r.ts_ns = pick(50) == 0 ? static_cast<std::int64_t>(rng() >> 2) : ts;
+      r.kind = static_cast<ix::record_kind>(1 + pick(7));
+      r.sev = static_cast<ix::severity>(pick(7));
+      r.mtype = static_cast<ix::metric_type>(pick(4));
+      r.flags = static_cast<std::uint8_t>(pick(2));
+      r.source =
+          pick(4) ? std::string_view("product") : std::string_view(keep.emplace_back(text()));
+      r.name = keep.emplace_back(text());
+      r.val = value();
+      std::vector<ix::field_view> fields(pick(4));
+      for (auto& f : fields) f = {keep.emplace_back(text()), value()};
+      r.fields = fields;
+      const std::string expected = reference_line(instance, r);
+      out.clear();
+      enc.encode(r, out);
+      INFO("record " << i << " of encoder " << e);
+      REQUIRE(out == expected);
+      REQUIRE(out.size() <= enc.max_bytes(r));
+      if (keep.size() > 90'000) keep.clear();
+    }
+  }
 }

@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <malloc.h>
@@ -498,4 +499,46 @@ TEST_CASE("the tiny tier starts no thread: not when built, recording, ticking or
   }
   CHECK(ixt::thread_count() == before);
   CHECK(count_lines(ixt::lines_in(dir.path())).notifications == 1000);
+}
+
+// Keep this case last in the file: it starts threads, and a process never counts as
+// single-threaded again (every case before it runs with one thread, the engine's lock skipped).
+TEST_CASE(
+    "records made with one thread (lock skipped), then from four threads (locked), all "
+    "arrive whole and in each thread's order",
+    "[engine][tiny][threads]") {
+  ixt::temp_dir dir;
+  ixt::sim_now = ixt::t2026;
+  constexpr int threads = 4, per_thread = 5'000;
+  REQUIRE(ix::detail::one_thread());  // no case before this one started a thread
+  {
+    tiny ins(cfg(dir.path()));
+    for (int i = 0; i < per_thread; ++i)
+      ins.notify(ix::severity::info, "alone", {{"t", -1}, {"i", i}});
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+      ts.emplace_back([&ins, t] {
+        for (int i = 0; i < per_thread; ++i)
+          ins.notify(ix::severity::info, "together", {{"t", t}, {"i", i}});
+      });
+    CHECK_FALSE(ix::detail::one_thread());
+    for (auto& th : ts) th.join();
+    const auto s = ins.stats();
+    CHECK(s.records == std::uint64_t{threads + 1} * per_thread);
+    CHECK(s.dropped() == 0);
+  }
+  std::map<std::int64_t, std::int64_t> next;  // thread (-1: before any) -> next expected i
+  std::size_t notifications = 0;
+  for (const auto& l : ixt::lines_in(dir.path())) {
+    ixt::json j(l);  // throws on a torn or interleaved line
+    if (j.str("kind") != "notification") continue;
+    ++notifications;
+    const auto t = int64_t(j["fields"]["t"]), i = int64_t(j["fields"]["i"]);
+    CHECK(j.str("name") == (t < 0 ? "alone" : "together"));
+    if (i != next[t])
+      FAIL("thread " << t << ": record " << i << " where " << next[t] << " was due");
+    next[t] = i + 1;
+  }
+  CHECK(notifications == std::size_t{threads + 1} * per_thread);
+  for (int t = -1; t < threads; ++t) CHECK(next[t] == per_thread);
 }

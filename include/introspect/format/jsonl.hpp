@@ -84,10 +84,65 @@ inline void append_json_real(std::string& out, double v) {
   out.append(buf, static_cast<std::size_t>(put_json_real(buf, v) - buf));
 }
 
-inline char* put_bytes(char* p, std::string_view s) noexcept {
-  if (!s.empty()) std::memcpy(p, s.data(), s.size());  // s.data() may be null when empty
-  return p + s.size();
+// Copies s to p. Up to 64 bytes with overlapping 16, 8 or 4-byte loads and stores, inline: a
+// line's pieces are short, and a call to memcpy (through the PLT, then its size dispatch) costs
+// more than they do.
+[[gnu::always_inline]] inline char* put_bytes(char* p, std::string_view s) noexcept {
+  const char* src = s.data();
+  const std::size_t n = s.size();
+  if (n >= 16) {
+    if (n > 64) {
+      std::memcpy(p, src, n);
+      return p + n;
+    }
+    char a[16], b[16];
+    if (n > 32) {
+      char c[16], d[16];
+      std::memcpy(c, src + 16, 16);
+      std::memcpy(d, src + n - 32, 16);
+      std::memcpy(p + 16, c, 16);
+      std::memcpy(p + n - 32, d, 16);
+    }
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + n - 16, 16);
+    std::memcpy(p, a, 16);
+    std::memcpy(p + n - 16, b, 16);
+  } else if (n >= 8) {
+    std::uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(p, &a, 8);
+    std::memcpy(p + n - 8, &b, 8);
+  } else if (n >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(p, &a, 4);
+    std::memcpy(p + n - 4, &b, 4);
+  } else if (n) {  // s.data() may be null when empty
+    p[0] = src[0];
+    p[n / 2] = src[n / 2];
+    p[n - 1] = src[n - 1];
+  }
+  return p + n;
 }
+
+// A piece of text of at most N bytes, copied as N bytes at once where the line has room for them
+// (the bytes past `size` are overwritten by what follows).
+template <std::size_t N>
+struct fixed_text {
+  char text[N] = {};
+  std::uint8_t size = 0;
+
+  constexpr fixed_text() = default;
+  constexpr fixed_text(std::string_view s) noexcept : size(static_cast<std::uint8_t>(s.size())) {
+    for (std::size_t i = 0; i < s.size(); ++i) text[i] = s[i];
+  }
+  char* put(char* p) const noexcept {
+    std::memcpy(p, text, N);
+    return p + size;
+  }
+};
 
 }  // namespace detail
 
@@ -123,7 +178,10 @@ inline void append_json_value(std::string& out, const value_view& v) {
 //! call into libstdc++ each, about half of the encoding time.
 class jsonl_encoder {
  public:
-  explicit jsonl_encoder(std::string_view instance = {}) { set_instance(instance); }
+  explicit jsonl_encoder(std::string_view instance = {}) {
+    set_instance(instance);
+    cache_second(0);
+  }
 
   void set_instance(std::string_view instance) {
     instance_json_.clear();
@@ -181,12 +239,13 @@ class jsonl_encoder {
     p = put_bytes(p, ",\"name\":"sv);
     p = put_string(p, r.name);
     if (r.kind == record_kind::notification || r.kind == record_kind::insight) {
-      static constexpr std::string_view sev[] = {
+      static constexpr detail::fixed_text<24> sev[] = {
           ",\"severity\":\"debug\""sv,  ",\"severity\":\"info\""sv,
           ",\"severity\":\"notice\""sv, ",\"severity\":\"warning\""sv,
-          ",\"severity\":\"error\""sv,  ",\"severity\":\"critical\""sv};
+          ",\"severity\":\"error\""sv,  ",\"severity\":\"critical\""sv,
+          ",\"severity\":\"unknown\""sv};
       const auto i = static_cast<std::size_t>(r.sev);
-      p = put_bytes(p, i < 6 ? sev[i] : ",\"severity\":\"unknown\""sv);
+      p = sev[i < 6 ? i : 6].put(p);  // 24 bytes: within the 25 that max_bytes counts for it
     }
     if (r.mtype != metric_type::none) {
       p = put_bytes(p, ",\"type\":\""sv);
@@ -216,15 +275,15 @@ class jsonl_encoder {
   }
 
  private:
-  // A string as JSON: clean ones (nearly all) copied between quotes; others escaped through a
-  // scratch string, released when a huge one made it large.
-  char* put_string(char* p, std::string_view s) {
-    if (detail::json_clean(s)) {
-      *p++ = '"';
-      p = detail::put_bytes(p, s);
-      *p++ = '"';
-      return p;
-    }
+  // A string as JSON: clean ones (nearly all) checked and copied between quotes in one pass;
+  // others escaped through a scratch string, released when a huge one made it large.
+  [[gnu::always_inline]] char* put_string(char* p, std::string_view s) {
+    if (char* end = detail::put_json_clean(p, s)) [[likely]]
+      return end;
+    return put_escaped(p, s);
+  }
+
+  [[gnu::noinline]] char* put_escaped(char* p, std::string_view s) {
     scratch_.clear();
     append_json_string(scratch_, s);
     p = detail::put_bytes(p, scratch_);
@@ -232,13 +291,12 @@ class jsonl_encoder {
     return p;
   }
 
-  char* put_value(char* p, const value_view& v) {
+  [[gnu::always_inline]] char* put_value(char* p, const value_view& v) {
     switch (v.type()) {
       case value_type::integer:
         return std::to_chars(p, p + 24, v.as_int()).ptr;
       case value_type::real:
-        if (std::isfinite(v.as_real())) return detail::put_json_real(p, v.as_real());
-        return detail::put_bytes(p, "null");
+        return put_real(p, v.as_real());
       case value_type::boolean:
         return detail::put_bytes(p, v.as_bool() ? "true" : "false");
       case value_type::string:
@@ -248,29 +306,42 @@ class jsonl_encoder {
     }
   }
 
-  // Writes {"ts":"<RFC 3339 time> (37 bytes).
+  [[gnu::noinline]] static char* put_real(char* p, double v) noexcept {
+    if (std::isfinite(v)) return detail::put_json_real(p, v);
+    return detail::put_bytes(p, "null");
+  }
+
+  // Writes {"ts":"<RFC 3339 time> (37 bytes). A time in the cached second costs a subtraction
+  // and its 9 fraction digits.
   char* put_ts(char* p, std::int64_t ns) {
+    // Unsigned: ns - cached_start_ may not fit in 64 bits; wrapped, it is >= 1e9 and misses.
+    std::uint64_t frac = static_cast<std::uint64_t>(ns) - static_cast<std::uint64_t>(cached_start_);
+    if (frac >= 1'000'000'000) frac = cache_second(ns);
+    std::memcpy(p, cached_, 7 + 20);
+    detail::put_9_digits(p + 27, static_cast<std::uint32_t>(frac));
+    p[36] = 'Z';
+    return p + 7 + rfc3339_length;
+  }
+
+  // Formats the second of `ns` into cached_; returns the nanoseconds into it.
+  std::uint64_t cache_second(std::int64_t ns) noexcept {
     // The first whole second above INT64_MIN: earlier times (only a crafted frame holds them)
     // print as it, since their floored second times 1e9 does not fit in 64 bits.
     constexpr std::int64_t earliest = (INT64_MIN / 1'000'000'000 + 1) * 1'000'000'000;
     if (ns < earliest) ns = earliest;
     const std::int64_t sec = ns >= 0 ? ns / 1'000'000'000 : (ns - 999'999'999) / 1'000'000'000;
-    if (sec != cached_sec_) {
-      std::memcpy(cached_, "{\"ts\":\"", 7);
-      format_rfc3339(sec * 1'000'000'000, cached_ + 7);
-      cached_sec_ = sec;
-    }
-    std::memcpy(p, cached_, 7 + 20);
-    detail::put_9_digits(p + 27, static_cast<std::uint32_t>(ns - sec * 1'000'000'000));
-    p[36] = 'Z';
-    return p + 7 + rfc3339_length;
+    cached_start_ = sec * 1'000'000'000;
+    std::memcpy(cached_, "{\"ts\":\"", 7);
+    format_rfc3339(cached_start_, cached_ + 7);
+    return static_cast<std::uint64_t>(ns - cached_start_);
   }
 
   std::string instance_json_;
   std::array<std::string, 8> heads_;  // indexed by record_kind
   std::size_t head_max_ = 0;
   std::string scratch_;
-  std::int64_t cached_sec_ = INT64_MIN;
+  // The second cached_ holds (its first ns); the constructor formats the epoch's second.
+  std::int64_t cached_start_ = 0;
   char cached_[7 + rfc3339_length] = {};
 };
 
