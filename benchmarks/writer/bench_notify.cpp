@@ -7,14 +7,15 @@
 //    with page-table isolation and no PCID, with an empty TLB);
 //  - back to back (a flush() every 1 000 calls, so the queue never fills): the call, warm;
 //  - the same call with the engine's clock replaced by a function returning a constant: what
-//    reading the time (CLOCK_REALTIME_COARSE through the vDSO) adds to the call;
+//    reading the time (the engine's default, CLOCK_REALTIME_COARSE through the vDSO) adds;
 //  - the floor: a call that cannot be cheaper, at the same rates after the same sleep: a
 //    non-inlined function that stores one atomic word to a cache line another thread reads, on
 //    a page of its own (as the queue's slots are on pages the product's loop does not touch);
 //  - the peer: spdlog's async logger (null sink, the same message and attributes).
 //
-// Each repetition runs every call at every rate, one after the other; the table gives, per
-// cell, the median over the repetitions of that repetition's percentile.
+// Each repetition runs every call at every rate, one after the other (the order rotated from one
+// repetition to the next); the table gives, per cell, the median over the repetitions of that
+// repetition's percentile.
 //
 // Usage: bench_notify [seconds per paced rate, default 1] [repetitions, default 5]
 #include <time.h>
@@ -31,6 +32,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -273,13 +275,18 @@ int main(int argc, char** argv) {
     if (back_to_back) t.add(name, "back to back", latency_back_to_back(200000, ovh, call, between));
   };
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  for (int rep = 0; rep < reps; ++rep) {
+  // Every call's measurement, run in a rotated order per repetition: whichever runs first after
+  // another's paced run starts from a different state, so no call always takes that place.
+  std::vector<std::function<void()>> steps;
+  steps.push_back([&] {
     measure(
         "introspect medium `notify()`, 3 attributes", [&](std::size_t i) { notify3(ins, i); },
         [&](std::size_t i) {
           if (i % 1000 == 0) ins.flush();
         },
         true);
+  });
+  steps.push_back([&] {
     measure(
         "the same, the clock a constant function (the time read's share)",
         [&](std::size_t i) { notify3(ins_const, i); },
@@ -287,18 +294,25 @@ int main(int argc, char** argv) {
           if (i % 1000 == 0) ins_const.flush();
         },
         true);
+  });
+  steps.push_back([&] {
     measure(
         "floor: a non-inlined store to a line another thread reads",
         [&](std::size_t i) { floor_call(*line, i); }, [](std::size_t) {}, true);
+  });
 #if INTROSPECT_BENCH_SPDLOG
-    // Paced only: back to back would measure its queue filling.
+  // Paced only: back to back would measure its queue filling.
+  steps.push_back([&] {
     measure(
         "spdlog async logger (null sink), same message",
         [&](std::size_t i) {
           log->warn("disk nearly full disk={} used_pct={} node={}", "sdb", i % 100, "n1");
         },
         [](std::size_t) {}, false);
+  });
 #endif
+  for (int rep = 0; rep < reps; ++rep) {
+    for (std::size_t k = 0; k < steps.size(); ++k) steps[(k + std::size_t(rep)) % steps.size()]();
     std::fprintf(stderr, "repetition %d of %d done, load %s\n", rep + 1, reps, loadavg().c_str());
   }
   t.print();
