@@ -3,8 +3,11 @@
 // (gauges, cumulative counters, cumulative histogram snapshots with bucket counts, as the
 // metric registry writes them), a state change every 10 s, a notification every 5 s and a
 // Kubernetes-like snapshot every 60 s, until RECORDS records are written. Deterministic.
+// SEAL is how sealed segments are stored: `none` (the frame log as written, the default: the
+// store of the figures in docs/benchmarks.md is 1.11 GB of frames), `columns` or `zstd`
+// (columns then zstd, in a build with introspect::zstd): format 1.2's compressed segments.
 //
-//   support_gen_store DIR RECORDS [INSTANCES=3] [SERIES=200]
+//   support_gen_store DIR RECORDS [INSTANCES=3] [SERIES=200] [SEAL=none]
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -23,16 +26,30 @@ namespace st = introspect::store;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: support_gen_store DIR RECORDS [INSTANCES=3] [SERIES=200]\n");
+    std::fprintf(stderr,
+                 "usage: support_gen_store DIR RECORDS [INSTANCES=3] [SERIES=200] "
+                 "[SEAL=none|columns|zstd]\n");
     return 2;
   }
   const std::string dir = argv[1];
   const auto total = std::strtoull(argv[2], nullptr, 10);
   const int instances = argc > 3 ? std::atoi(argv[3]) : 3;
   const int series = argc > 4 ? std::atoi(argv[4]) : 200;
+  const std::string seal = argc > 5 ? argv[5] : "none";
   std::vector<std::unique_ptr<st::writer>> ws;
   st::writer_options wo;
   wo.durability = st::durability::none();
+  st::stream_options so;
+  if (seal == "none")
+    so.seal = st::seal_codec::none;
+  else if (seal == "columns")
+    so.seal = st::seal_codec::columns;
+  else if (seal == "zstd")
+    so.seal = st::seal_codec::columns_zstd;
+  else {
+    std::fprintf(stderr, "support_gen_store: SEAL %s: use none, columns or zstd\n", seal.c_str());
+    return 2;
+  }
   for (int i = 0; i < instances; ++i)
     ws.push_back(std::make_unique<st::writer>(dir, fmt::format("node-{}", i), wo));
   std::mt19937_64 rng(7);
@@ -53,7 +70,8 @@ int main(int argc, char** argv) {
     payload.clear();
     ix::codec::encode(ix::view_of(r, fv), payload);
     auto& w = *ws[static_cast<std::size_t>(inst)];
-    w.append(w.stream(ix::to_string(r.kind)), r.ts_ns, static_cast<std::uint8_t>(r.kind), payload);
+    w.append(w.stream(ix::to_string(r.kind), so), r.ts_ns, static_cast<std::uint8_t>(r.kind),
+             payload);
     ++written;
   };
   for (std::int64_t sec = 0; written < total; ++sec) {
@@ -129,7 +147,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  for (auto& w : ws) w->flush();
+  for (auto& w : ws) w->flush(), w->wait_compaction();
   std::printf("%llu records\n", static_cast<unsigned long long>(written));
   return 0;
 }

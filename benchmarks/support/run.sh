@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The support benchmarks of issue 15 (CPU seconds: user + sys of the pinned command): `introspect bundle` MB/s on a ~1 GB store (against GNU
-# tar of the same directory, in the same run) and `introspect report` seconds and page size on
+# The support benchmarks of issue 15: `introspect bundle` MB/s on a ~1 GB store against GNU tar
+# of the same directory in the same run (wall time on all cores, then CPU seconds: user + sys
+# of the command pinned to one core) and `introspect report` seconds and page size on
 # a 10 M-record store (against `introspect insights`, the same ordered pass without plots).
 #
 #   benchmarks/support/run.sh
@@ -26,12 +27,13 @@ WORK=${WORK:-$(mktemp -d /tmp/introspect-support.XXXXXX)}
 mkdir -p "$WORK"
 [[ ${KEEP:-0} == 1 ]] || trap 'rm -rf "$WORK"' EXIT
 
-# best-of-REPS CPU seconds (user + sys, /usr/bin/time: a loaded shared machine stretches wall
+# best-of-REPS CPU seconds (FRESH: a file removed before each run) (user + sys, /usr/bin/time: a loaded shared machine stretches wall
 # time, not CPU time) of a command pinned to one core; its wall seconds in $WORK/wall, stdout of
 # the last run in $WORK/out
 best() {
   local best= wall=
   for ((i = 0; i < REPS; i++)); do
+    [[ -z ${FRESH:-} ]] || rm -f "$FRESH"  # the output is written new, as in the wall pairs
     /usr/bin/time -f '%e %U %S' -o "$WORK/time" taskset -c "$CPU" "$@" >"$WORK/out" 2>"$WORK/err"
     read -r w u s <"$WORK/time"
     local c
@@ -50,9 +52,28 @@ fi
 bytes=$(du -sb "$store" | cut -f1)
 cat "$store"/*/*/* >/dev/null 2>&1 || true   # page cache warm: the figure is the tool's, not the disk's
 echo "store: $(echo "$bytes / 1000000" | bc) MB, $BUNDLE_RECORDS records"
-t_tar=$(best tar -cf "$WORK/peer.tar" -C "$store" .)
-t_bundle=$(best "$ix" bundle "$store" -o "$WORK/b.tar")
-t_zst=$(best "$ix" bundle "$store" -o "$WORK/b.tar.zst")
+# Wall time on every core (the bundle's copy, its hash-and-write thread and its verify thread
+# run at once): tar and bundle alternate, each writing a file that does not exist yet (a
+# removed output's pages are what the next write reuses: both get the same start), median of
+# REPS, with the load average before each pair.
+walls_tar=() walls_bundle=()
+for ((i = 0; i < REPS; i++)); do
+  rm -f "$WORK/peer.tar" "$WORK/b.tar"
+  echo "loadavg before pair $((i + 1)): $(cut -d' ' -f1-3 /proc/loadavg)"
+  /usr/bin/time -f '%e' -o "$WORK/time" tar -cf "$WORK/peer.tar" -C "$store" .
+  walls_tar+=("$(cat "$WORK/time")")
+  rm -f "$WORK/peer.tar"
+  /usr/bin/time -f '%e' -o "$WORK/time" "$ix" bundle "$store" -o "$WORK/b.tar" >/dev/null
+  walls_bundle+=("$(cat "$WORK/time")")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+w_tar=$(median "${walls_tar[@]}") w_bundle=$(median "${walls_bundle[@]}")
+echo "wall (median of $REPS, all cores): tar ${w_tar} s = $(echo "scale=0; $bytes / 1000000 / $w_tar" | bc -l) MB/s," \
+  "bundle ${w_bundle} s = $(echo "scale=0; $bytes / 1000000 / $w_bundle" | bc -l) MB/s (runs: tar ${walls_tar[*]}; bundle ${walls_bundle[*]})"
+rm -f "$WORK/peer.tar" "$WORK/b.tar"
+t_tar=$(FRESH=$WORK/peer.tar best tar -cf "$WORK/peer.tar" -C "$store" .)
+t_bundle=$(FRESH=$WORK/b.tar best "$ix" bundle "$store" -o "$WORK/b.tar")
+t_zst=$(FRESH=$WORK/b.tar.zst best "$ix" bundle "$store" -o "$WORK/b.tar.zst")
 zst_bytes=$(stat -c %s "$WORK/b.tar.zst")
 t_read=$(best "$ix" query "$WORK/b.tar" --agg count)
 t_read_store=$(best "$ix" query "$store" --agg count)

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
+#include <introspect/bundle/redact.hpp>
 #include <introspect/codec/binary.hpp>
 #include <introspect/format/jsonl.hpp>
 #include <introspect/store/writer.hpp>
@@ -220,6 +222,100 @@ TEST_CASE("planted secrets never appear in the bundle's bytes; the manifest says
       ix_run("bundle " + rs + " --no-redact -o " + sh_quote(open.string()), t.path()).exit_code ==
       0);
   CHECK(read_file(open).find("PLANTEDETCDVALUE") != std::string::npos);
+}
+
+TEST_CASE("the redaction pre-check finds the word wherever it is, in either case",
+          "[bundle][redaction]") {
+  // The vectorised check must answer as the plain search does: at every place of a payload
+  // (both sides of each 16-byte step, the tail), for every length, with near misses around.
+  auto reference = [](std::string_view s) {
+    return s.find("earer") != std::string_view::npos || s.find("EARER") != std::string_view::npos;
+  };
+  auto check = [&](const std::string& s) {
+    const std::span<const std::byte> p{reinterpret_cast<const std::byte*>(s.data()), s.size()};
+    INFO(s);
+    REQUIRE(ix::bundle::may_need_redaction(1, p) == reference(s));
+  };
+  for (std::size_t len = 0; len <= 70; ++len)
+    for (std::size_t at = 0; at + 5 <= len; ++at)
+      for (const char* w : {"earer", "EARER", "eArer", "earEr", "Earer", "earex", "xarer"}) {
+        std::string s(len, 'e');  // many first letters: every one is a candidate
+        s.replace(at, 5, w);
+        check(s);
+        std::string q(len, 'q');
+        q.replace(at, 5, w);
+        check(q);
+      }
+  std::mt19937 rng(15);
+  const std::string letters = "eEaArRb Bx";
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(rng() % 90, ' ');
+    for (auto& c : s) c = letters[rng() % letters.size()];
+    check(s);
+  }
+  // Snapshots are always looked at.
+  CHECK(ix::bundle::may_need_redaction(static_cast<std::uint8_t>(ix::record_kind::snapshot), {}));
+}
+
+TEST_CASE("a damaged store bundles with its damage zeroed and reported; a failed write says why",
+          "[bundle][cli]") {
+  temp_dir t;
+  const auto root = t / "damaged";
+  std::vector<ix::record> recs;
+  for (int i = 0; i < 3000; ++i)
+    recs.push_back(rec(epoch_ns + i * ms, ix::record_kind::notification,
+                       i == 1500 ? "PLANTEDINDAMAGEDFRAME" : "slow journal write", ix::value{},
+                       {{"n", std::int64_t{i}}}));
+  {
+    ix::store::writer w(root, "node-1");
+    std::string payload;
+    std::vector<ix::field_view> fv;
+    for (const auto& r : recs) {
+      payload.clear();
+      ix::codec::encode(ix::view_of(r, fv), payload);
+      REQUIRE(w.append(w.stream("events"), r.ts_ns, static_cast<std::uint8_t>(r.kind), payload));
+    }
+    w.flush();
+  }
+  // One byte flipped inside the planted record's frame: that frame is damage.
+  fs::path seg;
+  for (const auto& e : fs::directory_iterator(root / "node-1" / "events"))
+    if (e.path().extension() == ".log") seg = e.path();
+  REQUIRE(!seg.empty());
+  auto bytes = read_file(seg);
+  const auto planted = bytes.find("PLANTEDINDAMAGEDFRAME");
+  REQUIRE(planted != std::string::npos);
+  bytes[planted + 3] = 'X';
+  write_file(seg, bytes);
+  const auto rs = sh_quote(root.string());
+  const auto b = t / "d.tar";
+  const auto made = ix_run("bundle " + rs + " -o " + sh_quote(b.string()), t.path());
+  INFO(made.out << made.err);
+  REQUIRE(made.exit_code == 0);
+  CHECK(made.out.find("verify: 1 damaged") != std::string::npos);
+  CHECK(made.out.find("zeroed: ") != std::string::npos);
+  const auto tar = read_file(b);
+  CHECK(tar.find("INDAMAGEDFRAME") == std::string::npos);  // zeroed, the flipped byte too
+  CHECK(tar.find("slow journal write") != std::string::npos);
+  const auto report = run_shell("tar -xOf " + sh_quote(b.string()) + " verify.txt", t.path()).out;
+  CHECK(report.find("stores/0/node-1/events/segment-") != std::string::npos);
+  CHECK(report.find("checksum mismatch") != std::string::npos);
+  // Every other record comes out of the bundle, and `verify` of it reports the same damage.
+  const auto q = ix_run("query " + sh_quote(b.string()) + " -o jsonl", t.path());
+  CHECK(lines(q.out) == recs.size() - 1);
+  CHECK(ix_run("verify " + sh_quote(b.string()), t.path()).exit_code == 1);
+  // A write that fails (here: the file size limit, EFBIG) names the member and the cause, and
+  // leaves no file behind, neither FILE nor FILE.tmp.
+  const auto small = t / "small.tar";
+  const auto failed = run_shell("ulimit -f 64; trap '' XFSZ; " + sh_quote(cli) + " bundle " + rs +
+                                    " -o " + sh_quote(small.string()),
+                                t.path());
+  INFO(failed.out << failed.err);
+  CHECK(failed.exit_code == 2);
+  CHECK(failed.err.find("stores/0/node-1/events/segment-") != std::string::npos);
+  CHECK(failed.err.find("too large") != std::string::npos);
+  CHECK(!fs::exists(small));
+  CHECK(!fs::exists(small.string() + ".tmp"));
 }
 
 TEST_CASE("a truncated or damaged bundle gives a clear error and what is intact", "[bundle][cli]") {
