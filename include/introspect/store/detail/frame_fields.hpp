@@ -23,10 +23,10 @@ namespace introspect::inline v1::store::detail::columns {
 struct bucket {
   std::uint32_t index = 0;
   std::uint64_t count = 0;
-  // Decoder only: where this bucket's " index:count" text lies in the output, and the length of
-  // its " index:" part, so that the next sample copies it instead of printing the index.
+  // Decoder only: where this bucket's " index:count" text lies in the output, its length and the
+  // length of its " index:" part, so that the next sample copies it instead of printing it.
   std::uint32_t at = 0, from = 0;  // from: its position in the previous list (no_bucket: new)
-  std::uint8_t index_len = 0;
+  std::uint8_t index_len = 0, len = 0;
 };
 inline constexpr std::uint32_t no_bucket = 0xFFFFFFFFu;
 
@@ -190,12 +190,12 @@ inline bool get_buckets(codec::byte_reader& B, codec::byte_reader& M, codec::byt
       next = idx + 1;
       if (op == 1)
         for (; j < was.size() && was[j].index < idx; ++j)
-          tmp.push_back({was[j].index, 0, 0, static_cast<std::uint32_t>(j), 0});
-      tmp.push_back({static_cast<std::uint32_t>(idx), 0, 0, no_bucket, 0});
+          tmp.push_back({was[j].index, 0, 0, static_cast<std::uint32_t>(j), 0, 0});
+      tmp.push_back({static_cast<std::uint32_t>(idx), 0, 0, no_bucket, 0, 0});
     }
     if (op == 1)
       for (; j < was.size(); ++j)
-        tmp.push_back({was[j].index, 0, 0, static_cast<std::uint32_t>(j), 0});
+        tmp.push_back({was[j].index, 0, 0, static_cast<std::uint32_t>(j), 0, 0});
     for (std::size_t i = 1; i < tmp.size(); ++i)
       if (tmp[i].index <= tmp[i - 1].index) return false;  // an "added" index that was there
     // Op 2 (a new set): buckets that were there keep their counts (a merge with the old list).
@@ -241,9 +241,29 @@ inline bool get_buckets(codec::byte_reader& B, codec::byte_reader& M, codec::byt
     e.at = static_cast<std::uint32_t>(p - t0);
     if (had) [[likely]] {
       e.index = w.index;
-      std::memcpy(p, base + w.at, 16);  // " index:" (at most 12 bytes); both have slack
-      p += w.index_len;
       e.index_len = w.index_len;
+      // The previous " index:count" (at most 32 bytes; output and `text` have the slack for a
+      // fixed-size copy), then the count's change added to its last digits in place: a count
+      // grows by a few per sample, so printing it again is rarely needed.
+      std::memcpy(p, base + w.at, 32);
+      const auto add = c - w.count;
+      char* const last = p + w.len - 1;
+      if (add < 10 && w.len - w.index_len < 20) {
+        auto d = static_cast<unsigned>(*last - '0') + static_cast<unsigned>(add);
+        *last = static_cast<char>('0' + d % 10);
+        char* q = last - 1;
+        for (; d >= 10 && q >= p + w.index_len; --q) {
+          d = static_cast<unsigned>(*q - '0') + 1;
+          *q = static_cast<char>('0' + d % 10);
+        }
+        if (d < 10) {
+          p += w.len;
+          e.count = c;
+          e.len = w.len;
+          continue;
+        }
+      }
+      p += w.index_len;  // a longer count: printed
     } else {
       *p++ = ' ';
       p = std::to_chars(p, p + 10, e.index).ptr;
@@ -252,6 +272,7 @@ inline bool get_buckets(codec::byte_reader& B, codec::byte_reader& M, codec::byt
     }
     p = std::to_chars(p, p + 20, c).ptr;
     e.count = c;
+    e.len = static_cast<std::uint8_t>(p - t0 - e.at);
   }
   // Padding bits of the bitmap must be 0 (one encoding per text).
   if ((tmp.size() % 8 && static_cast<std::uint8_t>(bm.back()) >> (tmp.size() % 8))) return false;
