@@ -290,3 +290,34 @@ TEST_CASE("past the keys the writer interns, states and records are still right"
   CHECK(std::get<std::int64_t>(t.entries().at("container/4999").val) == 2 * keys - 1);
   CHECK(count_kind(read_back(d.path(), "k"), ix::record_kind::state) >= 2 * keys);
 }
+
+TEST_CASE("sealed segments are compacted by the store's own thread, beside the writer's",
+          "[engine][medium][compactor]") {
+  temp_dir d;
+  auto compactors = [] {
+    int n = 0;
+    for (auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream f(e.path() / "comm");
+      std::string comm;
+      std::getline(f, comm);
+      n += comm == "ix-compactor";
+    }
+    return n;
+  };
+  using T = ix::introspection<ix::tier::medium, ix::segment<4096>>;
+  {
+    T ins{ix::config{.store = d.path(), .instance = "node-c", .clock = sim_clock}};
+    for (int i = 0; i < 400; ++i)
+      ins.notify(ix::severity::warning, "slow journal write", {{"ledger", i}, {"disk", "sdb"}});
+    ins.flush();  // the writer sealed segments and handed them to the store's compactor
+    CHECK(compactors() == 1);
+  }
+  CHECK(compactors() == 0);  // stopped with the store
+  std::map<std::string, std::size_t> streams;
+  auto rs = read_back(d.path(), "node-c", &streams);
+  CHECK(count_kind(rs, ix::record_kind::notification, "slow journal write") == 400);
+  std::size_t logs = 0;
+  for (auto& e : std::filesystem::directory_iterator(d / "node-c/notification"))
+    logs += e.path().extension() == ".log";
+  CHECK(logs > 3);  // several sealed segments, compacted or left raw: read back alike
+}

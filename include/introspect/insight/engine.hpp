@@ -239,6 +239,10 @@ class engine<rules<R...>> {
     std::vector<field> param_fields;
     std::vector<subject<X>> subjects;
     std::unordered_map<std::string, std::uint32_t, detail::string_hash, std::equal_to<>> index;
+    // The last subject looked up: a per-record one (by severity) mostly repeats; a compare of
+    // a short string costs less than a hash.
+    std::string last_key;
+    std::uint32_t last = ~0u;
     std::uint64_t matched = 0, used = 0;
   };
 
@@ -284,12 +288,16 @@ class engine<rules<R...>> {
 
   template <class X>
   static std::uint32_t subject_index(instance<X>& inst, std::string_view key) {
-    if (auto it = inst.index.find(key); it != inst.index.end()) return it->second;
-    const auto i = static_cast<std::uint32_t>(inst.subjects.size());
-    inst.subjects.emplace_back();
-    inst.subjects.back().st.subject = std::string{key};
-    inst.index.emplace(std::string{key}, i);
-    return i;
+    if (inst.last != ~0u && inst.last_key == key) return inst.last;
+    auto it = inst.index.find(key);
+    if (it == inst.index.end()) {
+      const auto i = static_cast<std::uint32_t>(inst.subjects.size());
+      inst.subjects.emplace_back();
+      inst.subjects.back().st.subject = std::string{key};
+      it = inst.index.emplace(std::string{key}, i).first;
+    }
+    inst.last_key.assign(key.data(), key.size());
+    return inst.last = it->second;
   }
 
   const std::vector<route>& routes_for(const record_view& r) {
