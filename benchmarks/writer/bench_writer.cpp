@@ -3,7 +3,9 @@
 //  1. rate sweep: introspection<tier::medium> (its real defaults: insights, process and host
 //     sources, on_tick durability, a store in a fresh directory) fed notify() with 3 attributes
 //     by one product thread at a target rate; achieved rate, drop %, and the writer thread's CPU
-//     per record (its thread CPU clock, clock_gettime on the id pthread_getcpuclockid gives);
+//     per record (its thread CPU clock, clock_gettime on the id pthread_getcpuclockid gives),
+//     and the CPU of the store's compactor thread ("ix-compactor": sealed segments are
+//     compressed there, never on the writer's thread) and the segments it compacted;
 //  2. up-front memory per store tier: heap (mallinfo2) and RSS (/proc/self/statm) added by
 //     constructing the tier's type, each in a child process.
 //
@@ -52,6 +54,17 @@ std::set<long> task_ids() {
   return out;
 }
 
+// The thread of this process named `name` (0: none).
+long task_named(const char* name) {
+  for (const auto& e : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream f(e.path() / "comm");
+    std::string comm;
+    std::getline(f, comm);
+    if (comm == name) return std::stol(e.path().filename().string());
+  }
+  return 0;
+}
+
 // The CPU clock of thread `tid` of this process: the clock id glibc's pthread_getcpuclockid
 // makes (Linux: CPUCLOCK_SCHED | CPUCLOCK_PERTHREAD_MASK over ~tid), for a thread whose
 // pthread_t the benchmark does not hold (the engine's writer).
@@ -85,7 +98,8 @@ timespec add_ns(timespec t, std::int64_t ns) {
 
 struct sweep_row {
   double target, achieved, drop_pct, writer_ns_per_record, writer_cpu_pct, producer_ns_per_call;
-  std::uint64_t records;
+  double compactor_cpu_ms;  // since it started (its first sealed segment)
+  std::uint64_t records, segments_compacted;
 };
 
 // One rate: a fresh medium instance, 0.2 s of warm-up, then `secs` at `rate` (0: flood).
@@ -136,6 +150,9 @@ sweep_row run_rate(double rate, double secs) {
     const double wall_flushed = std::chrono::duration<double>(clk::now() - t0).count();
     const auto w1 = thread_cpu_ns(writer);
     const auto s1 = ins.stats();
+    if (const long c = task_named("ix-compactor")) row.compactor_cpu_ms = thread_cpu_ns(c) / 1e6;
+    // After flush(): the writer opened the store; compaction() takes the compactor's lock.
+    row.segments_compacted = ins.engine().sink().writer().compaction().compacted;
     const auto recs = s1.records - s0.records;
     const auto drops = s1.dropped() - s0.dropped();
     row.target = rate;
@@ -219,7 +236,8 @@ int main(int argc, char** argv) {
               secs);
   std::printf(
       "| target rate | achieved (stored/s) | drop %% | writer CPU ns/record | writer CPU %% | "
-      "product CPU ns/call (flood) |\n|---:|---:|---:|---:|---:|---:|\n");
+      "product CPU ns/call (flood) | compactor CPU ms (segments) |\n"
+      "|---:|---:|---:|---:|---:|---:|---:|\n");
   for (double r : rates) {
     const auto row = run_rate(r, secs);
     char target[32];
@@ -230,8 +248,9 @@ int main(int argc, char** argv) {
     char producer[32] = "—";
     if (row.producer_ns_per_call >= 0)
       std::snprintf(producer, sizeof producer, "%.1f", row.producer_ns_per_call);
-    std::printf("| %s | %.0f | %.3f | %.0f | %.1f | %s |\n", target, row.achieved, row.drop_pct,
-                row.writer_ns_per_record, row.writer_cpu_pct, producer);
+    std::printf("| %s | %.0f | %.3f | %.0f | %.1f | %s | %.0f (%llu) |\n", target, row.achieved,
+                row.drop_pct, row.writer_ns_per_record, row.writer_cpu_pct, producer,
+                row.compactor_cpu_ms, static_cast<unsigned long long>(row.segments_compacted));
     std::fflush(stdout);
   }
 
