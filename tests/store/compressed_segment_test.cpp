@@ -436,6 +436,23 @@ TEST_CASE("histogram snapshots are encoded per field and per bucket (columns ver
   CHECK(back == std::string(reinterpret_cast<const char*>(frames.data()), frames.size()));
 }
 
+TEST_CASE("compaction of a segment named without a directory reports what it did",
+          "[store][compressed]") {
+  // The directory's fsync after the rename took the empty parent of "copy.log" for a path
+  // (ENOENT): the file was compacted but reported as failed.
+  store_test::temp_dir d;
+  (void)write_store(d.path(), st::seal_codec::none, 2000);
+  const auto raw = slurp(store_test::logs_of(d / "node/metric")[0]);
+  spit(d / "copy.log", raw);
+  const auto before = fs::current_path();
+  fs::current_path(d.path());
+  const auto r = st::compact_segment("copy.log", 0, {.codec = st::seal_codec::columns});
+  fs::current_path(before);
+  CHECK(r.error == 0);
+  CHECK(r.compacted);
+  CHECK(slurp(d / "copy.log") != raw);
+}
+
 TEST_CASE("compressed segments written by format 1.2 (block codecs 1 and 2) stay readable",
           "[store][compressed]") {
   // Files written by the format-1.2 encoder before columns version 2 existed (counters, gauges,

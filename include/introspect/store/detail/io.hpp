@@ -84,8 +84,9 @@ inline ssize_t pread_full(int fd, void* data, std::size_t n, std::uint64_t off) 
   return static_cast<ssize_t>(got);
 }
 
+// An empty path is the current directory: the parent of a bare file name ("t.log").
 inline int fsync_dir(const std::filesystem::path& dir) noexcept {
-  int fd = sys::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = sys::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno;
   int rc = sys::fsync(fd) == 0 ? 0 : errno;
   ::close(fd);
