@@ -8,19 +8,35 @@
 
 namespace introspect::inline v1::insight::detail {
 
-//! Event times within (now - window, now]; memory is one integer per event in the window.
+//! Event times within (now - window, now]; memory is one entry per distinct time in the window
+//! (events of one clock tick share it: at 1 M events/s over a 5-minute window, one integer per
+//! event was 2.4 GB; with a 4 ms coarse clock it is 75 000 entries).
 class event_window {
  public:
-  void push(std::int64_t t) { ts_.push_back(t); }
-  void prune(std::int64_t now, std::int64_t window) {
-    while (!ts_.empty() && ts_.front() <= now - window) ts_.pop_front();
+  void push(std::int64_t t) {
+    if (!ts_.empty() && ts_.back().t == t)
+      ++ts_.back().n;
+    else
+      ts_.push_back({t, 1});
+    ++count_;
   }
-  std::int64_t count() const noexcept { return static_cast<std::int64_t>(ts_.size()); }
-  std::int64_t first() const noexcept { return ts_.empty() ? 0 : ts_.front(); }
-  std::int64_t last() const noexcept { return ts_.empty() ? 0 : ts_.back(); }
+  void prune(std::int64_t now, std::int64_t window) {
+    while (!ts_.empty() && ts_.front().t <= now - window) {
+      count_ -= ts_.front().n;
+      ts_.pop_front();
+    }
+  }
+  std::int64_t count() const noexcept { return count_; }
+  std::int64_t first() const noexcept { return ts_.empty() ? 0 : ts_.front().t; }
+  std::int64_t last() const noexcept { return ts_.empty() ? 0 : ts_.back().t; }
 
  private:
-  std::deque<std::int64_t> ts_;
+  struct run {
+    std::int64_t t;
+    std::int64_t n;  // events at time t
+  };
+  std::deque<run> ts_;
+  std::int64_t count_ = 0;
 };
 
 //! "More than `limit` events within `window`": opens on the event that makes the count exceed
