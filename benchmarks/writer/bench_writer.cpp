@@ -11,7 +11,7 @@
 //
 // notify()'s own latency per call (and its floor) is bench_notify.cpp.
 //
-// Usage: bench_writer [seconds per rate, default 1] [rates...]
+// Usage: [INTROSPECT_BENCH_QUEUE_SLOTS=n] bench_writer [seconds per rate, default 1] [rates...]
 #include <malloc.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -108,7 +108,12 @@ sweep_row run_rate(double rate, double secs) {
   const auto before = task_ids();
   sweep_row row{};
   {
-    medium ins{ix::config{.store = dir, .instance = "bench", .on_error = ix::ignore_errors}};
+    // INTROSPECT_BENCH_QUEUE_SLOTS: the event queue's size (0, the default: the tier's 4 096).
+    const char* q = std::getenv("INTROSPECT_BENCH_QUEUE_SLOTS");
+    medium ins{ix::config{.store = dir,
+                          .instance = "bench",
+                          .queue_slots = q ? std::strtoull(q, nullptr, 10) : 0,
+                          .on_error = ix::ignore_errors}};
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     long writer = 0;
     for (long t : task_ids())
