@@ -221,15 +221,17 @@ TEST_CASE("cadence::on_demand collects only when the product asks", "[engine][so
 TEST_CASE("each store tier sizes its event queue; config::queue_slots overrides it",
           "[engine][queue]") {
   temp_dir d;
-  using slot = ix::pipeline::event_slot<ix::small_introspection::engine_type::slot_bytes>;
+  // A slot's stride in the ring: the slot, its sequence word, padded to whole cache lines.
+  constexpr auto stride = ix::small_introspection::engine_type::queue_type::slot_stride();
   const auto cfg = [&](std::size_t slots) {
     return ix::config{.store = d.path(), .instance = "q", .queue_slots = slots};
   };
   {
     ix::small_introspection ins{cfg(0)};
     CHECK(ins.engine().queue_capacity() == 1024);
-    // The small tier's queue, sequence words included, fits the 512 KiB it may take up front.
-    CHECK(ins.engine().queue_capacity() * (sizeof(slot) + sizeof(std::size_t)) <= 512 * 1024);
+    // The small tier's queue, sequence words and padding included, fits the 512 KiB it may
+    // take up front.
+    CHECK(ins.engine().queue_capacity() * stride <= 512 * 1024);
   }
   {
     ix::medium_introspection ins{cfg(0)};

@@ -78,9 +78,12 @@ class threaded_engine {
   using config_type = detail::config_t<Resolved>;
   using sink_type = Sink;
   static constexpr int threads = 1 + Sink::threads;
-  static constexpr std::size_t slot_bytes = 384;
+  // 424: with the slot's header and the queue's sequence word, 448 bytes = 7 cache lines, the
+  // queue's padded stride (a smaller payload would leave the padding unused).
+  static constexpr std::size_t slot_bytes = 424;
   using queue_type = pipeline::bounded_queue<pipeline::event_slot<slot_bytes>,
                                              typename Resolved::drop::queue_policy>;
+  static_assert(queue_type::slot_stride() == 448, "slot_bytes fills the slot's 7 cache lines");
   //! Event queue slots when config::queue_slots is 0: the tier's (policy/tier.hpp).
   static constexpr std::size_t default_queue_slots =
       detail::tier_queue_slots<typename Resolved::tier_type>();

@@ -167,9 +167,8 @@ class engine<rules<R...>> {
     for (const auto& rt : routes) dispatch(rt, r, std::index_sequence_for<R...>{});
   }
 
-  //! The rules a record's key (kind, source, name) feeds: a caller that interns its keys looks
-  //! them up once (routes(r)) and feeds each record with observe(routes, r), with no look-up by
-  //! name per record. Valid as long as the engine.
+  //! The rules a record's (kind, source, name) feed: a caller that interns keys looks them up
+  //! once (routes(r)), then observe(routes, r) per record. Valid as long as the engine.
   class routes_ref {
    public:
     routes_ref() = default;
@@ -239,8 +238,7 @@ class engine<rules<R...>> {
     std::vector<field> param_fields;
     std::vector<subject<X>> subjects;
     std::unordered_map<std::string, std::uint32_t, detail::string_hash, std::equal_to<>> index;
-    // The last subject looked up: a per-record one (by severity) mostly repeats; a compare of
-    // a short string costs less than a hash.
+    // The last subject looked up: a per-record one (by severity) mostly repeats; compare first.
     std::string last_key;
     std::uint32_t last = ~0u;
     std::uint64_t matched = 0, used = 0;
@@ -291,10 +289,8 @@ class engine<rules<R...>> {
     if (inst.last != ~0u && inst.last_key == key) return inst.last;
     auto it = inst.index.find(key);
     if (it == inst.index.end()) {
-      const auto i = static_cast<std::uint32_t>(inst.subjects.size());
-      inst.subjects.emplace_back();
-      inst.subjects.back().st.subject = std::string{key};
-      it = inst.index.emplace(std::string{key}, i).first;
+      inst.subjects.emplace_back().st.subject = std::string{key};
+      it = inst.index.emplace(key, static_cast<std::uint32_t>(inst.subjects.size() - 1)).first;
     }
     inst.last_key.assign(key.data(), key.size());
     return inst.last = it->second;
