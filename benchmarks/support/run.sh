@@ -35,7 +35,9 @@ best() {
   for ((i = 0; i < REPS; i++)); do
     [[ -z ${FRESH:-} ]] || rm -f "$FRESH"  # the output is written new, as in the wall pairs
     /usr/bin/time -f '%e %U %S' -o "$WORK/time" taskset -c "$CPU" "$@" >"$WORK/out" 2>"$WORK/err"
-    read -r w u s <"$WORK/time"
+    # the last line: /usr/bin/time puts "Command exited with non-zero status N" before it
+    # (`insights` exits 1 when it finds no insight)
+    read -r w u s < <(tail -n 1 "$WORK/time")
     local c
     c=$(echo "$u + $s" | bc -l)
     if [[ -z $best ]] || (($(echo "$c < $best" | bc -l))); then best=$c wall=$w; fi
