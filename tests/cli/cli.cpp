@@ -477,3 +477,74 @@ TEST_CASE("tail prints the latest records; --follow shows appended ones within 1
   ::close(pipefd[0]);
   CHECK(WIFEXITED(status));
 }
+
+#if defined(INTROSPECT_TEST_HAS_BUNDLE)
+TEST_CASE("a tiny store's bad lines are named by its bundle: manifest, verify and summary",
+          "[cli][tiny][bundle]") {
+  temp_dir d("ix-cli-tiny-bundle");
+  const auto store = d.path() / "tiny";
+  write_store(store, "n1", 200);
+  // Two bad lines inside the first file: a bad timestamp (line 5), a record cut short (line 9).
+  const auto file = store / "n1-00000001.jsonl";
+  auto ls = lines_of(slurp(file));
+  REQUIRE(ls.size() > 10);
+  ls.insert(ls.begin() + 4, R"({"ts":"garbage","kind":"notification","name":"bad ts"})");
+  ls.insert(ls.begin() + 8, R"({"ts":"2026-01-01T00:00:00Z","kind":"notif)");
+  {
+    std::ofstream f(file, std::ios::trunc | std::ios::binary);
+    for (const auto& l : ls) f << l << '\n';
+  }
+  const auto want = run({"query", store.string(), "-k", "notification", "-o", "jsonl"});
+  REQUIRE(want.code == 0);
+  REQUIRE(lines_of(want.out).size() == 200);
+  REQUIRE_THAT(want.err, Catch::Contains(file.string() + ":5: bad timestamp"));
+
+  const auto b = (d.path() / "tiny.tar").string();
+  auto r = run({"bundle", store.string(), "-o", b});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  const std::string member = "stores/0/n1-00000001.jsonl";
+
+  // The manifest's verify result names each line and why; verify.txt says the same.
+  int code = -1;
+  const auto manifest = shell("tar -xOf " + b + " manifest.json", &code);
+  REQUIRE(code == 0);
+  simdjson::dom::parser p;
+  simdjson::dom::element m;
+  REQUIRE(p.parse(manifest).get(m) == simdjson::SUCCESS);
+  CHECK(m["verify"]["clean"].get_bool().value() == false);
+  CHECK(m["verify"]["damages"].get_uint64().value() == 2);
+  simdjson::dom::array bad;
+  REQUIRE(m["verify"]["damaged_lines"].get_array().get(bad) == simdjson::SUCCESS);
+  std::vector<std::string> named;
+  for (auto e : bad)
+    named.push_back(std::string(e["member"].get_string().value()) + ":" +
+                    std::to_string(e["line"].get_uint64().value()) + ": " +
+                    std::string(e["why"].get_string().value()));
+  REQUIRE(named.size() == 2);
+  CHECK(named[0] == member + ":5: bad timestamp \"garbage\"");
+  CHECK(named[1].starts_with(member + ":9: "));
+  CHECK(named[1].size() > member.size() + 5);  // a reason follows
+  const auto verify_txt = shell("tar -xOf " + b + " verify.txt", &code);
+  CHECK_THAT(verify_txt, Catch::Contains(named[0]));
+  CHECK_THAT(verify_txt, Catch::Contains(named[1]));
+
+  // verify of the bundle fails and names them, with the cause found when bundling.
+  auto v = run({"verify", b});
+  INFO(v.out << v.err);
+  CHECK(v.code == 1);
+  CHECK_THAT(v.err, Catch::Contains(member + ":5: not a record when it was bundled (bad timestamp"));
+  CHECK_THAT(v.err, Catch::Contains(member + ":9: not a record when it was bundled"));
+  // summary lists them under DAMAGE.
+  auto s = run({"summary", b});
+  INFO(s.out << s.err);
+  CHECK(s.code == 0);
+  const auto damage = s.out.substr(std::min(s.out.find("DAMAGE"), s.out.size()));
+  CHECK_THAT(damage, Catch::Contains(member + ":5: not a record when it was bundled"));
+  CHECK_THAT(damage, Catch::Contains(member + ":9: not a record when it was bundled"));
+  // Every good line is there.
+  auto q = run({"query", b, "-k", "notification", "-o", "jsonl"});
+  CHECK(q.code == 0);
+  CHECK(q.out == want.out);
+}
+#endif

@@ -157,9 +157,9 @@ int cmd_bundle(const bundle_args& a) {
   if (!a.redact_keys.empty()) o.redact.key_patterns = a.redact_keys;
   o.tool = "introspect 0.1.0";
   // Tiny-tier lines are read with the tiny tier's own parser (simdjson, linked by the CLI).
-  o.parse_jsonl = [parser = std::make_shared<qread::jsonl_record_parser>(), reason = std::string{}](
-                      std::string_view line, ix::record& r) mutable {
-    return parser->parse(line, r, reason);
+  o.parse_jsonl = [parser = std::make_shared<qread::jsonl_record_parser>()](
+                      std::string_view line, ix::record& r, std::string& why) {
+    return parser->parse(line, r, why);
   };
   const auto start = std::chrono::steady_clock::now();
   ix::bundle::manifest m;

@@ -4,88 +4,36 @@
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
 
-#include <stdlib.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <map>
+#include <functional>
 #include <string>
-#include <vector>
 
 #include <introspect/sql/attach.hpp>
 #if defined(INTROSPECT_EXT_HAS_BUNDLE)
-#include <introspect/bundle/reader.hpp>
+#include <introspect/sql/bundle_stores.hpp>
 #endif
 
 namespace {
 
 namespace sql = introspect::sql;
 
-// What introspect_attach keeps per connection: the module's context, and the directories the
-// bundles it opened were extracted into (removed when the connection closes).
-struct attach_state {
-  sql::module_context* ctx = nullptr;
-  std::map<std::string, std::vector<std::string>> bundles;  // bundle path -> its stores
-  std::vector<std::string> dirs;
-  ~attach_state() {
-    for (const auto& d : dirs) {
-      std::error_code ec;
-      std::filesystem::remove_all(d, ec);
-    }
-  }
-};
-
-// STORE as the virtual tables read it: a bundle (bundle/reader.hpp, as the CLI reads one) is
-// extracted once per connection into a private temporary directory and its stores returned.
-std::vector<std::string> store_paths(attach_state& st, const std::string& path,
-                                     std::string& notes) {
-#if defined(INTROSPECT_EXT_HAS_BUNDLE)
-  namespace bundle = introspect::bundle;
-  if (!bundle::looks_like_bundle(path)) return {path};
-  if (auto it = st.bundles.find(path); it != st.bundles.end()) return it->second;
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string dir =
-      (std::filesystem::path(tmpdir && *tmpdir ? tmpdir : "/tmp") / "introspect-bundle-XXXXXX")
-          .string();
-  if (!::mkdtemp(dir.data()))
-    throw std::runtime_error(path + ": cannot make a temporary directory to read it in (" + dir +
-                             "): " + std::strerror(errno));
-  st.dirs.push_back(dir);
-  const auto b = bundle::extract_bundle(path, dir);
-  for (const auto& p : b.problems) notes += (notes.empty() ? "" : "; ") + path + ": " + p;
-  std::vector<std::string> out;
-  for (const auto& s : b.stores) out.push_back(s.string());
-  if (out.empty())
-    throw std::runtime_error(
-        path + ": no store could be read from this bundle" +
-        (b.problems.empty() ? std::string{} : " (" + b.problems.front() + ")"));
-  st.bundles.emplace(path, out);
-  return out;
-#else
-  (void)st, (void)notes;
-  return {path};
-#endif
-}
-
-// introspect_attach(STORE [, SCHEMA]): creates SCHEMA.state, .metric, ... and one table per
-// user struct over STORE (SCHEMA defaults to temp); returns how many tables it created. STORE
-// may be a support bundle (FILE.tar.zst): it is extracted as the CLI does, once per connection.
+// introspect_attach(STORE [, SCHEMA [, ON_DAMAGE]]): creates SCHEMA.state, .metric, ... and one
+// table per user struct over STORE (SCHEMA defaults to temp); returns how many tables it
+// created. STORE may be a support bundle (FILE.tar.zst), read as every table reads one
+// (sql/bundle_stores.hpp); ON_DAMAGE 'read' gives what is intact of a damaged one.
 void attach_function(sqlite3_context* f, int argc, sqlite3_value** argv) {
-  auto* st = static_cast<attach_state*>(sqlite3_user_data(f));
-  auto* ctx = st->ctx;
-  const auto* path = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
-  const auto* schema =
-      argc > 1 ? reinterpret_cast<const char*>(sqlite3_value_text(argv[1])) : nullptr;
+  auto* ctx = static_cast<sql::module_context*>(sqlite3_user_data(f));
+  auto text = [&](int i) {
+    return argc > i ? reinterpret_cast<const char*>(sqlite3_value_text(argv[i])) : nullptr;
+  };
+  const char* path = text(0);
+  const char* schema = text(1);
+  const char* on_damage = text(2);
   if (!path || !*path)
     return sqlite3_result_error(f, "introspect_attach(STORE): STORE is empty", -1);
   try {
-    std::string notes;
-    const auto stores = store_paths(*st, path, notes);
-    // A damaged bundle still gives what is intact; what is not goes to SQLite's error log.
-    if (!notes.empty()) sqlite3_log(SQLITE_WARNING, "introspect_attach: %s", notes.c_str());
-    const std::string ddl =
-        sql::create_tables_sql(*ctx, stores, {}, schema && *schema ? schema : "temp");
+    const bool read_damaged = on_damage && sql::read_damaged_arg(on_damage);
+    const std::string ddl = sql::create_tables_sql(
+        *ctx, {path}, {}, schema && *schema ? schema : "temp", sql::tables::all, read_damaged);
     char* err = nullptr;
     if (sqlite3_exec(sqlite3_context_db_handle(f), ddl.c_str(), nullptr, nullptr, &err) !=
         SQLITE_OK) {
@@ -107,15 +55,28 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_introspect_init(
     sqlite3* db, char** err, const sqlite3_api_routines* api) {
   SQLITE_EXTENSION_INIT2(api);
   std::string error;
-  auto* ctx = sql::install(db, std::make_unique<sql::module_context>(), error);
-  if (ctx) {
-    auto* st = new attach_state{ctx, {}, {}};
-    // The state is deleted (and its bundle directories removed) when the connection closes.
-    if (sqlite3_create_function_v2(
-            db, "introspect_attach", -1, SQLITE_UTF8, st, attach_function, nullptr, nullptr,
-            [](void* p) { delete static_cast<attach_state*>(p); }) != SQLITE_OK)
-      error = sqlite3_errmsg(db), ctx = nullptr;
-  }
+  auto mc = std::make_unique<sql::module_context>();
+  std::function<std::string(std::string)> display = [](std::string s) { return s; };
+#if defined(INTROSPECT_EXT_HAS_BUNDLE)
+  // A bundle is extracted once per connection into a private directory; the context owns it,
+  // so it is removed when the connection closes.
+  auto& bundles =
+      sql::read_bundles(*mc, [ctx = mc.get()](const std::string& bundle, const std::string& what) {
+        ctx->damage.report(introspect::query::read::damage{bundle, 0, 0, what});
+      });
+  display = [&bundles](std::string s) { return bundles.display(std::move(s)); };
+#endif
+  // Damage the readers find (and the losses of a bundle read with on_damage=read) goes to
+  // SQLite's error log, named as the CLI names it; introspect_stats() counts it.
+  mc->damage = introspect::query::read::damage_log{
+      [display](const introspect::query::read::damage& d) {
+        sqlite3_log(SQLITE_WARNING, "introspect: %s", display(d.to_string()).c_str());
+      },
+      100};
+  auto* ctx = sql::install(db, std::move(mc), error);
+  if (ctx && sqlite3_create_function_v2(db, "introspect_attach", -1, SQLITE_UTF8, ctx,
+                                        attach_function, nullptr, nullptr, nullptr) != SQLITE_OK)
+    error = sqlite3_errmsg(db), ctx = nullptr;
   if (!ctx) {
     *err = sqlite3_mprintf("introspect: %s", error.c_str());
     return SQLITE_ERROR;

@@ -3,12 +3,14 @@
 //! every line that parses as a record as it is, or, when a redaction rule hits it, written again
 //! from the redacted record (the rules are the segments' own: redact.hpp, applied to the
 //! record's binary payload); a line that does not parse becomes an empty line (it may hold
-//! anything; readers report an empty line as damage, as they did the bad one).
+//! anything; readers report an empty line as damage, as they did the bad one). Each such line is
+//! named (its number and why it failed) for the manifest's verify result and `verify.txt`.
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <introspect/bundle/redact.hpp>
 #include <introspect/bundle/segment_copy.hpp>
@@ -17,24 +19,34 @@
 
 namespace introspect::inline v1::bundle {
 
-//! Parses one JSON line into a record (the CLI passes the tiny tier's own parser, which needs
-//! simdjson; the bundle component does not).
-using jsonl_parser = std::function<bool(std::string_view line, record& out)>;
+//! Parses one JSON line into a record, or says why it is not one in `why` (the CLI passes the
+//! tiny tier's own parser, query/read/jsonl_parse.hpp, which needs simdjson; the bundle
+//! component does not).
+using jsonl_parser = std::function<bool(std::string_view line, record& out, std::string& why)>;
+
+//! A line of a tiny-tier file that is not a record (sent as an empty line).
+struct bad_line {
+  std::uint64_t line = 0;  //!< 1-based, as readers number lines
+  std::string why;         //!< the parser's reason
+};
 
 //! Copies `text` (a whole JSON-lines file) to `out` line by line, redacted; counts frames,
 //! kinds, times and redactions into `st` as segment copies do; records outside [since, until)
-//! are left out (a window). Returns the lines dropped because they did not parse.
+//! are left out (a window). Returns the lines dropped because they did not parse, each also
+//! appended to `bad` when given.
 inline std::uint64_t copy_jsonl(std::string_view text, const jsonl_parser& parse,
                                 const redact_options& ropt, copy_stats& st, std::string& out,
                                 std::string* first_instance = nullptr,
                                 std::int64_t since = std::numeric_limits<std::int64_t>::min(),
-                                std::int64_t until = std::numeric_limits<std::int64_t>::max()) {
+                                std::int64_t until = std::numeric_limits<std::int64_t>::max(),
+                                std::vector<bad_line>* bad = nullptr) {
   record r;
-  std::string payload;
+  std::string payload, why;
   std::vector<field_view> fv;
-  std::uint64_t dropped = 0;
+  std::uint64_t dropped = 0, number = 0;
   std::size_t at = 0;
   while (at < text.size()) {
+    ++number;
     auto nl = text.find('\n', at);
     const bool last = nl == std::string_view::npos;
     if (last) nl = text.size();
@@ -44,9 +56,11 @@ inline std::uint64_t copy_jsonl(std::string_view text, const jsonl_parser& parse
       if (!last) out.push_back('\n');
       continue;
     }
-    if (!parse(line, r)) {
+    why.clear();
+    if (!parse(line, r, why)) {
       // A torn or garbled line: its bytes are not sent (they may be part of a secret).
       ++dropped;
+      if (bad) bad->push_back({number, why.empty() ? std::string{"not a record"} : why});
       st.zeroed_bytes += line.size();
       out.push_back('\n');
       continue;
@@ -73,6 +87,7 @@ inline std::uint64_t copy_jsonl(std::string_view text, const jsonl_parser& parse
           enc.encode(view_of(red, fv), out);
         } else {
           ++dropped;  // cannot happen for a payload just encoded; never send the secret
+          if (bad) bad->push_back({number, "its redacted payload does not decode"});
           out.push_back('\n');
         }
       }

@@ -33,11 +33,19 @@ struct manifest_member {
   std::string sha256;
 };
 
+//! A line of a tiny-tier member that was not a record (sent as an empty line).
+struct damaged_line {
+  std::string member;
+  std::uint64_t line = 0;
+  std::string why;
+};
+
 //! What the verify pass found before the copy.
 struct verify_summary {
   bool clean = true;
   std::uint64_t damages = 0, errors = 0, torn_tails = 0, foreign = 0;
   std::uint64_t segments = 0, records = 0, bytes = 0;
+  std::vector<damaged_line> damaged_lines;  //!< each one also counted in damages
 };
 
 //! Everything manifest.json says.
@@ -120,10 +128,16 @@ struct manifest {
     o += "],\n";
     o += fmt::format(
         "  \"verify\": {{\"clean\": {}, \"damages\": {}, \"errors\": {}, \"torn_tails\": {}, "
-        "\"foreign\": {}, \"segments\": {}, \"records\": {}, \"bytes\": {}, \"report\": "
-        "\"{}\"}},\n",
+        "\"foreign\": {}, \"segments\": {}, \"records\": {}, \"bytes\": {}, \"damaged_lines\": "
+        "[{}], \"report\": \"{}\"}},\n",
         verify.clean ? "true" : "false", verify.damages, verify.errors, verify.torn_tails,
-        verify.foreign, verify.segments, verify.records, verify.bytes, verify_name);
+        verify.foreign, verify.segments, verify.records, verify.bytes, [&] {
+          std::string l;
+          for (const auto& d : verify.damaged_lines)
+            l += fmt::format("{}{{\"member\": {}, \"line\": {}, \"why\": {}}}",
+                             l.empty() ? "" : ", ", str(d.member), d.line, str(d.why));
+          return l;
+        }(), verify_name);
     o += "  \"members\": [\n";
     for (std::size_t i = 0; i < members.size(); ++i)
       o += fmt::format("    {{\"name\": {}, \"bytes\": {}, \"sha256\": \"{}\"}}{}\n",

@@ -7,20 +7,25 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <introspect/bundle/detail/member_writer.hpp>
+#include <introspect/bundle/json_spans.hpp>
 #include <introspect/bundle/manifest.hpp>
 #include <introspect/bundle/sha256.hpp>
 #include <introspect/store/tooling.hpp>
@@ -37,6 +42,9 @@ struct opened_bundle {
   std::vector<std::string> problems;          //!< "member: what is wrong", one per loss
   std::string manifest_json;                  //!< empty when the manifest did not come out
   std::uint64_t members = 0;
+  //! problems[0, losses) are losses of the bundle itself (cut, damaged, unknown members); the
+  //! rest name damage the stores had when they were bundled (the manifest's damaged lines).
+  std::size_t losses = 0;
 };
 
 //! Whether `p` is a regular file that starts like a bundle: a tar header, or zstd, gzip or xz
@@ -116,6 +124,69 @@ inline std::optional<std::string> unzstd_to(const std::filesystem::path& file,
   return std::nullopt;
 #endif
 }
+
+// A JSON string's text as the manifest writes it (append_json_string), unescaped.
+inline std::string json_unescape(std::string_view s) {
+  std::string o;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      o += s[i];
+      continue;
+    }
+    const char c = s[++i];
+    o += c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;
+  }
+  return o;
+}
+
+// The manifest's verify.damaged_lines as problems: a tiny-tier line that was not a record on the
+// sender's machine travels as an empty line, so its cause is only in the manifest.
+inline void damaged_line_problems(std::string_view manifest_json,
+                                  std::vector<std::string>& problems) {
+  std::vector<json_span> spans;
+  if (manifest_json.empty() || !json_walk(manifest_json, spans)) return;
+  std::map<std::size_t, damaged_line> at;  // by where the entry's object starts
+  for (const auto& v : spans) {
+    if (v.depth != 4) continue;
+    auto& d = at[v.container];
+    if (v.key == "member") d.member = json_unescape(v.text(manifest_json));
+    if (v.key == "why") d.why = json_unescape(v.text(manifest_json));
+    if (v.key == "line")
+      d.line = std::strtoull(std::string{v.text(manifest_json)}.c_str(), nullptr, 10);
+  }
+  for (const auto& v : spans) {
+    if (v.depth != 3 || v.parent_key != "damaged_lines") continue;
+    const auto& d = at[v.begin];
+    problems.push_back(
+        fmt::format("{}:{}: not a record when it was bundled ({}): sent as an "
+                    "empty line",
+                    d.member, d.line, d.why));
+  }
+}
+
+// The directories of extracted_bundle objects alive: removed at exit too, for a host that exits
+// without closing what holds them (the sqlite3 shell, after an error). Never destroyed: an
+// extracted_bundle may go after static destruction.
+struct live_dirs {
+  std::mutex m;
+  std::set<std::string> dirs;
+  static live_dirs& get() {
+    static live_dirs* l = [] {
+      auto* p = new live_dirs;
+      std::atexit([] {
+        auto& l = get();
+        const std::lock_guard g(l.m);
+        for (const auto& d : l.dirs) {
+          std::error_code ec;
+          std::filesystem::remove_all(d, ec);
+        }
+        l.dirs.clear();
+      });
+      return p;
+    }();
+    return *l;
+  }
+};
 
 }  // namespace detail
 
@@ -250,6 +321,8 @@ inline opened_bundle extract_bundle(const std::filesystem::path& file,
         fmt::format("no {}: the bundle is truncated (checksums and manifest are its last members); "
                     "reading the {} members that came out",
                     sums_name, r.members));
+  r.losses = r.problems.size();
+  detail::damaged_line_problems(r.manifest_json, r.problems);
   for (std::size_t k = 0;; ++k) {
     const auto d = into / "stores" / std::to_string(k);
     std::error_code ec;
@@ -258,5 +331,53 @@ inline opened_bundle extract_bundle(const std::filesystem::path& file,
   }
   return r;
 }
+
+//! A bundle extracted into a private directory (mode 0700, `$TMPDIR/introspect-bundle-*`) that
+//! is removed with this object: for readers that live as long as a connection (the SQLite
+//! extension); the CLI keeps its directories to the end of the process instead.
+class extracted_bundle {
+ public:
+  //! Throws bundle_error naming `file` and the cause (missing, unreadable, not a bundle, no
+  //! temporary directory); a damaged bundle is no error: see contents().problems.
+  explicit extracted_bundle(const std::filesystem::path& file) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    dir_ = (std::filesystem::path(tmpdir && *tmpdir ? tmpdir : "/tmp") / "introspect-bundle-XXXXXX")
+               .string();
+    if (!::mkdtemp(dir_.data()))
+      throw bundle_error(file.string() + ": cannot make a temporary directory to read it in (" +
+                         dir_ + "): " + std::strerror(errno) +
+                         " (set TMPDIR to a writable directory)");
+    {
+      auto& live = detail::live_dirs::get();
+      const std::lock_guard g(live.m);
+      live.dirs.insert(dir_);
+    }
+    try {
+      got_ = extract_bundle(file, dir_);
+    } catch (...) {
+      remove();
+      throw;
+    }
+  }
+  extracted_bundle(const extracted_bundle&) = delete;
+  extracted_bundle& operator=(const extracted_bundle&) = delete;
+  ~extracted_bundle() { remove(); }
+
+  //! What came out: the store directories and one problem line per loss.
+  const opened_bundle& contents() const noexcept { return got_; }
+  //! The private directory the members were extracted into.
+  const std::string& dir() const noexcept { return dir_; }
+
+ private:
+  void remove() noexcept {
+    auto& live = detail::live_dirs::get();
+    const std::lock_guard g(live.m);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+    live.dirs.erase(dir_);
+  }
+  std::string dir_;
+  opened_bundle got_;
+};
 
 }  // namespace introspect::inline v1::bundle

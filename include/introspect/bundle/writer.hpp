@@ -342,12 +342,14 @@ inline manifest make_bundle(const bundle_options& o,
       const auto text = detail::read_whole(pm.source, err);
       if (err) throw bundle_error("cannot read " + pm.source.string() + ": " + std::strerror(err));
       std::string out, inst;
-      const auto dropped =
-          copy_jsonl(text, o.parse_jsonl, o.redact, st, out, &inst, o.since_ns, o.until_ns);
-      jsonl_dropped += dropped;
-      if (dropped)
-        verify_text += fmt::format("{}: {} line(s) not readable as records (sent as empty lines)\n",
-                                   pm.name, dropped);
+      std::vector<bad_line> bad;
+      jsonl_dropped +=
+          copy_jsonl(text, o.parse_jsonl, o.redact, st, out, &inst, o.since_ns, o.until_ns, &bad);
+      for (auto& b : bad) {  // named like a reader names a bad line: member:line
+        verify_text += fmt::format("{}:{}: {} (not a record; sent as an empty line)\n", pm.name,
+                                   b.line, b.why);
+        m.verify.damaged_lines.push_back({pm.name, b.line, std::move(b.why)});
+      }
       if (!inst.empty()) jsonl_instances.insert(inst);
       w.begin(pm.name, out.size(), detail::mtime_of(pm.source));
       w.write(out.data(), out.size());

@@ -50,10 +50,13 @@ inline module_context* install(sqlite3* db, std::unique_ptr<module_context> ctx,
 enum class tables { all, kinds, structs };
 
 //! The statements that create `schema`.state, .metric, ... and one table per user struct of
-//! `stores` (named by struct_table()); `extra` are more module arguments (since=..., ...).
+//! `stores` (named by struct_table()); `extra` are more module arguments (since=..., ...);
+//! `read_damaged`: a damaged bundle gives what is intact (each table gets on_damage=read).
 inline std::string create_tables_sql(module_context& ctx, const std::vector<std::string>& stores,
-                                     const std::vector<std::string>& extra = {},
-                                     std::string_view schema = "temp", tables which = tables::all) {
+                                     std::vector<std::string> extra = {},
+                                     std::string_view schema = "temp", tables which = tables::all,
+                                     bool read_damaged = false) {
+  if (read_damaged) extra.emplace_back("on_damage=read");
   std::string args;
   for (std::size_t i = 1; i < stores.size(); ++i) args += ", store=" + detail::literal(stores[i]);
   for (const auto& e : extra) args += ", " + e;
@@ -65,7 +68,7 @@ inline std::string create_tables_sql(module_context& ctx, const std::vector<std:
            " USING introspect(" + path + ", " + std::string(to_string(k)) + args + ");\n";
   }
   if (which == tables::kinds) return sql;
-  for (const auto& s : ctx.structs(stores))
+  for (const auto& s : ctx.structs(stores, read_damaged))
     sql += "CREATE VIRTUAL TABLE " + std::string(schema) + "." + quote_id(struct_table(s.name)) +
            " USING introspect(" + path + ", " + detail::literal("struct:" + s.name) + args + ");\n";
   return sql;

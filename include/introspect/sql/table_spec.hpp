@@ -47,24 +47,40 @@ struct struct_shape {
   std::vector<std::string> keys;
 };
 
+//! Turns one STORE argument into the store paths it names (sql/bundle_stores.hpp: a support
+//! bundle's extracted stores); `read_damaged`: what is intact of a damaged one, not an error.
+using store_resolver =
+    std::function<std::vector<std::string>(const std::string& path, bool read_damaged)>;
+
 //! Shared by every introspect table of one connection (the module's client data).
 struct module_context {
   store_set_opener open = open_local_stores;
+  store_resolver resolve;  //!< empty: every STORE argument is a store path
   query::read::damage_log damage{{}, 100};
   scan_counters counters;
 
-  //! The store set of `paths`, opened once per connection.
-  std::shared_ptr<const query::read::store_set> stores(const std::vector<std::string>& paths) {
-    auto& s = sets_[key_of(paths)];
-    if (!s) s = open(paths);
+  //! The store set of `paths`, opened once per connection (resolved first).
+  std::shared_ptr<const query::read::store_set> stores(const std::vector<std::string>& paths,
+                                                       bool read_damaged = false) {
+    std::vector<std::string> local;
+    for (const auto& p : paths) {
+      if (!resolve) {
+        local.push_back(p);
+        continue;
+      }
+      for (auto& r : resolve(p, read_damaged)) local.push_back(std::move(r));
+    }
+    auto& s = sets_[key_of(local)];
+    if (!s) s = open(local);
     return s;
   }
 
   //! The user structs of `paths` (one scan of the records of kind `record`, then cached).
-  const std::vector<struct_shape>& structs(const std::vector<std::string>& paths) {
+  const std::vector<struct_shape>& structs(const std::vector<std::string>& paths,
+                                           bool read_damaged = false) {
+    auto set = stores(paths, read_damaged);
     const auto key = key_of(paths);
     if (auto it = structs_.find(key); it != structs_.end()) return it->second;
-    auto set = stores(paths);
     std::vector<struct_shape> out;
     std::map<std::string, std::size_t, std::less<>> at;
     scan_bounds b;
@@ -107,6 +123,7 @@ struct table_spec {
   std::vector<std::string> stores;  //!< PATH and every store=PATH
   scan_bounds base;                 //!< since/until/stream/scope given as arguments
   std::string stream_glob, scope_glob;
+  bool read_damaged = false;  //!< on_damage=read: what is intact of a damaged bundle
 };
 
 namespace detail {
@@ -143,9 +160,17 @@ inline std::int64_t time_value(const std::string& key, const std::string& v) {
 }
 }  // namespace detail
 
+//! `on_damage=`: `read` (what is intact of a damaged bundle) or `error` (the default).
+inline bool read_damaged_arg(std::string_view v) {
+  if (v == "read") return true;
+  if (v == "error") return false;
+  throw table_error("on_damage=" + std::string(v) +
+                    ": use read (what is intact of a damaged bundle) or error");
+}
+
 //! Parses module arguments: PATH, then KIND (a kind name, `struct:NAME`, or a struct's name),
 //! then any of store=PATH (more stores), since=T, until=T (RFC 3339 or epoch ns), stream=GLOB,
-//! scope=GLOB. Throws table_error naming the bad argument.
+//! scope=GLOB, on_damage=read|error. Throws table_error naming the bad argument.
 inline table_spec parse_table_args(const std::vector<std::string>& raw) {
   table_spec t;
   std::vector<std::string> positional;
@@ -171,9 +196,12 @@ inline table_spec parse_table_args(const std::vector<std::string>& raw) {
       t.stream_glob = val;
     else if (key == "scope")
       t.scope_glob = val;
+    else if (key == "on_damage")
+      t.read_damaged = read_damaged_arg(val);
     else
       throw table_error("introspect table argument \"" + s +
-                        "\": unknown key (use store, kind, since, until, stream or scope)");
+                        "\": unknown key (use store, kind, since, until, stream, scope or "
+                        "on_damage)");
   }
   if (!positional.empty() && !positional[0].empty())
     t.stores.insert(t.stores.begin(), positional[0]);

@@ -54,9 +54,9 @@ inline int x_connect(sqlite3* db, void* aux, int argc, const char* const* argv, 
     vt->ctx = ctx;
     if (argc > 3) {
       vt->spec = parse_table_args(std::vector<std::string>(argv + 3, argv + argc));
-      vt->set = ctx->stores(vt->spec.stores);
+      vt->set = ctx->stores(vt->spec.stores, vt->spec.read_damaged);
       if (vt->spec.shape == table_shape::structure) {
-        const auto& ss = ctx->structs(vt->spec.stores);
+        const auto& ss = ctx->structs(vt->spec.stores, vt->spec.read_damaged);
         bool found = false;
         for (const auto& s : ss) found |= s.name == vt->spec.struct_name;
         if (!found)
@@ -135,6 +135,9 @@ inline int x_best_index(sqlite3_vtab* v, sqlite3_index_info* info) {
         take = op == '=';
         if (take) cost /= 2;
         break;
+      case col_id::on_damage:
+        take = op == '=';
+        break;
       case col_id::store:
         take = op == '=';
         have_store |= take;
@@ -145,7 +148,8 @@ inline int x_best_index(sqlite3_vtab* v, sqlite3_index_info* info) {
     if (!take) continue;
     info->aConstraintUsage[i].argvIndex = ++argv;
     // The store and kind arguments of the table-valued function are not columns to check.
-    info->aConstraintUsage[i].omit = id == col_id::store || id == col_id::of_kind;
+    info->aConstraintUsage[i].omit =
+        id == col_id::store || id == col_id::of_kind || id == col_id::on_damage;
     plan += static_cast<char>('A' + static_cast<int>(id));  // the column's role, not its index
     plan += op;
   }
@@ -180,10 +184,11 @@ inline std::string_view text_of(sqlite3_value* v) {
 // Applies one pushed-down constraint to the scan's bounds; SQLite checks every row again unless
 // told otherwise, so a bound may be wider than the constraint, never narrower.
 inline void apply(scan_bounds& b, col_id id, char op, sqlite3_value* v, std::string& store,
-                  bool& no_rows) {
+                  bool& read_damaged, bool& no_rows) {
   const int type = sqlite3_value_type(v);
   if (type == SQLITE_NULL) {
-    if (id != col_id::of_kind) no_rows = true;  // col = NULL is never true
+    // col = NULL is never true; NULL arguments of the function mean "not given".
+    if (id != col_id::of_kind && id != col_id::on_damage) no_rows = true;
     return;
   }
   switch (id) {
@@ -233,6 +238,9 @@ inline void apply(scan_bounds& b, col_id id, char op, sqlite3_value* v, std::str
     case col_id::store:
       store = std::string(text_of(v));
       return;
+    case col_id::on_damage:
+      read_damaged = read_damaged_arg(text_of(v));
+      return;
     default:
       return;
   }
@@ -250,17 +258,18 @@ inline int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx, int argc,
       b.name = vt->spec.struct_name;
     }
     std::string store;
-    bool no_rows = false;
+    bool no_rows = false, read_damaged = vt->spec.read_damaged;
     std::string_view plan = idx ? idx : "";
     if (!plan.empty() && plan.front() == '!')
       throw table_error(
           "introspect(STORE [, KIND [, STREAM]]): the table-valued function needs its STORE "
           "argument, e.g. SELECT count(*) FROM introspect('/var/lib/product/introspection')");
     for (int i = 0; i < argc && static_cast<std::size_t>(2 * i + 1) < plan.size(); ++i) {
-      apply(b, static_cast<col_id>(plan[2 * i] - 'A'), plan[2 * i + 1], argv[i], store, no_rows);
+      apply(b, static_cast<col_id>(plan[2 * i] - 'A'), plan[2 * i + 1], argv[i], store,
+            read_damaged, no_rows);
     }
     c->scan.reset();  // before the store set it reads may go
-    c->set = vt->set ? vt->set : vt->ctx->stores({store});
+    c->set = vt->set ? vt->set : vt->ctx->stores({store}, read_damaged);
     if (no_rows) b.kinds = 0;
     c->scan.emplace(*c->set, c->set->streams(vt->spec.stream_glob, vt->spec.scope_glob),
                     std::move(b), vt->ctx->damage, vt->ctx->counters);
@@ -384,6 +393,7 @@ inline int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int i) {
       break;
     case col_id::store:
     case col_id::of_kind:
+    case col_id::on_damage:
       sqlite3_result_null(ctx);
       break;
   }

@@ -28,7 +28,8 @@ enum class col_id {
   field,
   stream,
   store,
-  of_kind
+  of_kind,
+  on_damage
 };
 struct column {
   col_id id;
@@ -83,6 +84,8 @@ inline std::string declare(const table_spec& t, const std::vector<struct_shape>*
     add(col_id::of_kind, "of_kind", "TEXT HIDDEN");
   }
   add(col_id::stream, "stream", "TEXT HIDDEN");
+  // The table-valued function's fourth argument: 'read' gives what is intact of a damaged bundle.
+  if (t.shape == table_shape::any) add(col_id::on_damage, "on_damage", "TEXT HIDDEN");
   return sql + ")";
 }
 
