@@ -89,32 +89,29 @@ bool bundle_built_in() { return true; }
 bool is_bundle_file(const std::string& path) { return ix::bundle::looks_like_bundle(path); }
 
 std::vector<std::string> open_bundle(const std::string& path) {
-  // Each bundle is extracted once per process (relative times scan the store a second time).
-  static std::map<std::string, std::vector<std::string>> opened;
-  if (auto it = opened.find(path); it != opened.end()) return it->second;
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string tmpl =
-      (fs::path(tmpdir && *tmpdir ? tmpdir : "/tmp") / "introspect-bundle-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data()))
-    throw usage_error{path + ": cannot make a temporary directory to read it in (" + tmpl +
-                      "): " + std::strerror(errno) + " (set TMPDIR to a writable directory)"};
-  remove_at_exit(tmpl);
-  ix::bundle::opened_bundle b;
-  try {
-    b = ix::bundle::extract_bundle(path, tmpl);
-  } catch (const ix::bundle::bundle_error& e) {
-    throw usage_error{std::string{"bundle "} + e.what()};
+  // Each bundle is extracted once per process (relative times scan the store a second time);
+  // its directory goes when the process exits, or is killed by a signal (remove_at_exit).
+  static std::map<std::string, std::unique_ptr<ix::bundle::extracted_bundle>> opened;
+  auto it = opened.find(path);
+  if (it == opened.end()) {
+    std::unique_ptr<ix::bundle::extracted_bundle> x;
+    try {
+      x = std::make_unique<ix::bundle::extracted_bundle>(path);
+    } catch (const ix::bundle::bundle_error& e) {
+      throw usage_error{std::string{"bundle "} + e.what()};
+    }
+    remove_at_exit(x->dir());
+    for (const auto& p : x->contents().problems) note_bundle_problem(path, p);
+    for (const auto& s : x->contents().stores)
+      add_path_alias(s.string(), path + ":" + fs::relative(s, x->dir()).string());
+    it = opened.emplace(path, std::move(x)).first;
   }
-  for (const auto& p : b.problems) note_bundle_problem(path, p);
-  std::vector<std::string> out;
-  for (const auto& s : b.stores) {
-    add_path_alias(s.string(), path + ":" + fs::relative(s, tmpl).string());
-    out.push_back(s.string());
-  }
-  if (out.empty())
+  const auto& b = it->second->contents();
+  if (b.stores.empty())
     throw usage_error{path + ": no store could be read from this bundle" +
                       (b.problems.empty() ? std::string{} : " (" + b.problems.front() + ")")};
-  opened.emplace(path, out);
+  std::vector<std::string> out;
+  for (const auto& s : b.stores) out.push_back(s.string());
   return out;
 }
 
