@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <string>
@@ -12,6 +13,7 @@
 #include <introspect/bundle/redact.hpp>
 #include <introspect/codec/binary.hpp>
 #include <introspect/format/jsonl.hpp>
+#include <introspect/store/tooling.hpp>
 #include <introspect/store/writer.hpp>
 
 #include "../demo/demo_support.hpp"
@@ -461,3 +463,201 @@ TEST_CASE("the SQLite extension attaches a bundle as it attaches a store", "[bun
     CHECK(e.path().filename().string().find("introspect-bundle-") == std::string::npos);
 }
 #endif
+
+namespace {
+
+// A store whose sealed segments are compressed (the default seal codec, small segments): 40 000
+// metrics, and 2 000 events whose sealed segments hold a bearer token (one of them) and
+// snapshots with nothing secret (that the redaction's pre-check looks at and leaves).
+const std::string compressed_token = "PLANTEDCOMPRESSEDTOKEN.42";
+constexpr std::size_t compressed_records = 40000 + 2000;
+
+void write_compressed_store(const fs::path& root) {
+  ix::store::writer w(root, "node-1");
+  ix::store::stream_options mo, eo;
+  mo.segment_bytes = 256 << 10;
+  eo.segment_bytes = 32 << 10;
+  REQUIRE(mo.seal != ix::store::seal_codec::none);
+  const auto metrics = w.stream("metric", mo), events = w.stream("events", eo);
+  std::string payload;
+  std::vector<ix::field_view> fv;
+  auto put = [&](ix::store::stream_id s, const ix::record& r) {
+    payload.clear();
+    ix::codec::encode(ix::view_of(r, fv), payload);
+    REQUIRE(w.append(s, r.ts_ns, static_cast<std::uint8_t>(r.kind), payload));
+  };
+  for (int i = 0; i < 40000; ++i) {
+    const auto ts = epoch_ns + i * ms;
+    put(metrics, rec(ts, ix::record_kind::metric, "disk.used." + std::to_string(i % 8),
+                     static_cast<double>(i % 1000)));
+    if (i % 20) continue;
+    const int e = i / 20;
+    if (e == 300)
+      put(events, rec(ts, ix::record_kind::notification, "upstream refused", ix::value{},
+                      {{"header", "Authorization: Bearer " + compressed_token}}));
+    else if (e % 50 == 7)
+      put(events, rec(ts, ix::record_kind::snapshot, "/app/config/replicas",
+                      std::string{"keep-this-3"}, {{"revision", std::int64_t{e}}}));
+    else
+      put(events, rec(ts, ix::record_kind::state, "container/" + std::to_string(e % 4),
+                      std::string{e % 3 ? "RUNNING" : "STARTING"}));
+  }
+  w.flush();
+  w.wait_compaction();
+}
+
+bool compressed_file(const std::string& bytes) {
+  return bytes.size() >= 8 &&
+         std::memcmp(bytes.data(), ix::store::detail::compressed_magic, 8) == 0;
+}
+
+std::uint64_t bytes_under(const fs::path& dir) {
+  std::uint64_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) n += e.file_size();
+  return n;
+}
+
+// Per segment of the store: whether it is compressed, and whether the bundle (extracted in
+// `x`) carries it byte for byte.
+struct segment_fate {
+  std::size_t compressed = 0, carried = 0, expanded = 0;
+  std::vector<std::string> expanded_streams;
+};
+segment_fate fates(const fs::path& store, const fs::path& x) {
+  segment_fate f;
+  for (const auto& e : fs::recursive_directory_iterator(store)) {
+    if (e.path().extension() != ".log") continue;
+    const auto bytes = read_file(e.path());
+    if (!compressed_file(bytes)) continue;
+    ++f.compressed;
+    const auto member = x / "stores" / "0" / fs::relative(e.path(), store);
+    if (!fs::exists(member)) continue;  // outside a window
+    const auto got = read_file(member);
+    if (got == bytes) {
+      ++f.carried;
+    } else {
+      ++f.expanded;
+      CHECK(!compressed_file(got));
+      f.expanded_streams.push_back(e.path().parent_path().filename().string());
+    }
+  }
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("compressed sealed segments travel compressed unless a frame is redacted",
+          "[bundle][cli][compressed]") {
+  temp_dir t;
+  const auto root = t / "compressed";
+  write_compressed_store(root);
+  const auto rs = sh_quote(root.string());
+  const auto store_bytes = bytes_under(root);
+  // What the frames would take expanded: the test can tell carried from expanded by size.
+  std::uint64_t expanded_bytes = 0, files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file()) {
+      ++files;
+      expanded_bytes +=
+          e.path().extension() == ".log" ? ix::store::raw_segment_size(e.path()) : e.file_size();
+    }
+  INFO("store " << store_bytes << " bytes, " << files << " files; expanded " << expanded_bytes);
+  REQUIRE(expanded_bytes > 2 * store_bytes);
+  const auto from_store = ix_run("query " + rs + " -o jsonl", t.path());
+  REQUIRE(lines(from_store.out) == compressed_records);
+  REQUIRE(from_store.out.find(compressed_token) != std::string::npos);
+  // Tar overhead: a header block and padding per member (pax headers for long names), the
+  // verify report, SHA256SUMS, the manifest and the end-of-archive blocks.
+  const auto bound = store_bytes + (files + 3) * 4096 + 16384;
+
+  SECTION("redaction off: every sealed segment is carried, the bundle reads as the store") {
+    const auto b = t / "open.tar";
+    const auto made = ix_run("bundle " + rs + " --no-redact -o " + sh_quote(b.string()), t.path());
+    INFO(made.out << made.err);
+    REQUIRE(made.exit_code == 0);
+    CHECK(fs::file_size(b) <= bound);
+    const auto x = t / "x";
+    fs::create_directories(x);
+    REQUIRE(run_shell("tar -xf " + sh_quote(b.string()) + " -C " + sh_quote(x.string()), t.path())
+                .exit_code == 0);
+    const auto f = fates(root, x);
+    CHECK(f.compressed >= 6);
+    CHECK(f.carried == f.compressed);
+    const auto from_bundle = ix_run("query " + sh_quote(b.string()) + " -o jsonl", t.path());
+    CHECK(from_bundle.err.empty());
+    CHECK(from_bundle.out == from_store.out);
+    // The manifest counts the carried segments' frames from their decode.
+    const auto manifest = read_file(x / "manifest.json");
+    INFO(manifest);
+    CHECK(manifest.find("\"records\": " + std::to_string(compressed_records) + ",") !=
+          std::string::npos);
+    CHECK(manifest.find("\"metric\": 40000") != std::string::npos);
+    CHECK(manifest.find("\"first\": \"2026-01-01T00:00:00.000000000Z\"") != std::string::npos);
+    CHECK(manifest.find("\"last\": \"2026-01-01T00:00:39.999000000Z\"") != std::string::npos);
+    CHECK(ix_run("verify " + sh_quote(b.string()), t.path()).exit_code == 0);
+  }
+
+  SECTION("the segment holding a token is expanded and redacted; the others are carried") {
+    const auto b = t / "case.tar";
+    const auto made = ix_run("bundle " + rs + " -o " + sh_quote(b.string()), t.path());
+    INFO(made.out << made.err);
+    REQUIRE(made.exit_code == 0);
+    CHECK(fs::file_size(b) <= bound + (32 << 10));  // one segment expanded
+    CHECK(read_file(b).find(compressed_token) == std::string::npos);
+    const auto x = t / "x";
+    fs::create_directories(x);
+    REQUIRE(run_shell("tar -xf " + sh_quote(b.string()) + " -C " + sh_quote(x.string()), t.path())
+                .exit_code == 0);
+    const auto f = fates(root, x);
+    CHECK(f.expanded == 1);
+    CHECK(f.expanded_streams == std::vector<std::string>{"events"});
+    CHECK(f.carried + 1 == f.compressed);
+    // The bundle reads as the store with the token's bytes masked, and nothing else changed.
+    const auto from_bundle = ix_run("query " + sh_quote(b.string()) + " -o jsonl", t.path());
+    CHECK(from_bundle.out.find(compressed_token) == std::string::npos);
+    auto want = from_store.out;
+    want.replace(want.find(compressed_token), compressed_token.size(),
+                 std::string(compressed_token.size(), '*'));
+    CHECK(from_bundle.out == want);
+    const auto manifest = read_file(x / "manifest.json");
+    INFO(manifest);
+    CHECK(manifest.find("\"bearer-token\": 1") != std::string::npos);
+    CHECK(manifest.find("\"records\": " + std::to_string(compressed_records) + ",") !=
+          std::string::npos);
+    CHECK(ix_run("verify " + sh_quote(b.string()), t.path()).exit_code == 0);
+  }
+
+  SECTION("a window cutting a compressed segment expands that one and reads as the store") {
+    const auto b = t / "window.tar.zst";
+    const std::string win = " --since @1767225620.5";  // 2026-01-01T00:00:20.5Z
+    const auto made = ix_run("bundle " + rs + win + " -o " + sh_quote(b.string()), t.path());
+    INFO(made.out << made.err);
+    REQUIRE(made.exit_code == 0);
+    const auto want = ix_run("query " + rs + win + " -o jsonl", t.path());
+    const auto got = ix_run("query " + sh_quote(b.string()) + win + " -o jsonl", t.path());
+    CHECK(lines(want.out) > 10000);
+    CHECK(got.out == want.out);
+    const auto first = ix_run("query " + sh_quote(b.string()) + " -o jsonl --limit 1", t.path());
+    CHECK(first.out.substr(0, 40) >= std::string{"{\"ts\":\"2026-01-01T00:00:20.5"});
+    const auto x = t / "x";
+    fs::create_directories(x);
+    REQUIRE(
+        run_shell("zstd -dc " + sh_quote(b.string()) + " | tar -xf - -C " + sh_quote(x.string()),
+                  t.path())
+            .exit_code == 0);
+    // The cut segments (one per stream) are expanded, under a new name; the whole ones after
+    // the cut are carried.
+    const auto f = fates(root, x);
+    CHECK(f.carried >= 2);
+    std::size_t cut = 0;
+    for (const auto& e : fs::recursive_directory_iterator(x / "stores"))
+      if (e.path().extension() == ".log" &&
+          !fs::exists(root / fs::relative(e.path(), x / "stores" / "0"))) {
+        ++cut;
+        CHECK(!compressed_file(read_file(e.path())));
+      }
+    CHECK(cut == 2);
+    CHECK(ix_run("verify " + sh_quote(b.string()), t.path()).exit_code == 0);
+  }
+}

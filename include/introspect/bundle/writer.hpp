@@ -366,11 +366,17 @@ inline manifest make_bundle(const bundle_options& o,
       m.members.push_back({pm.name, text.size(), w.end()});
       continue;
     }
-    w.begin(pm.name, pm.size, detail::mtime_of(pm.source));
-    const int err = copy_segment(pm.source, pm.first, pm.from, pm.to, pm.new_first, o.redact, st,
-                                 [&](const void* p, std::size_t n) { w.write(p, n); });
+    // A whole compressed segment with nothing to redact or zero travels as its file: decided just
+    // before the tar header (the size differs), overlapping the writer thread's previous member.
+    const auto carried = carry_segment(pm.source, pm.first, pm.from, pm.to, pm.new_first, o.redact);
+    const auto size = carried ? carried->size : pm.size;
+    auto emit = [&](const void* p, std::size_t n) { w.write(p, n); };
+    w.begin(pm.name, size, detail::mtime_of(pm.source));
+    const int err = carried ? copy_carried(*carried, st, emit)
+                            : copy_segment(pm.source, pm.first, pm.from, pm.to, pm.new_first,
+                                           o.redact, st, emit);
     if (err) throw bundle_error("cannot read " + pm.source.string() + ": " + std::strerror(err));
-    m.members.push_back({pm.name, pm.size, w.end()});
+    m.members.push_back({pm.name, size, w.end()});
     if (progress) progress(w.total());
   }
   for (std::size_t k = 0; k < o.stores.size(); ++k) {
