@@ -628,6 +628,39 @@ TEST_CASE("compressed sealed segments travel compressed unless a frame is redact
     CHECK(ix_run("verify " + sh_quote(b.string()), t.path()).exit_code == 0);
   }
 
+  SECTION("a damaged compressed segment is expanded with its damage zeroed") {
+    std::vector<fs::path> segs;
+    for (const auto& e : fs::directory_iterator(root / "node-1" / "metric"))
+      if (e.path().extension() == ".log") segs.push_back(e.path());
+    std::sort(segs.begin(), segs.end());
+    REQUIRE(!segs.empty());
+    auto bytes = read_file(segs[0]);
+    REQUIRE(compressed_file(bytes));
+    bytes[200] = static_cast<char>(bytes[200] ^ 0x5a);  // inside the first block
+    write_file(segs[0], bytes);
+    const auto b = t / "damaged.tar";
+    const auto made = ix_run("bundle " + rs + " -o " + sh_quote(b.string()), t.path());
+    INFO(made.out << made.err);
+    REQUIRE(made.exit_code == 0);
+    CHECK(made.out.find("verify: 1 damaged") != std::string::npos);
+    const auto x = t / "x";
+    fs::create_directories(x);
+    REQUIRE(run_shell("tar -xf " + sh_quote(b.string()) + " -C " + sh_quote(x.string()), t.path())
+                .exit_code == 0);
+    const auto f = fates(root, x);
+    CHECK(f.expanded == 2);  // the damaged one and the one holding the token
+    CHECK(std::count(f.expanded_streams.begin(), f.expanded_streams.end(), "metric") == 1);
+    CHECK(read_file(x / "verify.txt").find("block checksum mismatch") != std::string::npos);
+    // The bundle reads as the damaged store does (the token masked): the same records lost.
+    auto want = ix_run("query " + rs + " -o jsonl", t.path()).out;
+    const auto got = ix_run("query " + sh_quote(b.string()) + " -o jsonl", t.path());
+    CHECK(lines(want) < compressed_records);
+    want.replace(want.find(compressed_token), compressed_token.size(),
+                 std::string(compressed_token.size(), '*'));
+    CHECK(got.out == want);
+    CHECK(ix_run("verify " + sh_quote(b.string()), t.path()).exit_code == 1);
+  }
+
   SECTION("a window cutting a compressed segment expands that one and reads as the store") {
     const auto b = t / "window.tar.zst";
     const std::string win = " --since @1767225620.5";  // 2026-01-01T00:00:20.5Z
