@@ -41,6 +41,8 @@
 
 #include <introspect/introspect.hpp>
 
+#include "bench_dir.hpp"
+
 #if INTROSPECT_BENCH_SPDLOG
 #include <spdlog/async.h>
 #include <spdlog/sinks/null_sink.h>
@@ -53,14 +55,7 @@ using clk = std::chrono::steady_clock;
 
 namespace {
 
-fs::path fresh_dir(const std::string& tag) {
-  const char* base = std::getenv("INTROSPECT_BENCH_DIR");
-  std::random_device rd;
-  auto p = fs::path(base && *base ? base : "/tmp") /
-           ("ix-notify-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-  fs::create_directories(p);
-  return p;
-}
+fs::path fresh_dir(const std::string& tag) { return bench::fresh_dir("ix-notify", tag); }
 
 std::string loadavg() {
   std::ifstream f("/proc/loadavg");

@@ -32,20 +32,15 @@
 
 #include <introspect/introspect.hpp>
 
+#include "bench_dir.hpp"
+
 namespace ix = introspect;
 namespace fs = std::filesystem;
 using clk = std::chrono::steady_clock;
 
 namespace {
 
-fs::path fresh_dir(const std::string& tag) {
-  const char* base = std::getenv("INTROSPECT_BENCH_DIR");
-  std::random_device rd;
-  auto p = fs::path(base && *base ? base : "/tmp") /
-           ("ix-writer-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-  fs::create_directories(p);
-  return p;
-}
+fs::path fresh_dir(const std::string& tag) { return bench::fresh_dir("ix-writer", tag); }
 
 std::set<long> task_ids() {
   std::set<long> out;
