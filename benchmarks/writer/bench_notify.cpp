@@ -41,7 +41,7 @@
 
 #include <introspect/introspect.hpp>
 
-#include "bench_dir.hpp"
+#include "bench_common.hpp"
 
 #if INTROSPECT_BENCH_SPDLOG
 #include <spdlog/async.h>
@@ -158,19 +158,8 @@ class line_reader {
   std::thread thread_;
 };
 
-// Sleeps until `deadline` (absolute, CLOCK_MONOTONIC), as a product between two calls.
-void sleep_until(const timespec& deadline) {
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
-  }
-}
-timespec add_ns(timespec t, std::int64_t ns) {
-  t.tv_nsec += ns;
-  while (t.tv_nsec >= 1'000'000'000) {
-    t.tv_nsec -= 1'000'000'000;
-    ++t.tv_sec;
-  }
-  return t;
-}
+using bench::add_ns;
+using bench::sleep_until;
 
 // `call` timed one call at a time at `rate` calls/s, the product sleeping between calls.
 template <class Call>

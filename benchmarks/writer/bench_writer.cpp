@@ -32,7 +32,7 @@
 
 #include <introspect/introspect.hpp>
 
-#include "bench_dir.hpp"
+#include "bench_common.hpp"
 
 namespace ix = introspect;
 namespace fs = std::filesystem;
@@ -77,19 +77,8 @@ void notify3(medium& ins, std::uint64_t i) {
              {{"disk", "sdb"}, {"used_pct", static_cast<std::int64_t>(i % 100)}, {"node", "n1"}});
 }
 
-// Sleeps until `deadline` (absolute, CLOCK_MONOTONIC), as a product between two calls.
-void sleep_until(const timespec& deadline) {
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
-  }
-}
-timespec add_ns(timespec t, std::int64_t ns) {
-  t.tv_nsec += ns;
-  while (t.tv_nsec >= 1'000'000'000) {
-    t.tv_nsec -= 1'000'000'000;
-    ++t.tv_sec;
-  }
-  return t;
-}
+using bench::add_ns;
+using bench::sleep_until;
 
 struct sweep_row {
   double target, achieved, drop_pct, writer_ns_per_record, writer_cpu_pct, producer_ns_per_call;
