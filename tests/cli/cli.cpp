@@ -535,6 +535,9 @@ TEST_CASE("a tiny store's bad lines are named by its bundle: manifest, verify an
   CHECK(v.code == 1);
   CHECK_THAT(v.err, Catch::Contains(member + ":5: not a record when it was bundled (bad timestamp"));
   CHECK_THAT(v.err, Catch::Contains(member + ":9: not a record when it was bundled"));
+  // Once each: the bundle holds no unreadable line for the readers to count a second time.
+  CHECK(v.err.find(member + ":5:") == v.err.rfind(member + ":5:"));
+  CHECK_THAT(v.err, !Catch::Contains("empty line"));
   // summary lists them under DAMAGE.
   auto s = run({"summary", b});
   INFO(s.out << s.err);

@@ -2,9 +2,9 @@
 //! The bytes of one tiny-tier file (JSON lines: sink/jsonl_file.hpp) as a bundle carries them:
 //! every line that parses as a record as it is, or, when a redaction rule hits it, written again
 //! from the redacted record (the rules are the segments' own: redact.hpp, applied to the
-//! record's binary payload); a line that does not parse becomes an empty line (it may hold
-//! anything; readers report an empty line as damage, as they did the bad one). Each such line is
-//! named (its number and why it failed) for the manifest's verify result and `verify.txt`.
+//! record's binary payload); a line that does not parse is left out (it may hold anything) and
+//! named (its number in the file and why it failed) in the manifest's verify result and
+//! `verify.txt`, which readers of the bundle report: once, not again as a line they cannot read.
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -24,7 +24,7 @@ namespace introspect::inline v1::bundle {
 //! component does not).
 using jsonl_parser = std::function<bool(std::string_view line, record& out, std::string& why)>;
 
-//! A line of a tiny-tier file that is not a record (sent as an empty line).
+//! A line of a tiny-tier file that is not a record (left out of the bundle).
 struct bad_line {
   std::uint64_t line = 0;  //!< 1-based, as readers number lines
   std::string why;         //!< the parser's reason
@@ -62,7 +62,6 @@ inline std::uint64_t copy_jsonl(std::string_view text, const jsonl_parser& parse
       ++dropped;
       if (bad) bad->push_back({number, why.empty() ? std::string{"not a record"} : why});
       st.zeroed_bytes += line.size();
-      out.push_back('\n');
       continue;
     }
     if (r.ts_ns < since || r.ts_ns >= until) continue;
@@ -88,7 +87,6 @@ inline std::uint64_t copy_jsonl(std::string_view text, const jsonl_parser& parse
         } else {
           ++dropped;  // cannot happen for a payload just encoded; never send the secret
           if (bad) bad->push_back({number, "its redacted payload does not decode"});
-          out.push_back('\n');
         }
       }
     }

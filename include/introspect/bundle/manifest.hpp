@@ -33,7 +33,7 @@ struct manifest_member {
   std::string sha256;
 };
 
-//! A line of a tiny-tier member that was not a record (sent as an empty line).
+//! A line of a tiny-tier member that was not a record (left out of the bundle).
 struct damaged_line {
   std::string member;
   std::uint64_t line = 0;

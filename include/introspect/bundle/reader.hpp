@@ -140,7 +140,7 @@ inline std::string json_unescape(std::string_view s) {
 }
 
 // The manifest's verify.damaged_lines as problems: a tiny-tier line that was not a record on the
-// sender's machine travels as an empty line, so its cause is only in the manifest.
+// sender's machine is left out of the bundle, so it is known only from the manifest.
 inline void damaged_line_problems(std::string_view manifest_json,
                                   std::vector<std::string>& problems) {
   std::vector<json_span> spans;
@@ -158,9 +158,8 @@ inline void damaged_line_problems(std::string_view manifest_json,
     if (v.depth != 3 || v.parent_key != "damaged_lines") continue;
     const auto& d = at[v.begin];
     problems.push_back(
-        fmt::format("{}:{}: not a record when it was bundled ({}): sent as an "
-                    "empty line",
-                    d.member, d.line, d.why));
+        fmt::format("{}:{}: not a record when it was bundled ({}): left out", d.member,
+                    d.line, d.why));
   }
 }
 

@@ -346,7 +346,7 @@ inline manifest make_bundle(const bundle_options& o,
       jsonl_dropped +=
           copy_jsonl(text, o.parse_jsonl, o.redact, st, out, &inst, o.since_ns, o.until_ns, &bad);
       for (auto& b : bad) {  // named like a reader names a bad line: member:line
-        verify_text += fmt::format("{}:{}: {} (not a record; sent as an empty line)\n", pm.name,
+        verify_text += fmt::format("{}:{}: {} (not a record; left out)\n", pm.name,
                                    b.line, b.why);
         m.verify.damaged_lines.push_back({pm.name, b.line, std::move(b.why)});
       }
