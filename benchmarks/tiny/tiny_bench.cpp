@@ -60,8 +60,8 @@ ix::config bench_config(const fs::path& dir, ix::clock_fn clock = nullptr) {
 constexpr std::string_view message = "disk nearly full";
 ix::field_view attributes[] = {{"disk", "sdb"}, {"pct", 71}};
 
-std::string line_text() {
-  ix::jsonl_encoder enc("bench");
+// The benchmarks' notification as the encoder sees it (time: now).
+ix::record_view sample_view() {
   ix::record_view r;
   r.ts_ns = ix::realtime_ns();
   r.kind = ix::record_kind::notification;
@@ -69,6 +69,12 @@ std::string line_text() {
   r.source = "product";
   r.name = message;
   r.fields = attributes;
+  return r;
+}
+
+std::string line_text() {
+  ix::jsonl_encoder enc("bench");
+  auto r = sample_view();
   std::string out;
   enc.encode(r, out);
   return out;  // with its '\n'
@@ -181,13 +187,7 @@ void BM_spdlog_basic_file_sink_mt_threaded(benchmark::State& st) {
 // sink does; the time advancing 1 us per line) and the default clock alone.
 void BM_tiny_encode_line(benchmark::State& st) {
   ix::jsonl_encoder enc("bench");
-  ix::record_view r;
-  r.ts_ns = ix::realtime_ns();
-  r.kind = ix::record_kind::notification;
-  r.sev = ix::severity::warning;
-  r.source = "product";
-  r.name = message;
-  r.fields = attributes;
+  auto r = sample_view();
   auto buf = std::make_unique<char[]>(1u << 16);
   std::size_t len = 0;
   for (auto _ : st) {

@@ -71,6 +71,20 @@ ix::record rec(std::int64_t ts, ix::record_kind k, std::string name, ix::value v
   return r;
 }
 
+
+// Writes `recs` to one stream of instance node-1 of the store at `root`.
+void write_stream(const fs::path& root, const char* stream, const std::vector<ix::record>& recs) {
+  ix::store::writer w(root, "node-1");
+  std::string payload;
+  std::vector<ix::field_view> fv;
+  for (const auto& r : recs) {
+    payload.clear();
+    ix::codec::encode(ix::view_of(r, fv), payload);
+    REQUIRE(w.append(w.stream(stream), r.ts_ns, static_cast<std::uint8_t>(r.kind), payload));
+  }
+  w.flush();
+}
+
 }  // namespace
 
 TEST_CASE("a bundle reads like its store: query, aggregates, insights and verify",
@@ -169,17 +183,7 @@ TEST_CASE("planted secrets never appear in the bundle's bytes; the manifest says
           {{"header", std::string{"Authorization: Bearer PLANTEDBEARERxyz.987"}}}),
       rec(t0 + 6 * ms, ix::record_kind::state, "container/1", std::string{"RUNNING"}),
   };
-  {
-    ix::store::writer w(root, "node-1");
-    std::string payload;
-    std::vector<ix::field_view> fv;
-    for (const auto& r : recs) {
-      payload.clear();
-      ix::codec::encode(ix::view_of(r, fv), payload);
-      REQUIRE(w.append(w.stream("all"), r.ts_ns, static_cast<std::uint8_t>(r.kind), payload));
-    }
-    w.flush();
-  }
+  write_stream(root, "all", recs);
   const std::vector<std::string> planted{
       "PLANTEDLASTAPPLIED", "UExBTlRFRFNFQ1JFVERBVEE=", "PLANTEDENVSECRET",
       "PLANTEDURLPW",       "PLANTEDETCDVALUE",         "PLANTEDBEARERxyz.987"};
@@ -268,17 +272,7 @@ TEST_CASE("a damaged store bundles with its damage zeroed and reported; a failed
     recs.push_back(rec(epoch_ns + i * ms, ix::record_kind::notification,
                        i == 1500 ? "PLANTEDINDAMAGEDFRAME" : "slow journal write", ix::value{},
                        {{"n", std::int64_t{i}}}));
-  {
-    ix::store::writer w(root, "node-1");
-    std::string payload;
-    std::vector<ix::field_view> fv;
-    for (const auto& r : recs) {
-      payload.clear();
-      ix::codec::encode(ix::view_of(r, fv), payload);
-      REQUIRE(w.append(w.stream("events"), r.ts_ns, static_cast<std::uint8_t>(r.kind), payload));
-    }
-    w.flush();
-  }
+  write_stream(root, "events", recs);
   // One byte flipped inside the planted record's frame: that frame is damage.
   fs::path seg;
   for (const auto& e : fs::directory_iterator(root / "node-1" / "events"))
