@@ -2,17 +2,23 @@
 // speed of compressed segments (issue 18, item 4; docs/benchmarks.md "Dense metrics on disk").
 //
 //   density_bench STREAM_DIR [REPS] [scan]     (scan: only the default codec and the scan speeds)
+//   density_bench STREAM_DIR 1 profile raw|v1|v2
+//       one scan "as cursors" of the raw segments, or of their copies compacted with columns
+//       version 1 or 2, inside profiled_scan(): for callgrind --toggle-collect='*profiled_scan*',
+//       whose instruction counts do not depend on the machine's load.
 //
 // STREAM_DIR is one stream of a store (e.g. /tmp/demo/medium/<scope>/metric). Every segment in
 // it is read through the store's scanner (raw or already compressed: the same frames), then
 // encoded with each candidate; sizes are summed over all segments. Speeds are measured on one
-// core, page cache warm, best of REPS: the scanner over the raw segment and over its compacted
-// copy (decoded record-equivalent bytes per second, every frame checksum checked as readers do).
+// core, page cache warm, median and best of REPS: the scanner over the raw segments and over
+// their compacted copies (decoded record-equivalent bytes per second; with frame CRCs as a bundle
+// copies them, and without them as the reader's cursors read).
 #include <introspect/store/compaction.hpp>
 #include <introspect/store/layout.hpp>
 #include <introspect/store/segment.hpp>
 
 #include <unistd.h>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -93,16 +99,34 @@ double seconds_to_scan(const fs::path& p, st::offset_t first, std::uint64_t& byt
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Not inlined: callgrind counts only this function's instructions (--toggle-collect).
+[[gnu::noinline]] std::uint64_t profiled_scan(const std::vector<fs::path>& files,
+                                              const std::vector<st::offset_t>& firsts) {
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    std::uint64_t b = 0;
+    (void)seconds_to_scan(files[i], firsts[i], b, false);
+    total += b;
+  }
+  return total;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: density_bench STREAM_DIR [REPS] [scan]\n");
+    std::fprintf(stderr, "usage: density_bench STREAM_DIR [REPS] [scan | profile raw|v1|v2]\n");
     return 2;
   }
   const fs::path dir = argv[1];
   const int reps = argc > 2 ? std::atoi(argv[2]) : 3;
-  const bool all = !(argc > 3 && std::string(argv[3]) == "scan");
+  const std::string mode = argc > 3 ? argv[3] : "";
+  const bool all = mode.empty();
   std::vector<segment_bytes> segs;
   std::uint64_t records = 0, raw = 0;
   for (const auto& s : sd::list_segments(dir)) {
@@ -117,6 +141,37 @@ int main(int argc, char** argv) {
   std::printf("%s: %zu segments, %llu records, %llu raw bytes (zstd built: %s)\n", dir.c_str(),
               segs.size(), static_cast<unsigned long long>(records),
               static_cast<unsigned long long>(raw), sd::zstd_built ? "yes" : "no");
+  const auto tmp = fs::temp_directory_path() / ("ix-density-" + std::to_string(::getpid()));
+  fs::create_directories(tmp);
+  // The segments written raw under `sub` of tmp, compacted with columns `version` (0: raw).
+  auto copies = [&](const char* sub, int version, std::vector<fs::path>& files,
+                    std::vector<st::offset_t>& firsts) {
+    fs::create_directories(tmp / sub);
+    for (const auto& s : segs) {
+      const auto p = tmp / sub / sd::segment_log_name(s.first);
+      std::FILE* f = std::fopen(p.c_str(), "wb");
+      std::fwrite(s.raw.data(), 1, s.raw.size(), f);
+      std::fclose(f);
+      if (version) {
+        st::compaction_options o;
+        o.columns = static_cast<std::uint8_t>(version);
+        (void)st::compact_segment(p, s.first, o);
+      }
+      files.push_back(p);
+      firsts.push_back(s.first);
+    }
+  };
+  if (mode == "profile") {
+    const std::string what = argc > 4 ? argv[4] : "v2";
+    std::vector<fs::path> files;
+    std::vector<st::offset_t> firsts;
+    copies(what.c_str(), what == "raw" ? 0 : what == "v1" ? 1 : 2, files, firsts);
+    const auto bytes = profiled_scan(files, firsts);
+    fs::remove_all(tmp);
+    std::printf("profile %s: %llu bytes scanned\n", what.c_str(),
+                static_cast<unsigned long long>(bytes));
+    return 0;
+  }
   auto row = [&](const char* name, std::uint64_t bytes) {
     std::printf("%-44s %12llu bytes %8.2f B/record %6.1fx\n", name,
                 static_cast<unsigned long long>(bytes),
@@ -218,48 +273,55 @@ int main(int argc, char** argv) {
                 static_cast<double>(bytes + part.size() * (sd::compressed_header_size + 4)) /
                     static_cast<double>(n));
   }
-  // Scan speed: the scanner over each raw segment and over its compacted copy (default options).
-  const auto tmp = fs::temp_directory_path() / ("ix-density-" + std::to_string(::getpid()));
-  fs::create_directories(tmp);
-  double raw_best = 1e30, z_best = 1e30, c_best = 1e30;
+  // Scan speed: the scanner over the raw segments and over their compacted copies (default
+  // options; and columns version 1 as format 1.2 wrote it), alternated in every repetition so
+  // that a change of the machine's load touches all of them alike. Medians and bests.
+  std::vector<fs::path> rf, v1f, v2f;
+  std::vector<st::offset_t> firsts, unused;
+  copies("raw", 0, rf, firsts);
+  copies("v1", 1, v1f, unused);
+  unused.clear();
+  copies("v2", 2, v2f, unused);
   std::uint64_t scanned = 0, stored = 0;
-  for (int r = 0; r < reps; ++r) {
-    double raw_s = 0, z_s = 0, c_s = 0;
-    scanned = stored = 0;
-    for (const auto& s : segs) {
-      const auto p = tmp / sd::segment_log_name(s.first);
-      {
-        std::FILE* f = std::fopen(p.c_str(), "wb");
-        std::fwrite(s.raw.data(), 1, s.raw.size(), f);
-        std::fclose(f);
-      }
-      std::uint64_t b = 0;
-      raw_s += seconds_to_scan(p, s.first, b);
-      const auto c = st::compact_segment(p, s.first);
-      stored += c.compacted ? c.stored_bytes : s.raw.size();
-      std::uint64_t bz = 0;
-      z_s += seconds_to_scan(p, s.first, bz);
-      std::uint64_t bc = 0;
-      c_s += seconds_to_scan(p, s.first, bc, false);
-      if (bz != b) {
-        std::fprintf(stderr, "density_bench: compacted copy of %s reads %llu bytes, raw %llu\n",
-                     s.log.c_str(), static_cast<unsigned long long>(bz),
+  for (const auto& p : v2f) stored += fs::file_size(p);
+  std::vector<double> raw_t, z_t, c_t, v1_t;
+  for (int r = 0; r < std::max(reps, 1); ++r) {
+    double raw_s = 0, z_s = 0, c_s = 0, v1_s = 0;
+    scanned = 0;
+    for (std::size_t i = 0; i < rf.size(); ++i) {
+      std::uint64_t b = 0, bz = 0, bc = 0, b1 = 0;
+      raw_s += seconds_to_scan(rf[i], firsts[i], b);
+      z_s += seconds_to_scan(v2f[i], firsts[i], bz);
+      c_s += seconds_to_scan(v2f[i], firsts[i], bc, false);
+      v1_s += seconds_to_scan(v1f[i], firsts[i], b1, false);
+      if (bz != b || bc != b || b1 != b) {
+        std::fprintf(stderr,
+                     "density_bench: compacted copies of %s read %llu/%llu/%llu bytes, "
+                     "raw %llu\n",
+                     rf[i].c_str(), static_cast<unsigned long long>(bz),
+                     static_cast<unsigned long long>(bc), static_cast<unsigned long long>(b1),
                      static_cast<unsigned long long>(b));
         return 1;
       }
       scanned += b;
     }
-    raw_best = std::min(raw_best, raw_s);
-    z_best = std::min(z_best, z_s);
-    c_best = std::min(c_best, c_s);
+    raw_t.push_back(raw_s);
+    z_t.push_back(z_s);
+    c_t.push_back(c_s);
+    v1_t.push_back(v1_s);
   }
   fs::remove_all(tmp);
   row("default compaction (as the writer seals)", stored);
-  std::printf("scan, raw segments:        %.3f s, %.2f GB/s of frames\n", raw_best,
-              static_cast<double>(scanned) / raw_best / 1e9);
-  std::printf("scan, compacted segments:  %.3f s, %.2f GB/s of decoded frames (%.2fx raw time)\n",
-              z_best, static_cast<double>(scanned) / z_best / 1e9, z_best / raw_best);
-  std::printf("scan, compacted, as cursors: %.3f s, %.2f GB/s of decoded frames (%.2fx raw time)\n",
-              c_best, static_cast<double>(scanned) / c_best / 1e9, c_best / raw_best);
+  const double raw_med = median(raw_t);
+  auto line = [&](const char* name, const std::vector<double>& t) {
+    const double m = median(t), b = *std::min_element(t.begin(), t.end());
+    std::printf("scan, %-34s median %.4f s = %.2f GB/s (%.2fx raw), best %.4f s = %.2f GB/s\n",
+                name, m, static_cast<double>(scanned) / m / 1e9, m / raw_med, b,
+                static_cast<double>(scanned) / b / 1e9);
+  };
+  line("raw segments:", raw_t);
+  line("compacted v2, frames with CRCs:", z_t);
+  line("compacted v2, as cursors:", c_t);
+  line("compacted v1 (format 1.2), as cursors:", v1_t);
   return 0;
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <introspect/codec/varint.hpp>
+#include <introspect/store/detail/bucket_columns.hpp>
 #include <introspect/store/detail/frame_fields.hpp>
 #include <introspect/store/frame.hpp>
 
@@ -148,8 +149,8 @@ inline bool encode_fields(series_fields& sf, const std::vector<parsed_field>& pf
 // Decodes the fields of a record in fields mode (version 2) into `o`.
 inline bool decode_fields(series_fields& sf, bool same, codec::byte_reader& K,
                           codec::byte_reader& F, codec::byte_reader& B, codec::byte_reader& M,
-                          codec::byte_reader& C, codec::byte_reader& R, std::vector<bucket>& tmp,
-                          std::string& text, out_cursor& o) {
+                          const char*& c, const char* c_end, codec::byte_reader& R,
+                          bucket_scratch& scratch, out_cursor& o) {
   if (!same) {
     const auto n = K.varint();
     if (!K.ok() || n > (o.cap - o.pos) / 2) return false;  // a field takes >= 2 bytes
@@ -204,7 +205,7 @@ inline bool decode_fields(series_fields& sf, bool same, codec::byte_reader& K,
           const auto at = o.pos;
           if (!o.put(lit)) return false;
           body = o.since(at);
-        } else if (sub != 2 || !get_buckets(B, M, C, st, tmp, text, o, body)) {
+        } else if (sub != 2 || !get_buckets(B, M, c, c_end, st, scratch, o, body)) {
           return false;
         }
         st.prev_str = body;
@@ -341,16 +342,17 @@ inline bool decode_columns(std::string_view in, std::size_t raw_len, std::vector
   const auto n = top.varint();
   codec::byte_reader S(top.str()), D(top.str()), T(top.str()), V(top.str()), R(top.str());
   codec::byte_reader K(v2 ? top.str() : std::string_view{}), F(v2 ? top.str() : std::string_view{}),
-      B(v2 ? top.str() : std::string_view{}), C(v2 ? top.str() : std::string_view{}),
-      N(v2 ? top.str() : std::string_view{}), M(v2 ? top.str() : std::string_view{});
+      B(v2 ? top.str() : std::string_view{});
+  const std::string_view Cs = v2 ? top.str() : std::string_view{};
+  codec::byte_reader N(v2 ? top.str() : std::string_view{}), M(v2 ? top.str() : std::string_view{});
+  const char* c = Cs.data();  // the bucket count changes (read in bucket_columns.hpp)
+  const char* const c_end = c + Cs.size();
   auto& Vn = v2 ? N : V;  // the values' numbers (version 1: after each mode byte in V)
   if (!top.ok() || !top.at_end() || n > raw_len / frame_header_size) return false;
-  // 32 bytes of slack: the bucket text decoder copies whole 32-byte chunks (frame_fields.hpp).
-  if (out.size() < raw_len + 32) out.resize(raw_len + 32);
-  // Reused per thread: a steady reader allocates nothing per block once warmed up.
+  if (out.size() < raw_len) out.resize(raw_len);
+  // Reused per thread: a steady reader allocates nothing per record once warmed up.
   thread_local std::vector<series> ser;
-  thread_local std::vector<bucket> tmp;
-  thread_local std::string text;
+  thread_local bucket_scratch scratch;
   ser.clear();
   out_cursor o{out.data(), 0, raw_len};
   std::int64_t last_ts = 0;
@@ -414,7 +416,8 @@ inline bool decode_columns(std::string_view in, std::size_t raw_len, std::vector
       if (mode & same_rest) {
         if (!s.has_rest || !o.put(s.prev_rest)) return false;
       } else if (mode & fields) {
-        if (!decode_fields(s.sf, mode & same_schema, K, F, B, M, C, R, tmp, text, o)) return false;
+        if (!decode_fields(s.sf, mode & same_schema, K, F, B, M, c, c_end, R, scratch, o))
+          return false;
       } else if (!o.put(R.str())) {
         return false;
       }
@@ -437,7 +440,7 @@ inline bool decode_columns(std::string_view in, std::size_t raw_len, std::vector
     }
   }
   return o.pos == raw_len && S.at_end() && D.at_end() && T.at_end() && V.at_end() && R.at_end() &&
-         K.at_end() && F.at_end() && B.at_end() && C.at_end() && N.at_end() && M.at_end();
+         K.at_end() && F.at_end() && B.at_end() && c == c_end && N.at_end() && M.at_end();
 }
 
 }  // namespace introspect::inline v1::store::detail
