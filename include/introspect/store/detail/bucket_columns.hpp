@@ -18,59 +18,10 @@
 #include <vector>
 
 #include <introspect/codec/varint.hpp>
+#include <introspect/store/detail/column_reader.hpp>
 #include <introspect/store/detail/frame_fields.hpp>
 
 namespace introspect::inline v1::store::detail::columns {
-
-// Bounded output of the decoder: every write is checked against the block's raw length.
-struct out_cursor {
-  std::byte* base;
-  std::size_t pos, cap;
-  bool put(std::string_view b) {
-    if (cap - pos < b.size()) return false;
-    if (!b.empty()) std::memcpy(base + pos, b.data(), b.size());
-    pos += b.size();
-    return true;
-  }
-  bool put_u8(std::uint8_t v) {
-    if (pos == cap) return false;
-    base[pos++] = std::byte{v};
-    return true;
-  }
-  bool put_varint(std::uint64_t v) {
-    char b[10];
-    std::size_t k = 0;
-    for (; v >= 0x80; v >>= 7) b[k++] = static_cast<char>(v | 0x80);
-    b[k++] = static_cast<char>(v);
-    return put({b, k});
-  }
-  std::string_view since(std::size_t start) const {
-    return {reinterpret_cast<const char*>(base + start), pos - start};
-  }
-};
-
-inline std::size_t varint_size(std::uint64_t v) noexcept {
-  std::size_t k = 1;
-  for (; v >= 0x80; v >>= 7) ++k;
-  return k;
-}
-
-// The varint of byte_reader::varint() (same values, same failures), with its one-byte case
-// inlined: the count changes are read once per changed bucket.
-[[gnu::always_inline]] inline bool next_varint(const char*& p, const char* end, std::uint64_t& v) {
-  if (p < end && !(static_cast<std::uint8_t>(*p) & 0x80)) [[likely]] {
-    v = static_cast<std::uint8_t>(*p++);
-    return true;
-  }
-  v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (p >= end) return false;
-    const auto b = static_cast<std::uint8_t>(*p++);
-    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) return true;
-  }
-  return false;
-}
 
 inline std::uint64_t load_be64(const char* p) noexcept {
   std::uint64_t w;
@@ -178,8 +129,8 @@ inline char* same_set(field_state& st, const char* bm, const char*& c, const cha
 
 // Ops 1 and 2: the new bucket list (indices, and each bucket's place in the old list or
 // no_bucket) from B into s.idx and s.from; false when malformed.
-inline bool make_set(const field_state& st, codec::byte_reader& B, std::uint8_t op,
-                     std::size_t room, bucket_scratch& s) {
+inline bool make_set(const field_state& st, col_reader& B, std::uint8_t op, std::size_t room,
+                     bucket_scratch& s) {
   const auto& was = st.bidx;
   auto& idx = s.idx;
   auto& from = s.from;
@@ -278,9 +229,8 @@ inline char* write_set(field_state& st, const char* bm, const char*& c, const ch
 
 // Rebuilds bucket text from B, M and C (read at `c`, up to `c_end`) against `st` and writes it
 // as a `str` (length, then text); `body` is the text in the output. False on any inconsistency.
-inline bool get_buckets(codec::byte_reader& B, codec::byte_reader& M, const char*& c,
-                        const char* c_end, field_state& st, bucket_scratch& s, out_cursor& o,
-                        std::string_view& body) {
+inline bool get_buckets(col_reader& B, col_reader& M, const char*& c, const char* c_end,
+                        field_state& st, bucket_scratch& s, out_cursor& o, std::string_view& body) {
   const auto flags = B.u8();
   if (!B.ok() || flags > 5) return false;
   std::string_view head;

@@ -1,0 +1,216 @@
+#pragma once
+// The decoder of the columnar block codec (docs/format.md, "Columns codec"; the encoder and the
+// layout are in frame_columns.hpp): a block back to its frames, byte for byte. It treats its
+// input as hostile: every read is bounds-checked and any inconsistency makes the whole block
+// undecodable (never a wrong frame). It is what every scan of a compacted segment runs, so the
+// common cases are inlined (column_reader.hpp) and a histogram's bucket text is updated in place
+// (bucket_columns.hpp).
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include <introspect/codec/varint.hpp>
+#include <introspect/store/detail/bucket_columns.hpp>
+#include <introspect/store/detail/column_reader.hpp>
+#include <introspect/store/detail/frame_columns.hpp>
+#include <introspect/store/detail/frame_fields.hpp>
+#include <introspect/store/frame.hpp>
+
+namespace introspect::inline v1::store::detail {
+
+namespace columns {
+
+// Decodes the fields of a record in fields mode (version 2) into `o`.
+inline bool decode_fields(series_fields& sf, bool same, col_reader& K, col_reader& F, col_reader& B,
+                          col_reader& M, const char*& c, const char* c_end, col_reader& R,
+                          bucket_scratch& scratch, out_cursor& o) {
+  if (!same) {
+    const auto n = K.varint();
+    if (!K.ok() || n > (o.cap - o.pos) / 2) return false;  // a field takes >= 2 bytes
+    sf.keys.clear();
+    for (std::uint64_t i = 0; i < n; ++i) {
+      field_key k;
+      k.key = K.str();
+      k.tag = K.u8();
+      if (!K.ok() || k.tag > 4) return false;
+      sf.keys.push_back(k);
+    }
+    sf.known = true;
+    sf.f.assign(sf.keys.size(), {});
+  } else if (!sf.known) {
+    return false;
+  }
+  if (!o.put_varint(sf.keys.size())) return false;
+  for (std::size_t i = 0; i < sf.keys.size(); ++i) {
+    const auto& k = sf.keys[i];
+    auto& st = sf.f[i];
+    if (!o.put_varint(k.key.size()) || !o.put(k.key) || !o.put_u8(k.tag)) return false;
+    switch (k.tag) {
+      case 1: {
+        const auto d = F.varint();
+        st.prev_int = static_cast<std::int64_t>(static_cast<std::uint64_t>(st.prev_int) +
+                                                static_cast<std::uint64_t>(codec::unzigzag(d)));
+        if (!o.put_varint(codec::zigzag(st.prev_int))) return false;
+        break;
+      }
+      case 2: {
+        std::uint64_t x = 0;
+        if (!get_xor(F, x) || o.cap - o.pos < 8) return false;
+        st.prev_bits ^= x;
+        store_le<std::uint64_t>(o.base + o.pos, st.prev_bits);
+        o.pos += 8;
+        break;
+      }
+      case 3:
+        if (!o.put_u8(F.u8())) return false;
+        break;
+      case 4: {
+        const auto sub = F.u8();
+        std::string_view body;
+        if (sub == 0) {
+          if (!st.has_str || !o.put_varint(st.prev_str.size())) return false;
+          const auto at = o.pos;
+          if (!o.put(st.prev_str)) return false;
+          body = o.since(at);
+        } else if (sub == 1) {
+          const auto lit = R.str();
+          if (!R.ok() || !o.put_varint(lit.size())) return false;
+          const auto at = o.pos;
+          if (!o.put(lit)) return false;
+          body = o.since(at);
+        } else if (sub != 2 || !get_buckets(B, M, c, c_end, st, scratch, o, body)) {
+          return false;
+        }
+        st.prev_str = body;
+        st.has_str = true;
+        break;
+      }
+      default:
+        break;
+    }
+    if (!F.ok()) return false;
+  }
+  return true;
+}
+
+}  // namespace columns
+
+// Decodes a block into exactly `raw_len` bytes of frames at the start of `out` (grown when too
+// small, never shrunk: a reused buffer is not cleared again); false when the input is malformed,
+// is not columns version `version`, or does not give back exactly `raw_len` bytes. `crcs` false
+// leaves the frames' CRC fields 0 for a caller that never looks at them (the reader's cursors),
+// which saves a third of the work.
+inline bool decode_columns(std::string_view in, std::size_t raw_len, std::vector<std::byte>& out,
+                           bool crcs = true, std::uint8_t version = columns_version) {
+  using namespace columns;
+  col_reader top(in);
+  if (top.u8() != version || version < 1 || version > columns_version) return false;
+  const bool v2 = version >= 2;
+  const auto n = top.varint();
+  col_reader S(top.str()), D(top.str()), T(top.str()), V(top.str()), R(top.str());
+  col_reader K(v2 ? top.str() : std::string_view{}), F(v2 ? top.str() : std::string_view{}),
+      B(v2 ? top.str() : std::string_view{});
+  const std::string_view Cs = v2 ? top.str() : std::string_view{};
+  col_reader N(v2 ? top.str() : std::string_view{}), M(v2 ? top.str() : std::string_view{});
+  const char* c = Cs.data();  // the bucket count changes (read in bucket_columns.hpp)
+  const char* const c_end = c + Cs.size();
+  auto& Vn = v2 ? N : V;  // the values' numbers (version 1: after each mode byte in V)
+  if (!top.ok() || !top.at_end() || n > raw_len / frame_header_size) return false;
+  if (out.size() < raw_len) out.resize(raw_len);
+  // Reused per thread: a steady reader allocates nothing per record once warmed up.
+  thread_local std::vector<series> ser;
+  thread_local bucket_scratch scratch;
+  ser.clear();
+  out_cursor o{out.data(), 0, raw_len};
+  std::int64_t last_ts = 0;
+  const std::uint8_t allowed = v2 ? 0xF3 : 0x83;  // mode bits a version knows
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const auto id = S.varint();
+    if (!S.ok() || id > ser.size()) return false;
+    if (id == ser.size()) {
+      series s;
+      s.kind = D.u8();
+      s.flags = D.u8();
+      const auto m = D.u8();
+      if (m > 1) return false;
+      s.parsed = m == 1;
+      if (s.parsed) s.prefix = D.str();
+      if (!D.ok() || (s.parsed && s.prefix.empty())) return false;
+      s.prev_ts = last_ts;
+      ser.push_back(std::move(s));
+    }
+    auto& s = ser[id];
+    const auto dod = codec::unzigzag(T.varint());
+    const auto delta = static_cast<std::uint64_t>(s.prev_delta) + static_cast<std::uint64_t>(dod);
+    const auto ts = static_cast<std::int64_t>(static_cast<std::uint64_t>(s.prev_ts) + delta);
+    s.prev_delta = static_cast<std::int64_t>(delta);
+    s.prev_ts = last_ts = ts;
+    if (!T.ok() || o.cap - o.pos < frame_header_size) return false;
+    const auto start = o.pos;
+    o.pos += frame_header_size;
+    if (!s.parsed) {
+      if (!o.put(R.str()) || !R.ok()) return false;
+    } else {
+      const auto mode = V.u8();
+      if (!V.ok() || (mode & ~allowed) || (!v2 && (mode & 3) == none) ||
+          ((mode & real_int) && (mode & 3) != real) || ((mode & same_schema) && !(mode & fields)) ||
+          ((mode & fields) && (mode & same_rest)))
+        return false;
+      if (!o.put(s.prefix)) return false;
+      if ((mode & 3) == integer) {
+        const auto d = Vn.varint();
+        s.prev_int += v2 ? static_cast<std::uint64_t>(codec::unzigzag(d)) : d;
+        const auto z = v2 ? codec::zigzag(static_cast<std::int64_t>(s.prev_int)) : s.prev_int;
+        if (!o.put_u8(1) || !o.put_varint(z)) return false;
+      } else if ((mode & 3) == real) {
+        if (mode & real_int) {
+          s.prev_real_int += static_cast<std::uint64_t>(codec::unzigzag(Vn.varint()));
+          s.prev_bits = std::bit_cast<std::uint64_t>(
+              static_cast<double>(static_cast<std::int64_t>(s.prev_real_int)));
+        } else {
+          std::uint64_t x = 0;
+          if (!get_xor(Vn, x)) return false;
+          s.prev_bits ^= x;
+        }
+        if (o.cap - o.pos < 9) return false;
+        o.base[o.pos] = std::byte{2};
+        store_le<std::uint64_t>(o.base + o.pos + 1, s.prev_bits);
+        o.pos += 9;
+      } else if ((mode & 3) == none) {
+        if (!o.put_u8(0)) return false;
+      }
+      const auto rest_at = o.pos;
+      if (mode & same_rest) {
+        if (!s.has_rest || !o.put(s.prev_rest)) return false;
+      } else if (mode & fields) {
+        if (!decode_fields(s.sf, mode & same_schema, K, F, B, M, c, c_end, R, scratch, o))
+          return false;
+      } else if (!o.put(R.str())) {
+        return false;
+      }
+      if (!V.ok() || !Vn.ok() || !R.ok()) return false;
+      s.prev_rest = o.since(rest_at);
+      s.has_rest = true;
+    }
+    const auto len = o.pos - start - frame_header_size;
+    if (len > max_payload_bytes) return false;
+    if (crcs) {
+      encode_frame(out.data() + start, ts, s.kind, s.flags, static_cast<std::uint32_t>(len));
+    } else {
+      std::byte* h = out.data() + start;
+      store_le<std::uint32_t>(h, static_cast<std::uint32_t>(len));
+      store_le<std::uint32_t>(h + 4, 0);
+      store_le<std::int64_t>(h + 8, ts);
+      h[16] = std::byte{s.kind};
+      h[17] = std::byte{s.flags};
+      store_le<std::uint16_t>(h + 18, 0);
+    }
+  }
+  return o.pos == raw_len && S.at_end() && D.at_end() && T.at_end() && V.at_end() && R.at_end() &&
+         K.at_end() && F.at_end() && B.at_end() && c == c_end && N.at_end() && M.at_end();
+}
+
+}  // namespace introspect::inline v1::store::detail
