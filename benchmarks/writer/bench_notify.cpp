@@ -6,6 +6,9 @@
 //    a product does, so each call starts after the core ran something else (and, on a kernel
 //    with page-table isolation and no PCID, with an empty TLB);
 //  - back to back (a flush() every 1 000 calls, so the queue never fills): the call, warm;
+//  - the same back to back calls timed 1 000 at a time (the flush untimed between batches), as
+//    the mean ns per call of each batch: rdtsc here moves in steps of ~10 ns, the mean of a
+//    batch resolves well below that (its row's p50/p99 are those of the batches' means);
 //  - the same call with the engine's clock replaced by a function returning a constant: what
 //    reading the time (the engine's default, CLOCK_REALTIME_COARSE through the vDSO) adds;
 //  - the floor: a call that cannot be cheaper, at the same rates after the same sleep: a
@@ -188,6 +191,23 @@ pct latency_back_to_back(std::size_t n, double overhead, Call&& call, Between&& 
   return percentiles(v, overhead);
 }
 
+// Back to back in batches of `batch` calls, each batch timed as a whole (`between(i)` untimed
+// before each batch): the mean ns per call of each batch, as percentiles over the batches.
+template <class Call, class Between>
+pct mean_per_call(std::size_t batches, std::size_t batch, double overhead, Call&& call,
+                  Between&& between) {
+  std::vector<std::uint64_t> v(batches);
+  for (std::size_t b = 0; b < batches; ++b) {
+    between(b * batch);
+    v[b] = timed([&] {
+      for (std::size_t i = b * batch; i < (b + 1) * batch; ++i) call(i);
+    });
+  }
+  auto p = percentiles(v, overhead);
+  const double per = 1.0 / double(batch);
+  return {p.p50 * per, p.p99 * per, p.p999 * per};
+}
+
 std::int64_t constant_clock() noexcept { return 1'700'000'000'000'000'000; }
 
 double median(std::vector<double> v) {
@@ -211,10 +231,18 @@ class table {
     std::printf("|---|---:|---:|---:|---:|---|\n");
     for (const auto& [call, rate] : order_) {
       const auto& c = cells_.at(call + "\x1f" + rate);
+      // Means per call are given to a tenth of a ns; single calls (steps of ~10 ns) to one.
+      const bool fine = rate.find("mean") != std::string::npos;
+      auto fmt = [&](double v) {
+        char b[32];
+        std::snprintf(b, sizeof b, fine ? "%.1f" : "%.0f", v);
+        return std::string(b);
+      };
       std::string each;
-      for (double v : c[0]) each += (each.empty() ? "" : " ") + std::to_string(int(v + 0.5));
-      std::printf("| %s | %s | %.0f | %.0f | %.0f | %s |\n", call.c_str(), rate.c_str(),
-                  median(c[0]), median(c[1]), median(c[2]), each.c_str());
+      for (double v : c[0]) each += (each.empty() ? "" : " ") + fmt(v);
+      std::printf("| %s | %s | %s | %s | %s | %s |\n", call.c_str(), rate.c_str(),
+                  fmt(median(c[0])).c_str(), fmt(median(c[1])).c_str(), fmt(median(c[2])).c_str(),
+                  each.c_str());
     }
   }
 
@@ -256,7 +284,9 @@ int main(int argc, char** argv) {
   // calls are lambdas inlined into the timed region (no indirect call is timed).
   auto measure = [&](const char* name, auto&& call, auto&& between, bool back_to_back) {
     for (int r = 0; r < 2; ++r) t.add(name, rates[r], latency_at(rate_of[r], secs, ovh, call));
-    if (back_to_back) t.add(name, "back to back", latency_back_to_back(200000, ovh, call, between));
+    if (!back_to_back) return;
+    t.add(name, "back to back", latency_back_to_back(200000, ovh, call, between));
+    t.add(name, "back to back, mean of 1000", mean_per_call(200, 1000, ovh, call, between));
   };
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   // Every call's measurement, run in a rotated order per repetition: whichever runs first after

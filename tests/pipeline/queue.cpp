@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,6 +59,50 @@ TEST_CASE("drain honours its batch limit", "[pipeline][queue]") {
   CHECK(got == std::vector<int>{0, 1, 2, 3});
   CHECK(q.drain([&](int& v) { got.push_back(v); }, 100) == 6);
   CHECK(q.drain([&](int&) {}, 100) == 0);
+}
+
+TEST_CASE("drain_runs takes items in FIFO order in runs, across laps", "[pipeline][queue]") {
+  p::bounded_queue<int> q(8);
+  std::vector<int> got;
+  int next = 0;
+  for (int lap = 0; lap < 6; ++lap) {
+    const int n = 3 + lap;  // 3..8 items: runs of 3, wrapping the ring at a different place
+    for (int i = 0; i < n; ++i) REQUIRE(q.push(next++) == p::push_result::pushed);
+    CHECK(q.drain_runs([&](int& v) { got.push_back(v); }, 3) == static_cast<std::size_t>(n));
+    CHECK(q.empty());
+  }
+  std::vector<int> expected(static_cast<std::size_t>(next));
+  for (int i = 0; i < next; ++i) expected[static_cast<std::size_t>(i)] = i;
+  CHECK(got == expected);
+  CHECK(q.drain_runs([&](int&) {}) == 0);
+  // Every slot was handed back: a whole lap fits again.
+  for (int i = 0; i < 8; ++i) CHECK(q.push(i) == p::push_result::pushed);
+  CHECK(q.drain_runs([](int&) {}, 0) == 8);  // a run of 0 is taken as 1
+}
+
+TEST_CASE("drain_runs: the item fn throws on is spent, the rest of its run is queued again",
+          "[pipeline][queue]") {
+  p::bounded_queue<int, p::drop_oldest> q(8);
+  for (int i = 0; i < 6; ++i) q.push(i);
+  std::vector<int> got;
+  CHECK_THROWS_AS(q.drain_runs(
+                      [&](int& v) {
+                        if (v == 2) throw std::runtime_error("sink failed");
+                        got.push_back(v);
+                      },
+                      4),
+                  std::runtime_error);
+  CHECK(got == std::vector<int>{0, 1});
+  CHECK(q.size() == 3);  // 3 (the rest of the run [0, 4)) and 4, 5 after it
+  CHECK(q.drain_runs([&](int& v) { got.push_back(v); }) == 3);
+  CHECK(got == std::vector<int>{0, 1, 3, 4, 5});
+  CHECK(q.drops().total() == 0);
+  // No slot stayed claimed: a full lap, then one more evicting the oldest.
+  for (int i = 10; i < 18; ++i) CHECK(q.push(i) == p::push_result::pushed);
+  CHECK(q.push(18) == p::push_result::evicted);
+  got.clear();
+  CHECK(q.drain_runs([&](int& v) { got.push_back(v); }, 5) == 8);
+  CHECK(got == std::vector<int>{11, 12, 13, 14, 15, 16, 17, 18});
 }
 
 TEST_CASE("drop_newest rejects the new item and counts it", "[pipeline][queue][drop]") {
@@ -252,6 +297,40 @@ TEST_CASE("a record encoded into its slot is codec::encode's payload", "[pipelin
   CHECK(p::publish_record(small, rs[3]) == p::push_result::dropped);
   CHECK(small.drops().get(p::drop_cause::oversize) == 1);
   CHECK(small.pushed() == 0);
+}
+
+TEST_CASE("a record near the slot's size is sized exactly: pushed when it fits, else oversize",
+          "[pipeline][event]") {
+  // publish_record encodes a record whose size_bound() fits the slot without sizing it first;
+  // past the bound (which counts the most every varint can take) it sizes the record exactly.
+  // Around the slot's size, every record must land as encode() says: in, or dropped as oversize.
+  constexpr std::size_t slot = 128;
+  const std::string text(200, 'q');
+  std::size_t fits_past_bound = 0;
+  for (std::size_t name_len = 40; name_len <= 130; ++name_len) {
+    const ix::field_view f[] = {{"k", std::int64_t{1}}, {"s", std::string_view(text).substr(0, 3)}};
+    ix::record_view r;
+    r.source = "product";
+    r.name = std::string_view(text).substr(0, name_len);
+    r.val = 2.5;
+    r.fields = f;
+    std::string expected;
+    ix::codec::encode(r, expected);
+    REQUIRE(p::encoded_size(r) == expected.size());
+    REQUIRE(p::detail::size_bound(r) >= expected.size());
+    if (expected.size() <= slot && p::detail::size_bound(r) > slot) ++fits_past_bound;
+    p::event_queue<slot> q(2);
+    INFO("payload of " << expected.size() << " bytes in a slot of " << slot);
+    if (expected.size() <= slot) {
+      REQUIRE(p::publish_record(q, r) == p::push_result::pushed);
+      CHECK(q.drain([&](p::event_slot<slot>& s) { CHECK(s.payload() == expected); }) == 1);
+    } else {
+      CHECK(p::publish_record(q, r) == p::push_result::dropped);
+      CHECK(q.drops().get(p::drop_cause::oversize) == 1);
+      CHECK(q.pushed() == 0);
+    }
+  }
+  CHECK(fits_past_bound > 0);  // the exact sizing path was taken for records that fit
 }
 
 TEST_CASE("strings of every length up to a few lines are copied into the slot exactly",

@@ -26,10 +26,13 @@ struct tally {
   std::uint64_t pushed = 0, evicted = 0, dropped = 0;
 };
 
+// How the consumer takes items: one claim per item (drain) or one per run (drain_runs).
+enum class taking { one_by_one, in_runs };
+
 // Runs `producers` threads pushing `per_producer` items each into `q` while one consumer drains;
 // checks exactly-once accounting and per-producer FIFO order.
 template <class Policy>
-void run_exactly_once(std::size_t capacity, int per_producer) {
+void run_exactly_once(std::size_t capacity, int per_producer, taking how = taking::one_by_one) {
   p::bounded_queue<item, Policy> q(capacity);
   std::vector<tally> tallies(producers);
   std::vector<std::vector<std::uint8_t>> seen(producers,
@@ -50,7 +53,9 @@ void run_exactly_once(std::size_t capacity, int per_producer) {
     };
     for (;;) {
       const bool finished = done.load(std::memory_order_acquire);
-      if (q.drain(take, 64) == 0) {
+      const std::size_t got =
+          how == taking::one_by_one ? q.drain(take, 64) : q.drain_runs(take, 16);
+      if (got == 0) {
         if (finished) break;
         (void)q.wait(1ms);
       }
@@ -107,6 +112,18 @@ TEST_CASE("8 producers drop_newest small ring: delivered or dropped exactly once
 TEST_CASE("8 producers drop_oldest small ring: delivered or evicted exactly once",
           "[pipeline][threads]") {
   run_exactly_once<p::drop_oldest>(64, 20000);
+}
+
+TEST_CASE("8 producers drop_oldest small ring, consumer taking runs: delivered or evicted once",
+          "[pipeline][threads]") {
+  // Producers evict the oldest while the consumer holds a run it claimed: an eviction races the
+  // run's claim (one of them retries), never takes an item of a claimed run.
+  run_exactly_once<p::drop_oldest>(64, 20000, taking::in_runs);
+}
+
+TEST_CASE("8 producers drop_newest small ring, consumer taking runs: delivered or dropped once",
+          "[pipeline][threads]") {
+  run_exactly_once<p::drop_newest>(64, 20000, taking::in_runs);
 }
 
 TEST_CASE("8 producers large ring: nothing is lost when the consumer keeps up",

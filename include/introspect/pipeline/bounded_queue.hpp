@@ -111,6 +111,48 @@ class bounded_queue {
     return n;
   }
 
+  //! Like drain() (until the queue looks empty), but claims runs of up to `run` published items
+  //! with one compare-and-swap each (drain() makes one per item: a locked instruction that also
+  //! waits for the item's cache miss) and fetches ahead within the run. Each slot is handed
+  //! back to the producers as soon as `fn` returns from it. If `fn` throws, the item it threw on
+  //! is spent (as in drain()) and the rest of the run is queued again, or, if an evicting
+  //! producer took items past the run meanwhile, counted as dropped (queue_full). Meant for one
+  //! consumer; drop_oldest producers evicting only make a claim retry.
+  template <class Fn>
+  std::size_t drain_runs(Fn&& fn, std::size_t run = 64) {
+    if (run == 0) run = 1;
+    std::size_t total = 0;
+    for (;;) {
+      std::size_t pos = dequeue_pos_.load(std::memory_order_relaxed);
+      std::size_t n = 0;
+      while (n < run &&
+             cons_.cells[(pos + n) & cons_.mask].seq.load(std::memory_order_acquire) == pos + n + 1)
+        ++n;
+      if (n == 0) return total;
+      if (!dequeue_pos_.compare_exchange_strong(pos, pos + n, std::memory_order_relaxed))
+        continue;  // a producer evicted the oldest meanwhile: count again from the new head
+      std::size_t i = 0;
+      try {
+        for (; i < n; ++i) {
+          if (i + 2 < n) {
+            const auto* ahead =
+                reinterpret_cast<const char*>(&cons_.cells[(pos + i + 2) & cons_.mask]);
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + 64);
+          }
+          cell& c = cons_.cells[(pos + i) & cons_.mask];
+          fn(c.data);
+          c.seq.store(pos + i + cons_.mask + 1, std::memory_order_release);
+        }
+      } catch (...) {
+        give_back(pos, i, n);
+        throw;
+      }
+      total += n;
+      if (n < run) return total;
+    }
+  }
+
   //! Consumer side: returns at once if items are queued, else sleeps until a producer pushes,
   //! notify() is called, or `timeout` passes. Returns whether items appear to be queued.
   bool wait(std::chrono::nanoseconds timeout) noexcept { return wait(timeout, 1); }
@@ -231,6 +273,23 @@ class bounded_queue {
     if (pos + 1 >= wake_pos_.load(std::memory_order_seq_cst)) [[unlikely]]
       notify();
     return true;
+  }
+
+  // drain_runs()'s `fn` threw on item i of the run [pos, pos + n) it claimed: the item is spent
+  // and its slot handed back; the items after it (their slots still hold them, published) are
+  // queued again by moving the head back, unless someone took items past the run meanwhile
+  // (the head moved on), in which case they are handed back unread and counted as lost.
+  void give_back(std::size_t pos, std::size_t i, std::size_t n) noexcept {
+    cons_.cells[(pos + i) & cons_.mask].seq.store(pos + i + cons_.mask + 1,
+                                                  std::memory_order_release);
+    std::size_t head = pos + n;
+    if (i + 1 == n ||
+        dequeue_pos_.compare_exchange_strong(head, pos + i + 1, std::memory_order_relaxed))
+      return;
+    for (std::size_t j = i + 1; j < n; ++j)
+      cons_.cells[(pos + j) & cons_.mask].seq.store(pos + j + cons_.mask + 1,
+                                                    std::memory_order_release);
+    drops_.add(drop_cause::queue_full, n - i - 1);
   }
 
   template <class Fn>
