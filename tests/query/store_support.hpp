@@ -24,7 +24,9 @@ using ix_test::temp_dir;
 inline void write(const fs::path& root, const std::string& scope,
                   const std::vector<introspect::record>& recs, bool per_kind) {
   namespace ix = introspect;
-  ix::store::writer w(root, scope);
+  ix::store::writer_options wo;
+  wo.close_seal_bytes = 0;  // each stream stays one raw segment: tests damage its bytes
+  ix::store::writer w(root, scope, wo);
   std::string payload;
   std::vector<ix::field_view> fv;
   for (const auto& r : recs) {

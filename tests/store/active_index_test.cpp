@@ -235,7 +235,9 @@ TEST_CASE("stale entries after a power loss never hide the records written after
   std::vector<char> stale;
   std::uint64_t cut_size = 0;
   {
-    st::writer w(d.path(), "node");
+    st::writer_options wo;
+    wo.close_seal_bytes = 0;  // the power loss comes before any close: the segment stays active
+    st::writer w(d.path(), "node", wo);
     auto s = w.stream("s", small_index());
     write_records(w, s, 0, 20'000);
     w.flush();

@@ -13,6 +13,9 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <unistd.h>
 
 namespace store_test {
 
@@ -54,10 +57,12 @@ inline int thread_count() {
 struct compaction_gate_state {
   std::mutex mu;
   std::condition_variable cv;
-  bool closed = false;  // hold the compactor at its temporary file
-  int held = 0;         // compactors waiting at the gate now
-  int passed = 0;       // temporary files created so far
-  int fail_errno = 0;   // fail the temporary file's creation instead
+  bool closed = false;             // hold the compactor at its temporary file
+  int held = 0;                    // compactors waiting at the gate now
+  int passed = 0;                  // temporary files created so far
+  int fail_errno = 0;              // fail the temporary file's creation instead
+  std::vector<std::string> paths;  // the temporary files, in the order they were created
+  std::vector<pid_t> tids;         // the thread that created each
 };
 inline compaction_gate_state& gate_state() {
   static compaction_gate_state g;
@@ -76,6 +81,8 @@ inline int compaction_gate_hook(introspect::store::detail::sys::op o, const char
   g.cv.wait(l, [&] { return !g.closed; });
   --g.held;
   ++g.passed;
+  g.paths.emplace_back(path);
+  g.tids.push_back(::gettid());
   return 0;
 }
 
@@ -86,6 +93,8 @@ class compaction_gate {
     set([](auto& g) {
       g.closed = false;
       g.held = g.passed = g.fail_errno = 0;
+      g.paths.clear();
+      g.tids.clear();
     });
     introspect::store::detail::sys::hook().store(&compaction_gate_hook);
   }
@@ -113,6 +122,15 @@ class compaction_gate {
   int passed() {
     std::lock_guard l(gate_state().mu);
     return gate_state().passed;
+  }
+  //! The temporary files created so far, in order, and the threads that created them.
+  std::vector<std::string> paths() {
+    std::lock_guard l(gate_state().mu);
+    return gate_state().paths;
+  }
+  std::vector<pid_t> tids() {
+    std::lock_guard l(gate_state().mu);
+    return gate_state().tids;
   }
 
  private:

@@ -4,10 +4,12 @@
 //! the segment and the directory fsynced. A crash leaves the raw segment or the compressed one
 //! under the segment's name (never both, never neither), plus at worst the temporary file, which
 //! the writer removes when it opens the stream. Both forms hold the same bytes for a reader.
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <introspect/store/compressed_segment.hpp>
@@ -86,11 +88,16 @@ inline void put_block(std::vector<std::byte>& raw, const compaction_options& o, 
 
 }  // namespace detail
 
+//! Skipped-reason of a compaction given up because `cancel` was set.
+inline constexpr std::string_view compaction_cancelled = "cancelled";
+
 //! Rewrites the sealed segment `log` (first offset `first`) compressed. Leaves it as it is when
 //! it holds damage, a torn tail or a bad header (the evidence stays for verify), is already
-//! compressed, or compression would not save space.
+//! compressed, or compression would not save space. `cancel`, when set by another thread, gives
+//! up between blocks (before anything is written), so that a stop waits for one block at most.
 inline compaction_result compact_segment(const std::filesystem::path& log, offset_t first,
-                                         const compaction_options& o = {}) {
+                                         const compaction_options& o = {},
+                                         const std::atomic<bool>* cancel = nullptr) {
   namespace d = detail;
   compaction_result r;
   if (o.codec == seal_codec::none) return r.skipped = "compression off", r;
@@ -109,7 +116,11 @@ inline compaction_result compact_segment(const std::filesystem::path& log, offse
     if (s == d::segment_scanner::step::end) break;
     if (s == d::segment_scanner::step::damage || f.pos != expect)
       return r.skipped = "segment holds damage", r;
-    if (!raw.empty() && raw.size() + f.size() > o.block_bytes) d::put_block(raw, o, out, table);
+    if (!raw.empty() && raw.size() + f.size() > o.block_bytes) {
+      if (cancel && cancel->load(std::memory_order_relaxed))
+        return r.skipped = compaction_cancelled, r;
+      d::put_block(raw, o, out, table);
+    }
     const auto* bytes = f.payload - d::frame_header_size;
     raw.insert(raw.end(), bytes, bytes + f.size());
     expect = f.pos + f.size();
@@ -117,7 +128,9 @@ inline compaction_result compact_segment(const std::filesystem::path& log, offse
   }
   if (sc.error()) return r.error = sc.error(), r;
   if (sc.tail_bytes() || sc.file_size() != expect) return r.skipped = "segment has a torn tail", r;
+  if (cancel && cancel->load(std::memory_order_relaxed)) return r.skipped = compaction_cancelled, r;
   if (!raw.empty()) d::put_block(raw, o, out, table);
+  if (cancel && cancel->load(std::memory_order_relaxed)) return r.skipped = compaction_cancelled, r;
   r.raw_bytes = expect;
   std::vector<std::byte> file(d::compressed_header_size + out.size() +
                               table.size() * d::block_entry_size + 4);

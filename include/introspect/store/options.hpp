@@ -60,8 +60,18 @@ struct stream_options {
 struct writer_options {
   struct durability durability {};
   std::size_t buffer_bytes = 256u << 10;  //!< user-space buffer per stream
-  //! Sealed segments that may wait for the compactor thread; more are left raw (counted).
+  //! Sealed segments that may wait in the compactor's queue; past it a segment is found again
+  //! by the compactor's rescan of its stream once the queue is empty (counted in queue_full).
   std::size_t compaction_queue = 64;
+  //! close() seals the active segment of a stream with a seal codec when it holds at least this
+  //! many bytes, so that a store that never fills a segment is compacted too (0: never). 64 KiB:
+  //! the columnar codec's density is already reached at that size (docs/store.md), and a product
+  //! restarted often adds one segment per restart at most, never many tiny ones.
+  std::uint64_t close_seal_bytes = 64u << 10;
+  //! How long the writer's destructor waits for the compactor to finish what it holds (the
+  //! segments close() sealed, the backlog); the rest stays raw and is compacted after the next
+  //! open. Zero: never wait (a compaction in progress is abandoned before its rename).
+  std::chrono::milliseconds close_compaction_budget{1000};
 };
 
 }  // namespace introspect::inline v1::store

@@ -43,15 +43,18 @@ class writer : private detail::stream_io {
   }
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
-  //! close(), then the compactor stops: the segment it is on is finished, queued ones stay
-  //! raw (readers read both forms) before the lock is released.
+  //! close(), then the compactor gets writer_options::close_compaction_budget to finish what it
+  //! holds before it stops and the lock is released; what is left stays raw (readers read both
+  //! forms) and is compacted after the next open.
   ~writer() {
     close();
+    if (compactor_) compactor_->finish(opt_.close_compaction_budget);  // the rest: next open
     compactor_.reset();
   }
 
   //! Writes what is buffered (and syncs unless durability is none); what cannot be written is
-  //! counted in stats().dropped_records. Later appends are still possible.
+  //! counted in stats().dropped_records. Seals each active segment of a stream with a seal codec
+  //! that holds writer_options::close_seal_bytes or more. Later appends are still possible.
   void close() {
     if (opt_.durability.syncs())
       sync();
@@ -59,8 +62,11 @@ class writer : private detail::stream_io {
       flush();
     for (auto& s : streams_) {
       if (s->buf_len == 0) {
-        // Record each active segment as left, so that a later emptied or deleted one is seen.
-        write_active(*s);
+        // Sealed (and compacted) even if never filled; else recorded as left, so that a later
+        // emptied or deleted one is seen.
+        if (s->opt.seal == seal_codec::none || opt_.close_seal_bytes == 0 ||
+            s->active.file_size < opt_.close_seal_bytes || !roll(*s))
+          write_active(*s);
         continue;
       }
       stats_.dropped_records += s->buf_records;
@@ -105,6 +111,10 @@ class writer : private detail::stream_io {
       detail::rebuild_tix(s->tix, s->dir, s->path, s->active, opt_.durability.syncs());
     }
     s->buf.resize(opt_.buffer_bytes);
+    if (o.seal != seal_codec::none && !s->sealed.empty()) {  // raw ones: compacted later, idle
+      if (!compactor_) compactor_.emplace(opt_.compaction_queue, opt_.durability.syncs());
+      compactor_->watch(s->dir, {.codec = o.seal});
+    }
     streams_.push_back(std::move(s));
     return {static_cast<std::uint32_t>(streams_.size() - 1)};
   }
