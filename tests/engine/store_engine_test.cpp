@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
+#include <introspect/engine/key_table.hpp>
 #include <introspect/introspect.hpp>
 
 #include "../support/temp_dir.hpp"
@@ -322,4 +323,59 @@ TEST_CASE("sealed segments are compacted by the store's own thread, beside the w
   for (auto& e : std::filesystem::directory_iterator(d / "node-c/notification"))
     logs += e.path().extension() == ".log";
   CHECK(logs > 3);  // several sealed segments, compacted or left raw: read back alike
+}
+
+TEST_CASE("the writer's key table: the last key's cache never confuses kinds or keys",
+          "[engine][keys]") {
+  ix::key_table<int> t(3);
+  int made = 0;
+  auto add = [&](std::uint8_t kind, std::string_view key) {
+    int* v = t.find_or_add(kind, key, [&] { return ++made; });
+    return v ? *v : -1;
+  };
+  CHECK(add(1,
+            "\x01"
+            "a\x04"
+            "disk") == 1);
+  CHECK(add(1,
+            "\x01"
+            "a\x04"
+            "disk") == 1);  // the last key again
+  CHECK(add(2,
+            "\x01"
+            "a\x04"
+            "disk") == 2);  // the same bytes, another kind
+  CHECK(add(1,
+            "\x01"
+            "a\x04"
+            "disk") == 1);
+  CHECK(add(1,
+            "\x01"
+            "a\x04"
+            "disc") == 3);  // the same length, one byte apart
+  CHECK(add(1,
+            "\x01"
+            "b\x04"
+            "disk") == -1);  // past max_keys: the caller's slow path
+  CHECK(add(1,
+            "\x01"
+            "a\x04"
+            "disc") == 3);
+  CHECK(add(2,
+            "\x01"
+            "a\x04"
+            "disk") == 2);
+  // Keys of every length around the compare's 4- and 8-byte steps.
+  ix::key_table<std::size_t> u;
+  std::string base(40, 'k');
+  for (std::size_t n = 0; n <= base.size(); ++n)
+    CHECK(*u.find_or_add(0, std::string_view(base).substr(0, n), [&] { return n; }) == n);
+  for (std::size_t n = base.size() + 1; n-- > 0;) {
+    std::string k = base.substr(0, n);
+    if (n) k[n / 2] = 'x';  // a key of the same length that differs in the middle
+    CHECK(*u.find_or_add(0, std::string_view(base).substr(0, n), [] { return std::size_t{999}; }) ==
+          n);
+    if (n) CHECK(*u.find_or_add(0, k, [&] { return 1000 + n; }) == 1000 + n);
+  }
+  CHECK(u.size() == 2 * base.size() + 1);
 }

@@ -13,6 +13,35 @@
 
 namespace introspect::inline v1 {
 
+namespace detail {
+// Equality of two short byte strings of the same length `n`, inline: a key is a source and a
+// name (tens of bytes), and a call to memcmp through the PLT cost more than the compare.
+inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  if (n >= 8) {
+    std::uint64_t x = 0, y = 0;
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+      __builtin_memcpy(&x, a + i, 8);
+      __builtin_memcpy(&y, b + i, 8);
+      if (x != y) return false;
+    }
+    __builtin_memcpy(&x, a + n - 8, 8);  // the last 8 bytes (may overlap the loop's)
+    __builtin_memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) {
+    std::uint32_t x = 0, y = 0, u = 0, v = 0;
+    __builtin_memcpy(&x, a, 4);
+    __builtin_memcpy(&y, b, 4);
+    __builtin_memcpy(&u, a + n - 4, 4);
+    __builtin_memcpy(&v, b + n - 4, 4);
+    return x == y && u == v;
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+}  // namespace detail
+
 //! An open-addressing table from (kind, key bytes) to a `Value`, bounded: past `max_keys` keys
 //! find_or_add() returns nullptr and the caller takes its slow path (a product that makes a new
 //! name per record must not grow the writer's memory without bound). Writer thread only.
@@ -23,15 +52,27 @@ class key_table {
       : max_keys_(max_keys), mask_(std::bit_ceil(max_keys * 2) - 1) {}
 
   //! The value of (kind, key), made by `make()` the first time; nullptr when the table is full.
+  //! A key equal to the previous call's is found without hashing (a product's records mostly
+  //! repeat a few keys in runs: one compare of the key's bytes instead of a hash and a probe).
   template <class Make>
   Value* find_or_add(std::uint8_t kind, std::string_view key, Make&& make) {
+    if (last_ < entries_.size()) {
+      entry& l = entries_[last_];
+      if (l.kind == kind && l.key.size() == key.size() &&
+          detail::same_bytes(l.key.data(), key.data(), key.size()))
+        return &l.value;
+    }
     if (!index_) index_ = std::make_unique<std::uint32_t[]>(mask_ + 1);  // 0: empty
     const std::uint64_t h = hash(kind, key);
     for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
       const std::uint32_t slot = index_[i];
       if (slot == 0) break;
       entry& e = entries_[slot - 1];
-      if (e.hash == h && e.kind == kind && e.key == key) return &e.value;
+      if (e.hash == h && e.kind == kind && e.key.size() == key.size() &&
+          detail::same_bytes(e.key.data(), key.data(), key.size())) {
+        last_ = slot - 1;
+        return &e.value;
+      }
     }
     if (entries_.size() >= max_keys_) return nullptr;
     entries_.push_back(entry{h, kind, std::string{key}, make()});
@@ -41,6 +82,7 @@ class key_table {
         break;
       }
     }
+    last_ = entries_.size() - 1;
     return &entries_.back().value;
   }
 
@@ -81,6 +123,7 @@ class key_table {
   std::size_t mask_;
   std::unique_ptr<std::uint32_t[]> index_;  // made on first use: a writer with no keys pays none
   std::vector<entry> entries_;              // values are pointed to only until the next find_or_add
+  std::size_t last_ = ~std::size_t{0};      // the entry the previous call found or made
 };
 
 }  // namespace introspect::inline v1

@@ -238,7 +238,9 @@ class threaded_engine {
       pending_ = true;  // records wait in the queue (dropping the oldest when full)
       return 0;
     }
-    const auto n = queue_.drain([&](pipeline::event_slot<slot_bytes>& s) { store_slot(s); });
+    // In runs (one claim per run, not one locked instruction per record; the queue fetches
+    // the run's next slots while the writer stores this one).
+    const auto n = queue_.drain_runs([&](pipeline::event_slot<slot_bytes>& s) { store_slot(s); });
     snapshot_stats();  // drops by the writer show in stats() at once, not only each period
     return n;
   }
@@ -250,7 +252,7 @@ class threaded_engine {
     const auto k = static_cast<record_kind>(s.kind);
     if constexpr (insights_enabled || Resolved::kinds::has(record_kind::state)) {
       pipeline::payload_head h;
-      if ((insights_enabled || k == record_kind::state) && pipeline::read_head(s.payload(), h))
+      if ((insights_enabled || k == record_kind::state) && read_head(s.payload(), h))
         use_slot(s, k, h);
     }
     try {
@@ -260,9 +262,30 @@ class threaded_engine {
     }
   }
 
+  // pipeline::read_head, inline for the common payload whose source and name are shorter than
+  // 128 bytes (one-byte lengths); others take read_head's varint decoding.
+  static bool read_head(std::string_view p, pipeline::payload_head& h) noexcept {
+    const auto* b = reinterpret_cast<const unsigned char*>(p.data());
+    if (p.size() >= 6 && b[0] == codec::payload_version && b[4] < 0x80) {
+      const std::size_t sn = b[4];
+      if (6 + sn <= p.size() && b[5 + sn] < 0x80) {
+        const std::size_t nn = b[5 + sn];
+        if (6 + sn + nn <= p.size()) {
+          h.flags = b[3];
+          h.source = p.substr(5, sn);
+          h.name = p.substr(6 + sn, nn);
+          h.key = p.substr(4, 2 + sn + nn);
+          return true;
+        }
+      }
+    }
+    return pipeline::read_head(p, h);
+  }
+
   struct key_info {
     typename online_insights<insights_enabled>::routes_ref routes{};
     state_table::entry* state = nullptr;
+    bool body = false;  // a rule reads more than the head: the record is decoded for it
   };
 
   void use_slot(const pipeline::event_slot<slot_bytes>& s, record_kind k,
@@ -270,18 +293,23 @@ class threaded_engine {
     record_view v;
     v.ts_ns = s.ts;
     v.kind = k;
+    // The payload's second byte (codec/binary.hpp): what a counting rule reads besides the key.
+    v.sev = static_cast<severity>(static_cast<std::uint8_t>(s.payload()[1]));
     v.flags = h.flags;
     v.source = h.source;
     v.name = h.name;
     key_info* ki = keys_.find_or_add(s.kind, h.key, [&] {
       key_info i;
       i.routes = insights_.routes(v);
+      if constexpr (insights_enabled) i.body = i.routes.needs_body();
       if (k == record_kind::state) i.state = &table_.slot(h.name);
       return i;
     });
     const bool table = k == record_kind::state && !(h.flags & flag_table);
-    const bool routed = !ki || !ki->routes.empty();
-    if (table || (insights_enabled && routed)) {
+    // Decoded past the name only for a rule that reads the value or fields (an unknown key,
+    // past the key table's bound, takes the engine's look-up by name, which needs it all).
+    const bool body = !ki || ki->body;
+    if (table || (insights_enabled && body)) {
       if (!codec::decode_view(s.payload(), v, view_fields_)) return;
       v.ts_ns = s.ts;
       v.kind = k;

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include <introspect/core/record.hpp>
+#include <introspect/insight/detail/message.hpp>
 #include <introspect/insight/duration.hpp>
 #include <introspect/insight/episode.hpp>
 #include <introspect/insight/params.hpp>
@@ -81,40 +82,6 @@ struct string_hash {
   }
 };
 
-// Replaces {key} placeholders of a message template (see rule_def).
-inline std::string render_message(std::string_view tpl, std::string_view subject,
-                                  std::string_view name, const evidence& ev) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < tpl.size()) {
-    const auto open = tpl.find('{', i);
-    const auto close = open == std::string_view::npos ? open : tpl.find('}', open);
-    if (close == std::string_view::npos) {
-      out.append(tpl.substr(i));
-      break;
-    }
-    out.append(tpl.substr(i, open - i));
-    const auto key = tpl.substr(open + 1, close - open - 1);
-    if (key == "subject") {
-      out.append(subject);
-    } else if (key == "name") {
-      out.append(name);
-    } else if (const value* v = ev.find(key)) {
-      if (auto* d = std::get_if<double>(v))
-        out.append(fmt::format("{:.4g}", *d));
-      else
-        out.append(value_text(*v));
-    } else if (const value* ns = ev.find(std::string{key} + "_ns");
-               ns && std::holds_alternative<std::int64_t>(*ns)) {
-      out.append(human_duration(std::get<std::int64_t>(*ns)));
-    } else {
-      out.append(tpl.substr(open, close - open + 1));
-    }
-    i = close + 1;
-  }
-  return out;
-}
-
 template <class T, class... Ts>
 inline constexpr bool distinct_types = (!std::is_same_v<T, Ts> && ...) && distinct_types<Ts...>;
 template <class T>
@@ -174,6 +141,14 @@ class engine<rules<R...>> {
     routes_ref() = default;
     //! True when no rule uses records of this key (observing them changes nothing).
     [[nodiscard]] bool empty() const noexcept { return p_ == nullptr || p_->empty(); }
+    //! True when a rule reads more of these records than their head: time, kind, severity,
+    //! flags, source and name (a caller with the head in hand decodes the rest only then).
+    [[nodiscard]] bool needs_body() const noexcept {
+      if (p_)
+        for (const auto& rt : *p_)
+          if (!rt.head_only) return true;
+      return false;
+    }
 
    private:
     friend class engine;
@@ -250,6 +225,9 @@ class engine<rules<R...>> {
     std::uint8_t type = 0;
     std::uint8_t role = 0;
     bool per_record = false;
+    // A counting rule (counting(params) true: burst, rate "count") counts records by their
+    // head and never reads their value or fields.
+    bool head_only = false;
   };
   // A deque per name: routes_ref points into it, and a new (kind, source) must not move the
   // routes a caller holds.
@@ -284,9 +262,17 @@ class engine<rules<R...>> {
     cache_.clear();  // routes are computed per rule set
   }
 
+  // Subjects are short (a severity's name, a metric's): a byte loop inline beats memcmp's call.
+  static bool same_key(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
+
   template <class X>
   static std::uint32_t subject_index(instance<X>& inst, std::string_view key) {
-    if (inst.last != ~0u && inst.last_key == key) return inst.last;
+    if (inst.last != ~0u && same_key(inst.last_key, key)) return inst.last;
     auto it = inst.index.find(key);
     if (it == inst.index.end()) {
       inst.subjects.emplace_back().st.subject = std::string{key};
@@ -321,7 +307,9 @@ class engine<rules<R...>> {
     auto& inst = std::get<I>(insts_)[idx];
     auto m = X::select(inst.def.params, key);
     if (!m) return;
-    route rt{idx, 0, static_cast<std::uint8_t>(I), m->role, m->per_record};
+    route rt{idx, 0, static_cast<std::uint8_t>(I), m->role, m->per_record, false};
+    if constexpr (requires { X::counting(inst.def.params); })
+      rt.head_only = X::counting(inst.def.params);
     if (!m->per_record) rt.subject = subject_index(inst, m->subject);
     out.push_back(rt);
   }

@@ -60,7 +60,59 @@ __attribute__((target("sse4.2"))) inline std::uint32_t crc32c_hw(std::uint32_t c
     n -= 8;
   }
   c = static_cast<std::uint32_t>(c64);
-  while (n--) c = _mm_crc32_u8(c, *p++);
+  // The tail in at most three steps, not up to seven dependent byte steps.
+  if (n & 4) {
+    std::uint32_t w;
+    std::memcpy(&w, p, 4);
+    c = _mm_crc32_u32(c, w);
+    p += 4;
+  }
+  if (n & 2) {
+    std::uint16_t w;
+    std::memcpy(&w, p, 2);
+    c = _mm_crc32_u16(c, w);
+    p += 2;
+  }
+  if (n & 1) c = _mm_crc32_u8(c, *p);
+  return c;
+}
+
+// Copies n bytes from `src` to `dst` and extends the CRC with them in the same pass: each word
+// is loaded once, for the store and the CRC (a frame's payload is copied into the segment
+// buffer and checksummed; two passes read it twice).
+// `head` (head_n bytes, already in place) is checksummed first: a frame's header fields.
+__attribute__((target("sse4.2"))) inline std::uint32_t crc32c_copy_hw(
+    std::uint32_t c, const unsigned char* head, std::size_t head_n, unsigned char* dst,
+    const unsigned char* src, std::size_t n) noexcept {
+  if (head_n) c = crc32c_hw(c, head, head_n);  // inlined: same target
+  std::uint64_t c64 = c;
+  for (; n >= 8; n -= 8, src += 8, dst += 8) {
+    std::uint64_t w;
+    __builtin_memcpy(&w, src, 8);
+    __builtin_memcpy(dst, &w, 8);
+    c64 = _mm_crc32_u64(c64, w);
+  }
+  c = static_cast<std::uint32_t>(c64);
+  if (n & 4) {
+    std::uint32_t w;
+    __builtin_memcpy(&w, src, 4);
+    __builtin_memcpy(dst, &w, 4);
+    c = _mm_crc32_u32(c, w);
+    src += 4;
+    dst += 4;
+  }
+  if (n & 2) {
+    std::uint16_t w;
+    __builtin_memcpy(&w, src, 2);
+    __builtin_memcpy(dst, &w, 2);
+    c = _mm_crc32_u16(c, w);
+    src += 2;
+    dst += 2;
+  }
+  if (n & 1) {
+    *dst = *src;
+    c = _mm_crc32_u8(c, *src);
+  }
   return c;
 }
 
@@ -80,6 +132,21 @@ inline std::uint32_t crc32c(const void* data, std::size_t n, std::uint32_t crc =
   if (detail::crc32c_has_hw()) return ~detail::crc32c_hw(c, p, n);
 #endif
   return ~detail::crc32c_sw(c, p, n);
+}
+
+//! Copies `n` bytes from `src` to `dst` (not overlapping) and returns the CRC32C of `head`
+//! (head_n bytes) followed by those bytes, reading each byte once: a frame's header fields and
+//! its payload, copied into the segment buffer.
+inline std::uint32_t crc32c_copy(void* dst, const void* src, std::size_t n, const void* head,
+                                 std::size_t head_n) noexcept {
+  auto* d = static_cast<unsigned char*>(dst);
+  auto* s = static_cast<const unsigned char*>(src);
+  auto* h = static_cast<const unsigned char*>(head);
+#ifdef INTROSPECT_STORE_CRC_X86
+  if (detail::crc32c_has_hw()) return ~detail::crc32c_copy_hw(~0u, h, head_n, d, s, n);
+#endif
+  if (n) std::memcpy(d, s, n);
+  return ~detail::crc32c_sw(detail::crc32c_sw(~0u, h, head_n), s, n);
 }
 
 //! CRC32C of a byte span.

@@ -55,6 +55,19 @@ inline void encode_frame(std::byte* p, std::int64_t ts, std::uint8_t kind, std::
   store_le<std::uint32_t>(p + 4, crc32c(p + 8, frame_header_size - 8 + length));
 }
 
+// Writes a whole frame at p: the header and a copy of the payload at `src` (n bytes), with its
+// CRC computed while copying (the payload is read once, and no second pass reads the frame).
+inline void encode_frame_copy(std::byte* p, std::int64_t ts, std::uint8_t kind, std::uint8_t flags,
+                              const std::byte* src, std::uint32_t n) noexcept {
+  store_le<std::uint32_t>(p, n);
+  store_le<std::int64_t>(p + 8, ts);
+  p[16] = std::byte{kind};
+  p[17] = std::byte{flags};
+  store_le<std::uint16_t>(p + 18, 0);
+  store_le<std::uint32_t>(p + 4,
+                          crc32c_copy(p + frame_header_size, src, n, p + 8, frame_header_size - 8));
+}
+
 // A header is plausible when its fixed fields could have been written by us; cheap filter
 // before the CRC when resynchronising through damage.
 inline bool plausible(const frame_header& h) noexcept {

@@ -137,10 +137,10 @@ class writer : private detail::stream_io {
         s.buf.resize(frame);  // a record larger than the buffer
       }
     }
-    std::byte* p = s.buf.data() + s.buf_len;
-    if (!payload.empty())
-      std::memcpy(p + detail::frame_header_size, payload.data(), payload.size());
-    detail::encode_frame(p, ts_ns, kind, flags, static_cast<std::uint32_t>(payload.size()));
+    // In place: the frame is encoded into the stream's buffer, its payload copied and
+    // checksummed in one pass.
+    detail::encode_frame_copy(s.buf.data() + s.buf_len, ts_ns, kind, flags, payload.data(),
+                              static_cast<std::uint32_t>(payload.size()));
     const offset_t off = s.active.end;
     const auto undo_records = s.active.records;
     const auto undo_min = s.active.min_ts, undo_max = s.active.max_ts;
