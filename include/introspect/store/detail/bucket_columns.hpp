@@ -59,6 +59,23 @@ inline unsigned print_sum(const char* end, unsigned nd, std::uint64_t add, char 
   return static_cast<unsigned>(std::to_chars(buf, buf + 20, old + add).ptr - buf);
 }
 
+// Writes at `w` the count whose `nd` digits are at `d` in the old text plus `add`; returns the
+// end (nullptr when it does not fit before `limit`) and its digits in `nd_out`. Never writes
+// more than the new count takes, so a text that ends exactly at the block's end is not refused.
+inline char* put_count(char* w, const char* limit, const char* d, unsigned nd, std::uint64_t add,
+                       unsigned& nd_out) {
+  if (add == 0 || (add <= 9 && nd <= 8)) {
+    if (static_cast<std::size_t>(limit - w) < nd) return nullptr;
+    std::memcpy(w, d, nd);
+    if (add == 0 || add_in_place(w + nd, nd, add)) return nd_out = nd, w + nd;
+  }
+  char buf[20];
+  nd_out = print_sum(d + nd, nd, add, buf);
+  if (static_cast<std::size_t>(limit - w) < nd_out) return nullptr;
+  std::memcpy(w, buf, nd_out);
+  return w + nd_out;
+}
+
 // Scratch of the decoder, reused from block to block (no allocation per record once warm).
 struct bucket_scratch {
   std::vector<std::uint32_t> idx, end, from;
@@ -89,30 +106,24 @@ inline char* same_set(field_state& st, const char* bm, const char*& c, const cha
       std::uint64_t add = 0;
       if (!next_varint(c, c_end, add)) return nullptr;
       ++add;
-      if (shift == 0 && w == nullptr) [[likely]] {
+      if (w == nullptr) [[likely]] {
         if (add_in_place(t + bend[i], bdig[i], add)) [[likely]]
           continue;
-        w = t + bend[i];  // from here on the text is written at w and read at r
-        r = src + bend[i];
+        // From here on the text is written at w and read from the old text at r.
+        w = t + bend[i] - bdig[i];
+        r = src + bend[i] - bdig[i];
       } else {
         for (; fixed < i; ++fixed) bend[fixed] = static_cast<std::uint32_t>(bend[fixed] + shift);
-        const auto piece = static_cast<std::size_t>(src + bend[i] - r);
+        const auto piece = static_cast<std::size_t>(src + bend[i] - bdig[i] - r);
         if (static_cast<std::size_t>(limit - w) < piece) return nullptr;
         std::memcpy(w, r, piece);
         w += piece;
         r += piece;
-        if (add_in_place(w, bdig[i], add)) {
-          bend[i] = static_cast<std::uint32_t>(w - t);
-          fixed = i + 1;
-          continue;
-        }
       }
-      char buf[20];
-      const auto nd = print_sum(w, bdig[i], add, buf);
-      w -= bdig[i];
-      if (static_cast<std::size_t>(limit - w) < nd) return nullptr;
-      std::memcpy(w, buf, nd);
-      w += nd;
+      unsigned nd = 0;
+      w = put_count(w, limit, r, bdig[i], add, nd);
+      if (w == nullptr) return nullptr;
+      r += bdig[i];
       shift += static_cast<std::ptrdiff_t>(nd) - bdig[i];
       bend[i] = static_cast<std::uint32_t>(w - t);
       bdig[i] = static_cast<std::uint8_t>(nd);
@@ -186,24 +197,15 @@ inline char* write_set(field_state& st, const char* bm, const char*& c, const ch
       if (!next_varint(c, c_end, add)) return nullptr;
       ++add;
     }
-    unsigned nd;
-    char buf[20];
+    unsigned nd = 0;
     if (from[i] != no_bucket) {
       const auto j = from[i];
       const char* const a = src + (j ? st.bend[j - 1] : 0);
-      const auto len = static_cast<std::size_t>(src + st.bend[j] - a);
-      if (static_cast<std::size_t>(limit - w) < len) return nullptr;
-      std::memcpy(w, a, len);
-      w += len;
-      nd = st.bdig[j];
-      if (add == 0 || add_in_place(w, nd, add)) {
-        end[i] = static_cast<std::uint32_t>(w - t);
-        dig[i] = static_cast<std::uint8_t>(nd);
-        continue;
-      }
-      const auto got = print_sum(w, nd, add, buf);
-      w -= nd;
-      nd = got;
+      const auto pre = static_cast<std::size_t>(src + st.bend[j] - st.bdig[j] - a);  // " index:"
+      if (static_cast<std::size_t>(limit - w) < pre) return nullptr;
+      std::memcpy(w, a, pre);
+      w = put_count(w + pre, limit, a + pre, st.bdig[j], add, nd);
+      if (w == nullptr) return nullptr;
     } else {
       char head[12];
       head[0] = ' ';
@@ -213,11 +215,12 @@ inline char* write_set(field_state& st, const char* bm, const char*& c, const ch
       if (static_cast<std::size_t>(limit - w) < hl) return nullptr;
       std::memcpy(w, head, hl);
       w += hl;
+      char buf[20];
       nd = static_cast<unsigned>(std::to_chars(buf, buf + 20, add).ptr - buf);
+      if (static_cast<std::size_t>(limit - w) < nd) return nullptr;
+      std::memcpy(w, buf, nd);
+      w += nd;
     }
-    if (static_cast<std::size_t>(limit - w) < nd) return nullptr;
-    std::memcpy(w, buf, nd);
-    w += nd;
     end[i] = static_cast<std::uint32_t>(w - t);
     dig[i] = static_cast<std::uint8_t>(nd);
   }
@@ -250,11 +253,13 @@ inline bool get_buckets(col_reader& B, col_reader& M, const char*& c, const char
   // Padding bits of the bitmap must be 0 (one encoding per text; no change past the last bucket).
   if (n % 8 && static_cast<std::uint8_t>(bm.back()) >> (n % 8)) return false;
   // The text goes after its length, whose size is guessed from the previous text's (a varint's
-  // size changes only at 128, 16 Ki, ... bytes) and corrected by a move when wrong.
+  // size changes only at 128, 16 Ki, ... bytes) and corrected by a move when wrong. A guess one
+  // byte too long must not refuse a text that ends exactly at the block's end: the output buffer
+  // has slack (decode_columns), and writes may go guess - 1 bytes past `cap` before the move.
   const std::size_t guess = varint_size(head.size() + st.btext.size());
-  if (room < guess + head.size()) return false;
+  if (room < 1 + head.size()) return false;
   char* const t0 = reinterpret_cast<char*>(o.base + o.pos + guess);
-  const char* const limit = reinterpret_cast<const char*>(o.base + o.cap);
+  const char* const limit = reinterpret_cast<const char*>(o.base + o.cap + (guess - 1));
   std::memmove(t0, head.data(), head.size());  // may be the previous head, earlier in the output
   char* const t = t0 + head.size();
   char* e = nullptr;

@@ -113,11 +113,10 @@ struct out_cursor {
   [[gnu::always_inline]] bool put_varint(std::uint64_t v) {
     if (v < 0x80) [[likely]]
       return put_u8(static_cast<std::uint8_t>(v));
-    char b[10];
-    std::size_t k = 0;
-    for (; v >= 0x80; v >>= 7) b[k++] = static_cast<char>(v | 0x80);
-    b[k++] = static_cast<char>(v);
-    return put({b, k});
+    if (cap - pos < varint_size(v)) return false;
+    for (; v >= 0x80; v >>= 7) base[pos++] = static_cast<std::byte>(v | 0x80);
+    base[pos++] = static_cast<std::byte>(v);
+    return true;
   }
   std::string_view since(std::size_t start) const {
     return {reinterpret_cast<const char*>(base + start), pos - start};

@@ -119,7 +119,9 @@ inline bool decode_columns(std::string_view in, std::size_t raw_len, std::vector
   const char* const c_end = c + Cs.size();
   auto& Vn = v2 ? N : V;  // the values' numbers (version 1: after each mode byte in V)
   if (!top.ok() || !top.at_end() || n > raw_len / frame_header_size) return false;
-  if (out.size() < raw_len) out.resize(raw_len);
+  // Slack after raw_len: bucket text may be written up to 9 bytes past it before it is moved to
+  // its place (bucket_columns.hpp).
+  if (out.size() < raw_len + 16) out.resize(raw_len + 16);
   // Reused per thread: a steady reader allocates nothing per record once warmed up.
   thread_local std::vector<series> ser;
   thread_local bucket_scratch scratch;
