@@ -221,6 +221,9 @@ class segment_scanner {
       pos_ = size_ = std::max<std::uint64_t>(pos_, segment_header_size);
       return false;
     }
+    // Inside blocks already decoded (so not damaged): no search for the block at every frame.
+    if (buf_len_ && pos_ >= buf_start_ && pos_ + frame_header_size <= buf_start_ + buf_len_)
+      return true;
     const auto b = z_->ix.block_of(pos_);
     if (b >= z_->ix.blocks.size()) return true;
     const auto& e = z_->ix.blocks[b];

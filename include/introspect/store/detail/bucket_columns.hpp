@@ -36,19 +36,21 @@ inline void store_be64(char* p, std::uint64_t w) noexcept {
 
 // Adds `add` (< 10) to the decimal count of `nd` (<= 8) digits that ends at `end`, in place;
 // false (nothing written) when the count would need another digit or the case is not this one.
-// The 8 bytes before `end` are read as one number, last digit lowest; each digit byte d becomes
-// d + 0xF6, so that a digit reaching 10 carries into the next byte as integer addition does;
-// the bytes that did not carry are then 0xF6 too high. The bytes before the digits are kept.
+// The 8 bytes before `end` are read as one number, last digit lowest; each digit byte '0' + d
+// becomes d + 0xF6, so that a digit reaching 10 carries into the next byte as integer addition
+// does; the bytes that did not carry are then 0xF6 too high (their top bit says which). The
+// bytes before the digits are kept.
 [[gnu::always_inline]] inline bool add_in_place(char* end, unsigned nd, std::uint64_t add) {
   if (add > 9 || nd > 8) [[unlikely]]
     return false;
   const std::uint64_t w = load_be64(end - 8);
   const std::uint64_t m = ~std::uint64_t{0} >> (64 - 8 * nd);
-  const std::uint64_t x = (w & m) - (0x3030303030303030u & m) + (0xF6F6F6F6F6F6F6F6u & m) + add;
-  if (!((x >> (8 * nd - 1)) & 1)) [[unlikely]]
-    return false;  // the first digit carried: one digit more
-  const std::uint64_t kept = (x & 0x8080808080808080u & m) >> 7;
-  store_be64(end - 8, (w & ~m) | (((x - kept * 0xF6) & m) + (0x3030303030303030u & m)));
+  // Only the digit bytes are non-zero in x ('0' + d + 0xC6 = d + 0xF6, no byte overflows).
+  const std::uint64_t x = (w & m) + (0xC6C6C6C6C6C6C6C6u & m) + add;
+  if (!(x & (m ^ (m >> 1)))) [[unlikely]]
+    return false;  // the first digit carried (its top bit is clear): one digit more
+  const std::uint64_t kept = (x & 0x8080808080808080u) >> 7;
+  store_be64(end - 8, (w & ~m) | (x - kept * 0xF6 + (0x3030303030303030u & m)));
   return true;
 }
 
