@@ -4,6 +4,8 @@
 //  - spdlog basic_file_sink_st writing the same JSON line text with the pattern "%v";
 //  each with the calling thread's user and system CPU per call (getrusage, RUSAGE_THREAD):
 //  the encoding is user time, the write(2)s system time;
+//  - the same in a process with a second thread (the engine's lock taken), and under contention
+//    (2 and 4 threads recording at once) beside spdlog's basic_file_sink_mt;
 //  - the cost of state();
 //  - the cost of a disabled call (count on tiny) against an empty loop.
 #include <chrono>
@@ -183,6 +185,63 @@ void BM_spdlog_basic_file_sink_mt_threaded(benchmark::State& st) {
   spdlog_file_sink<spdlog::sinks::basic_file_sink_mt>(st);
 }
 
+// Contention: benchmark threads recording through one instance (or one spdlog _mt logger) at
+// once. CPU and user/system time are per call over all threads (waiting included: spinning is
+// user time, sleeping on the lock's futex is neither); a second thread exists anyway.
+template <class Setup, class Call, class Teardown>
+void contended(benchmark::State& st, Setup setup, Call call, Teardown teardown) {
+  if (st.thread_index() == 0) setup();  // the loop's start is a barrier across the threads
+  const auto cpu0 = thread_cpu::now();
+  for (auto _ : st) call();
+  report_cpu(st, cpu0);  // counters are summed over the threads, then divided by all calls
+  st.SetItemsProcessed(st.iterations());
+  if (st.thread_index() == 0) teardown(st);  // after the loop's end barrier
+}
+
+std::unique_ptr<scratch> contended_dir;
+std::unique_ptr<bench_tiny> contended_tiny;
+std::shared_ptr<spdlog::logger> contended_spdlog;
+
+void BM_tiny_notify_contended(benchmark::State& st) {
+  contended(
+      st,
+      [] {
+        contended_dir = std::make_unique<scratch>();
+        contended_tiny = std::make_unique<bench_tiny>(bench_config(contended_dir->dir));
+      },
+      [] { contended_tiny->notify(ix::severity::warning, message, attributes); },
+      [](benchmark::State& s) {
+        contended_tiny->flush();
+        const auto stats = contended_tiny->stats();
+        if (stats.dropped() || stats.write_errors)
+          s.SkipWithError("records dropped or not written");
+        contended_tiny.reset();
+        contended_dir.reset();
+      });
+}
+
+void BM_spdlog_basic_file_sink_mt_contended(benchmark::State& st) {
+  static std::string line;
+  contended(
+      st,
+      [] {
+        contended_dir = std::make_unique<scratch>();
+        line = line_text();
+        line.pop_back();
+        auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(
+            (contended_dir->dir / "spdlog.jsonl").string(), true);
+        contended_spdlog = std::make_shared<spdlog::logger>("bench", sink);
+        contended_spdlog->set_pattern("%v");
+        contended_spdlog->flush_on(spdlog::level::off);
+      },
+      [] { contended_spdlog->info(std::string_view{line}); },
+      [](benchmark::State&) {
+        contended_spdlog->flush();
+        contended_spdlog.reset();
+        contended_dir.reset();
+      });
+}
+
 // The pieces of tiny_notify's user time: the line's encoding alone (into a 64 KiB buffer, as the
 // sink does; the time advancing 1 us per line) and the default clock alone.
 void BM_tiny_encode_line(benchmark::State& st) {
@@ -266,5 +325,7 @@ BENCHMARK(BM_tiny_disabled_count);
 BENCHMARK(BM_empty_loop);
 BENCHMARK(BM_tiny_notify_threaded);
 BENCHMARK(BM_spdlog_basic_file_sink_mt_threaded);
+BENCHMARK(BM_tiny_notify_contended)->Threads(2)->Threads(4)->UseRealTime();
+BENCHMARK(BM_spdlog_basic_file_sink_mt_contended)->Threads(2)->Threads(4)->UseRealTime();
 
 BENCHMARK_MAIN();
