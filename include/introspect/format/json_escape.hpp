@@ -5,6 +5,10 @@
 #include <string>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace introspect::inline v1 {
 namespace detail {
 
@@ -65,14 +69,62 @@ inline bool json_clean(std::string_view s) noexcept {
   return true;
 }
 
+#if defined(__SSE2__)
+// Nonzero when a byte of the 16 in `v` needs escaping. One signed comparison finds both the
+// control characters and the bytes >= 0x80 (negative as signed bytes); two more find '"' and
+// '\\': six instructions for 16 bytes, where json_dirty_word takes eleven for 8.
+[[gnu::always_inline]] inline int json_dirty_16(__m128i v) noexcept {
+  const __m128i bad = _mm_or_si128(
+      _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  return _mm_movemask_epi8(bad);
+}
+
+[[gnu::always_inline]] inline __m128i load_16(const char* s) noexcept {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+}
+[[gnu::always_inline]] inline void store_16(char* p, __m128i v) noexcept {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
+}
+#endif
+
+// json_dirty_word for the short strings' one word: with SSE2, in a vector register.
+[[gnu::always_inline]] inline bool json_dirty_small(std::uint64_t w) noexcept {
+#if defined(__SSE2__)
+  return (json_dirty_16(_mm_cvtsi64_si128(static_cast<long long>(w))) & 0xff) != 0;  // 8 bytes
+#else
+  return json_dirty_word(w) != 0;
+#endif
+}
+
 // Writes `s` between quotes at `p` if no byte of it needs escaping and returns the end; returns
-// nullptr otherwise (then p[0, s.size() + 2) holds garbage). One pass that checks and copies a
-// word at a time, the last word overlapping: a line's strings are short and nearly always clean,
-// and a separate check, then a call to memcpy, cost more than the copy itself.
+// nullptr otherwise (then p[0, s.size() + 2) holds garbage). One pass that checks and copies
+// 16 bytes (SSE2) or a word at a time, the last piece overlapping, never reading outside `s`: a
+// line's strings are short and nearly always clean, and a separate check, then a call to
+// memcpy, cost more than the copy itself.
 [[gnu::always_inline]] inline char* put_json_clean(char* p, std::string_view s) noexcept {
   const char* src = s.data();
   const std::size_t n = s.size();
   *p++ = '"';
+#if defined(__SSE2__)
+  if (n >= 16) {
+    std::size_t i = 0;
+    for (; i + 16 < n; i += 16) {
+      const __m128i v = load_16(src + i);
+      if (json_dirty_16(v)) return nullptr;
+      store_16(p + i, v);
+    }
+    const __m128i v = load_16(src + n - 16);  // the last 16, overlapping (i >= n - 16)
+    if (json_dirty_16(v)) return nullptr;
+    store_16(p + n - 16, v);
+  } else if (n >= 8) {  // the first and the last 8, overlapping, checked as one register
+    const __m128i a = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src));
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + n - 8));
+    if (json_dirty_16(_mm_unpacklo_epi64(a, b))) return nullptr;
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), a);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p + n - 8), b);
+  } else
+#else
   if (n >= 8) {
     std::size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -85,18 +137,20 @@ inline bool json_clean(std::string_view s) noexcept {
       if (json_dirty_word(w)) return nullptr;
       std::memcpy(p + n - 8, &w, 8);
     }
-  } else if (n >= 4) {
+  } else
+#endif
+      if (n >= 4) {
     std::uint32_t a, b;  // two overlapping halves, checked as one word
     std::memcpy(&a, src, 4);
     std::memcpy(&b, src + n - 4, 4);
-    if (json_dirty_word(a | std::uint64_t{b} << 32)) return nullptr;
+    if (json_dirty_small(a | std::uint64_t{b} << 32)) return nullptr;
     std::memcpy(p, &a, 4);
     std::memcpy(p + n - 4, &b, 4);
   } else if (n) {  // 1 to 3 bytes: the first, middle and last, padded with clean 'a's
     const auto b0 = static_cast<unsigned char>(src[0]), b1 = static_cast<unsigned char>(src[n / 2]),
                b2 = static_cast<unsigned char>(src[n - 1]);
-    if (json_dirty_word(0x6161616161000000ull | b0 | std::uint64_t{b1} << 8 |
-                        std::uint64_t{b2} << 16))
+    if (json_dirty_small(0x6161616161000000ull | b0 | std::uint64_t{b1} << 8 |
+                         std::uint64_t{b2} << 16))
       return nullptr;
     p[0] = static_cast<char>(b0);
     p[n / 2] = static_cast<char>(b1);
