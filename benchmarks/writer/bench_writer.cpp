@@ -92,7 +92,7 @@ sweep_row run_rate(double rate, double secs) {
   const auto before = task_ids();
   sweep_row row{};
   {
-    // INTROSPECT_BENCH_QUEUE_SLOTS: the event queue's size (0, the default: the tier's 4 096).
+    // INTROSPECT_BENCH_QUEUE_SLOTS: the event queue's size (0, the default: the tier's).
     const char* q = std::getenv("INTROSPECT_BENCH_QUEUE_SLOTS");
     medium ins{ix::config{.store = dir,
                           .instance = "bench",

@@ -236,11 +236,11 @@ TEST_CASE("each store tier sizes its event queue; config::queue_slots overrides 
   }
   {
     ix::medium_introspection ins{cfg(0)};
-    CHECK(ins.engine().queue_capacity() == 4096);
+    CHECK(ins.engine().queue_capacity() == 16384);
   }
   {
     ix::large_introspection ins{cfg(0)};
-    CHECK(ins.engine().queue_capacity() == 8192);
+    CHECK(ins.engine().queue_capacity() == 32768);
   }
   {
     ix::small_introspection ins{cfg(100)};
