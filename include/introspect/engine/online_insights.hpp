@@ -37,8 +37,9 @@ struct online_insights {
 template <>
 class online_insights<true> {
   // The replay driver over the engine, with the routes of the record being observed handed
-  // beside it: the writer thread looks a key's routes up once (its interned keys) and a
-  // record no rule uses is never decoded past its name.
+  // beside it: the writer thread looks a key's routes up once (its interned keys), and a
+  // record that no rule uses, or only rules that count records by their head use
+  // (routes_ref::needs_body), is never decoded past its name.
   struct routed_engine {
     insight::full_engine& e;
     insight::full_engine::routes_ref next{};

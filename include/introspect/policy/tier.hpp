@@ -176,7 +176,7 @@ struct uber
                                                detail::retain_record, detail::retain_snapshot>,
           introspect::mode::standalone, introspect::sources<source::process, source::host>> {
   static constexpr const char* name = "uber";
-  //! Event queue slots: 8 192 × 408 bytes, 3.3 MiB.
+  //! Event queue slots: 8 192 × 448 bytes, 3.5 MiB.
   static constexpr std::size_t queue_slots = 8192;
 };
 
