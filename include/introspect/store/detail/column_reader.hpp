@@ -113,7 +113,7 @@ struct out_cursor {
   [[gnu::always_inline]] bool put_varint(std::uint64_t v) {
     if (v < 0x80) [[likely]]
       return put_u8(static_cast<std::uint8_t>(v));
-    if (cap - pos < varint_size(v)) return false;
+    if (cap - pos < 10 && cap - pos < varint_size(v)) return false;  // the size only near the end
     for (; v >= 0x80; v >>= 7) base[pos++] = static_cast<std::byte>(v | 0x80);
     base[pos++] = static_cast<std::byte>(v);
     return true;

@@ -98,6 +98,24 @@ inline bool decode_fields(series_fields& sf, bool same, col_reader& K, col_reade
 
 }  // namespace columns
 
+// The value mode bytes each columns version can write (one load per record instead of a
+// chain of tests): known bits only (version 1: in_rest, integer, real, same_rest), real_int only
+// with real, same_schema only with fields, and fields never with same_rest.
+struct mode_table {
+  bool ok[2][256] = {};
+};
+constexpr mode_table make_mode_table() {
+  using namespace columns;
+  mode_table t;
+  for (int v2 = 0; v2 < 2; ++v2)
+    for (int m = 0; m < 256; ++m)
+      t.ok[v2][m] = !(m & ~(v2 ? 0xF3 : 0x83)) && !(!v2 && (m & 3) == none) &&
+                    !((m & real_int) && (m & 3) != real) && !((m & same_schema) && !(m & fields)) &&
+                    !((m & fields) && (m & same_rest));
+  return t;
+}
+inline constexpr mode_table valid_modes = make_mode_table();
+
 // Decodes a block into exactly `raw_len` bytes of frames at the start of `out` (grown when too
 // small, never shrunk: a reused buffer is not cleared again); false when the input is malformed,
 // is not columns version `version`, or does not give back exactly `raw_len` bytes. `crcs` false
@@ -128,7 +146,6 @@ inline bool decode_columns(std::string_view in, std::size_t raw_len, std::vector
   ser.clear();
   out_cursor o{out.data(), 0, raw_len};
   std::int64_t last_ts = 0;
-  const std::uint8_t allowed = v2 ? 0xF3 : 0x83;  // mode bits a version knows
   for (std::uint64_t i = 0; i < n; ++i) {
     const auto id = S.varint();
     if (!S.ok() || id > ser.size()) return false;
@@ -157,10 +174,7 @@ inline bool decode_columns(std::string_view in, std::size_t raw_len, std::vector
       if (!o.put(R.str()) || !R.ok()) return false;
     } else {
       const auto mode = V.u8();
-      if (!V.ok() || (mode & ~allowed) || (!v2 && (mode & 3) == none) ||
-          ((mode & real_int) && (mode & 3) != real) || ((mode & same_schema) && !(mode & fields)) ||
-          ((mode & fields) && (mode & same_rest)))
-        return false;
+      if (!V.ok() || !valid_modes.ok[v2][mode]) return false;
       if (!o.put(s.prefix)) return false;
       if ((mode & 3) == integer) {
         const auto d = Vn.varint();

@@ -6,8 +6,9 @@
 // the series, an integer value a delta, a real value the XOR with the series' previous one
 // (Gorilla), and the rest of the payload (fields) a "same as before" bit or its bytes. The frame
 // CRC is not stored: it is a function of the bytes and is recomputed, so decoding gives back the
-// segment's bytes exactly. The decoder treats its input as hostile: every read is bounds-checked
-// and any inconsistency makes the whole block undecodable (never a wrong frame).
+// segment's bytes exactly. This file holds the layout and the encoder; the decoder, which treats
+// its input as hostile, is columns_decode.hpp (included at the end, so that including this file
+// gives both).
 #include <bit>
 #include <cstddef>
 #include <cstdint>
