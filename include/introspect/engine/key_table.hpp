@@ -16,7 +16,8 @@ namespace introspect::inline v1 {
 namespace detail {
 // Equality of two short byte strings of the same length `n`, inline: a key is a source and a
 // name (tens of bytes), and a call to memcmp through the PLT cost more than the compare.
-inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+[[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b,
+                                              std::size_t n) noexcept {
   if (n >= 8) {
     std::uint64_t x = 0, y = 0;
     for (std::size_t i = 0; i + 8 < n; i += 8) {

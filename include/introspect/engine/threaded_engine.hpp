@@ -271,10 +271,10 @@ class threaded_engine {
       if (6 + sn <= p.size() && b[5 + sn] < 0x80) {
         const std::size_t nn = b[5 + sn];
         if (6 + sn + nn <= p.size()) {
-          h.flags = b[3];
-          h.source = p.substr(5, sn);
-          h.name = p.substr(6 + sn, nn);
-          h.key = p.substr(4, 2 + sn + nn);
+          h.flags = b[3];  // the bounds are checked above: views, not substr()'s checks again
+          h.source = std::string_view(p.data() + 5, sn);
+          h.name = std::string_view(p.data() + 6 + sn, nn);
+          h.key = std::string_view(p.data() + 4, 2 + sn + nn);
           return true;
         }
       }

@@ -19,6 +19,7 @@
 
 #include <introspect/core/record.hpp>
 #include <introspect/insight/detail/message.hpp>
+#include <introspect/insight/detail/short_key.hpp>
 #include <introspect/insight/duration.hpp>
 #include <introspect/insight/episode.hpp>
 #include <introspect/insight/params.hpp>
@@ -262,17 +263,9 @@ class engine<rules<R...>> {
     cache_.clear();  // routes are computed per rule set
   }
 
-  // Subjects are short (a severity's name, a metric's): a byte loop inline beats memcmp's call.
-  static bool same_key(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-      if (a[i] != b[i]) return false;
-    return true;
-  }
-
   template <class X>
   static std::uint32_t subject_index(instance<X>& inst, std::string_view key) {
-    if (inst.last != ~0u && same_key(inst.last_key, key)) return inst.last;
+    if (inst.last != ~0u && detail::same_key(inst.last_key, key)) return inst.last;
     auto it = inst.index.find(key);
     if (it == inst.index.end()) {
       inst.subjects.emplace_back().st.subject = std::string{key};
