@@ -10,6 +10,7 @@
 #include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #endif
 
@@ -29,9 +30,10 @@ inline bool heavy_barrier_available() noexcept {
 
 // A full memory barrier executed by every running thread of the process (an IPI to their CPUs):
 // what a thread that stored without a fence has stored is visible after it returns, and what it
-// loads later sees what the caller stored before.
-inline void heavy_barrier() noexcept {
-  ::syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+// loads later sees what the caller stored before. False if it failed (a child forked without
+// exec may not inherit the registration).
+inline bool heavy_barrier() noexcept {
+  return ::syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
 }
 #endif
 
@@ -82,7 +84,11 @@ class inline_lock {
       }
       waiters_.fetch_add(1, std::memory_order_seq_cst);
 #if defined(__linux__)
-      if (plain_release_) heavy_barrier();
+      // Without the barrier a release's store may still be invisible to the check below and its
+      // load blind to this registration: then sleep at most 1 ms at a time.
+      const bool bounded = plain_release_ && !heavy_barrier();
+#else
+      const bool bounded = false;
 #endif
       // An event count: a release seen by no check below has advanced wakes_ past `seen`, and
       // the futex wait returns at once.
@@ -91,21 +97,23 @@ class inline_lock {
         waiters_.fetch_sub(1, std::memory_order_relaxed);
         return;
       }
-      sleep(seen);
+      sleep(seen, bounded);
       waiters_.fetch_sub(1, std::memory_order_relaxed);
     }
   }
 
   // Sleeps until a release after `seen`. A thread woken by wake() was taken off sleeping_ by its
   // waker; any other return (a release came first, a signal) takes itself off.
-  void sleep(std::uint32_t seen) noexcept {
+  void sleep(std::uint32_t seen, bool bounded) noexcept {
 #if defined(__linux__)
     sleeping_.fetch_add(1, std::memory_order_seq_cst);
+    const timespec ms{0, 1'000'000};
     if (::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&wakes_), FUTEX_WAIT_PRIVATE, seen,
-                  nullptr, nullptr, 0) != 0)
+                  bounded ? &ms : nullptr, nullptr, 0) != 0)
       sleeping_.fetch_sub(1, std::memory_order_relaxed);
 #else
     (void)seen;
+    (void)bounded;
     std::this_thread::yield();
 #endif
   }
