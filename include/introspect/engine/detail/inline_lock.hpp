@@ -67,7 +67,8 @@ class inline_lock {
     } else {
       state_.exchange(0, std::memory_order_seq_cst);
     }
-    if (waiters_.load(std::memory_order_relaxed) != 0) [[unlikely]]
+    // seq_cst: after the exchange release it must not pass it (a plain load on x86).
+    if (waiters_.load(std::memory_order_seq_cst) != 0) [[unlikely]]
       wake();
   }
 
@@ -93,7 +94,7 @@ class inline_lock {
       // An event count: a release seen by no check below has advanced wakes_ past `seen`, and
       // the futex wait returns at once.
       const std::uint32_t seen = wakes_.load(std::memory_order_seq_cst);
-      if (state_.exchange(1, std::memory_order_acquire) == 0) {
+      if (state_.exchange(1, std::memory_order_seq_cst) == 0) {
         waiters_.fetch_sub(1, std::memory_order_relaxed);
         return;
       }
