@@ -328,4 +328,10 @@ TEST_CASE("the compactor thread runs at the lowest CPU priority", "[store][compa
   REQUIRE(c.thread_id() != 0);
   CHECK((::sched_getscheduler(c.thread_id()) == SCHED_IDLE ||
          ::getpriority(PRIO_PROCESS, static_cast<id_t>(c.thread_id())) == 19));
+  // A closing writer's wait raises it back where the process may (CAP_SYS_NICE, RLIMIT_NICE).
+  c.finish(std::chrono::nanoseconds(0));
+  const auto p2 = c.stats().priority;
+  INFO("after finish: " << p2);
+  CHECK((p2.ends_with(", normal while closing") ||
+         p2.ends_with(", kept while closing (not permitted)")));
 }

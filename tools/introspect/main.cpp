@@ -16,6 +16,10 @@
 
 using namespace ixcli;
 
+namespace ixcli {
+int cmd_compact(const std::string& store, const std::string& codec, bool seal_active);
+}
+
 namespace {
 // An error on stderr, each line made terminal-safe (messages quote arguments and file names).
 void print_error(const std::string& msg) {
@@ -128,6 +132,22 @@ int main(int argc, char** argv) {
   truncate->callback([&] {
     action = [&] { return cmd_truncate(tr_store, tr_stream, tr_before, tr_scope, tr_dry_run); };
   });
+
+  std::string cp_store, cp_codec = "auto";
+  bool cp_seal = false;
+  auto* compact = app.add_subcommand(
+      "compact", "compress the sealed raw segments of a stream store (a live writer's: refused)");
+  compact->add_option("STORE", cp_store, "a stream store (its root or a scope directory)")
+      ->required();
+  compact->add_option("--codec", cp_codec,
+                      "auto (zstd when built with it), columns (no library) or zstd");
+  compact->add_flag("--seal-active", cp_seal,
+                    "also seal each stream's active segment first (a store never written again)");
+  compact->footer(
+      "Each segment is rewritten crash-safely (a temporary file renamed over it); damaged ones "
+      "are left as they are, for verify. Exit 1: a live writer holds a scope (its own compactor "
+      "works on it), or a segment could not be rewritten (named, with the cause).");
+  compact->callback([&] { action = [&] { return cmd_compact(cp_store, cp_codec, cp_seal); }; });
 
   filter_args inf;
   output_args ino;

@@ -144,6 +144,10 @@ class compactor {
   //! A writer's close: waits at most `budget` for what is queued and pending, then stop()s.
   //! Returns whether everything was done.
   bool finish(std::chrono::nanoseconds budget) {
+    // The product is closing: the thread no longer yields to it (at SCHED_IDLE on a busy
+    // machine it would not run at all, and the join below waits for its current block).
+    // Allowed with CAP_SYS_NICE or an RLIMIT_NICE of 20; otherwise it stays where it is.
+    if (thread_.joinable()) raise_priority();
     const bool done = budget.count() > 0 ? wait_idle_for(budget) : idle();
     stop();
     return done;
@@ -226,12 +230,23 @@ class compactor {
            "; nice 19: " + detail::errno_text(errno) + ")";
   }
 
+  void raise_priority() {
+    sched_param sp{};
+    sp.sched_priority = 0;
+    std::lock_guard lock(mu_);  // run() lowers it under the lock too: never after this
+    closing_ = true;
+    if (stats_.priority.empty()) return;  // not lowered yet: it will not be
+    const pid_t tid = tid_.load(std::memory_order_acquire);
+    const bool ok = ::pthread_setschedparam(thread_.native_handle(), SCHED_OTHER, &sp) == 0 &&
+                    ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 0) == 0;
+    stats_.priority += ok ? ", normal while closing" : ", kept while closing (not permitted)";
+  }
+
   void run() {
     ::pthread_setname_np(::pthread_self(), "ix-compactor");  // for top -H, perf and gdb
-    auto prio = lower_priority();
     tid_.store(::gettid(), std::memory_order_release);
     std::unique_lock lock(mu_);
-    stats_.priority = std::move(prio);
+    stats_.priority = closing_ ? "normal (started while closing)" : lower_priority();
     for (;;) {
       // The timeout only guards against a hand-over that found the lock taken just as this
       // thread went to sleep (its notify may have come first).
@@ -355,7 +370,7 @@ class compactor {
   std::map<std::filesystem::path, compaction_options> dirs_;  // streams seen, with their codec
   std::set<std::filesystem::path> rescan_;                    // directories to list again
   std::set<std::filesystem::path> given_up_, forgotten_;
-  bool busy_ = false, stopping_ = false;
+  bool busy_ = false, stopping_ = false, closing_ = false;
   compaction_stats stats_;
   std::atomic<bool> started_{false}, missed_{false}, cancel_{false};
   std::atomic<std::uint64_t> compacted_{0};
