@@ -2,14 +2,12 @@
 // object, and each thread's records in its own order.
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <map>
 #include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
-#include <introspect/engine/detail/inline_lock.hpp>
 #include <introspect/introspect.hpp>
 
 #include "support.hpp"
@@ -73,40 +71,4 @@ TEST_CASE("8 producer threads write exactly the expected number of whole lines",
   CHECK(notifications == std::size_t{threads} * per_thread);
   CHECK(stats.records >= std::uint64_t{threads} * per_thread);
   for (int t = 0; t < threads; ++t) CHECK(next[t] == per_thread);
-}
-
-// The engine's lock alone (detail::inline_lock: exchange to take, plain store to release, futex
-// sleep after a short spin): mutual exclusion over a plain counter, and no lost wake-up. Some
-// holders stay inside for 200 us so that waiters exhaust their spin and sleep; a wake-up lost
-// would leave a thread asleep for good, which the watchdog turns into a failure.
-TEST_CASE("the inline lock excludes, and wakes every sleeper", "[engine][tiny][threads]") {
-  constexpr int threads = 6, per_thread = 20'000;
-  ix::detail::inline_lock lock;
-  long counter = 0;  // guarded by `lock` only: a lost update or TSan shows a broken lock
-  int inside = 0;    // the number of threads inside: must be 1 whenever one checks
-  int overlaps = 0;  // times a thread found another inside
-  std::atomic<int> done{0};
-  std::vector<std::thread> ts;
-  for (int t = 0; t < threads; ++t)
-    ts.emplace_back([&, t] {
-      for (int i = 0; i < per_thread; ++i) {
-        lock.lock();
-        if (++inside != 1) ++overlaps;
-        ++counter;
-        if ((i + t) % 2000 == 0) std::this_thread::sleep_for(200us);  // waiters go to sleep
-        --inside;
-        lock.unlock();
-      }
-      done.fetch_add(1);
-    });
-  const auto deadline = std::chrono::steady_clock::now() + 120s;
-  while (done.load() < threads && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(10ms);
-  if (done.load() < threads) {
-    FAIL_CHECK("threads still waiting for the lock after 120 s: a wake-up was lost");
-    std::abort();  // the stuck threads cannot be joined
-  }
-  for (auto& th : ts) th.join();
-  CHECK(overlaps == 0);
-  CHECK(counter == long{threads} * per_thread);
 }

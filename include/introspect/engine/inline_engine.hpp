@@ -11,7 +11,6 @@
 #include <introspect/core/clock.hpp>
 #include <introspect/core/config.hpp>
 #include <introspect/core/record.hpp>
-#include <introspect/engine/detail/inline_lock.hpp>
 #include <introspect/engine/stats.hpp>
 #include <introspect/sink/concept.hpp>
 
@@ -20,8 +19,8 @@ namespace introspect::inline v1 {
 namespace detail {
 // True while the process has one thread: glibc's __libc_single_threaded, which libstdc++'s
 // shared_ptr reads for the same purpose. Then no other thread can be inside the engine, and the
-// uncontended lock (one atomic exchange: ~6 ns of a ~55 ns record on the benchmark's VM; spdlog's
-// _st sinks have none) is skipped. glibc sets it to false before the second thread
+// uncontended lock (two atomic read-modify-writes: ~14 ns of a ~60 ns record on the benchmark's
+// VM; spdlog's _st sinks have none) is skipped. glibc sets it to false before the second thread
 // starts and never back, so a thread created later, or by the product, always locks.
 inline bool one_thread() noexcept {
 #if __has_include(<sys/single_threaded.h>)
@@ -32,9 +31,8 @@ inline bool one_thread() noexcept {
 }
 }  // namespace detail
 
-//! Calls `Sink` under one lock (detail::inline_lock), inline in the product's call; flushes it when
-//! `PeriodNs` has elapsed (by the record's time or tick()'s) and at exit. Thread-safe, never
-//! throws.
+//! Calls `Sink` under one mutex, inline in the product's call; flushes it when `PeriodNs` has
+//! elapsed (by the record's time or tick()'s) and at exit. Thread-safe, never throws.
 template <class Sink, std::int64_t PeriodNs>
 requires record_sink<Sink>
 class inline_engine {
@@ -118,7 +116,7 @@ class inline_engine {
   }
 
   config cfg_;
-  mutable detail::inline_lock mu_;
+  mutable std::mutex mu_;
   Sink sink_;
   std::int64_t last_flush_;
 };
