@@ -2,6 +2,7 @@
 // Reopening a stream after a crash: trust sealed segments' indexes, scan only the last segment,
 // cut its torn tail, and report what was discarded. No manual step is ever needed.
 #include <unistd.h>
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -138,6 +139,22 @@ inline recovered_stream recover_stream(const std::filesystem::path& dir,
     r.errors.push_back({last.log, scan.error, scan.opened ? "read" : "open"});
     auto size =
         std::max<std::uint64_t>(static_cast<std::uint64_t>(st.st_size), segment_header_size);
+    scan.summary.file_size = size;
+    r.sealed.push_back(std::move(scan.summary));
+    r.active = segment_summary{};
+    r.active.first = r.active.end = last.first + (size - segment_header_size);
+    r.need_new_segment = true;
+    return r;
+  }
+  if (scan.compressed) {
+    // A compressed segment is sealed, whole or not (a store whose active segment was lost after
+    // a seal, or a damaged file): appending raw frames into it would overwrite its blocks and
+    // lose the new records. Keep it for readers; continue past every byte it holds or stands
+    // for (its raw size when its header can be read, else its stored size), so that a new
+    // segment never takes its name.
+    for (auto& d : scan.damages) r.damages.push_back(d);
+    const auto size = std::max({scan.summary.file_size, scan.stored_size,
+                                std::uint64_t{segment_header_size} + 1});
     scan.summary.file_size = size;
     r.sealed.push_back(std::move(scan.summary));
     r.active = segment_summary{};

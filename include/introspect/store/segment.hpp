@@ -321,6 +321,8 @@ struct segment_scan {
   bool opened = false;
   int error = 0;  // errno of a failed open or read: the summary is then incomplete, not empty
   std::int64_t first_ts = 0;  // ts of the first valid frame
+  bool compressed = false;    // a compressed (sealed) segment, whole or broken: never appended to
+  std::uint64_t stored_size = 0;  // bytes of the file itself (file_size is the raw size)
 };
 
 inline segment_scan scan_segment(const std::filesystem::path& p, offset_t first,
@@ -334,6 +336,7 @@ inline segment_scan scan_segment(const std::filesystem::path& p, offset_t first,
     return r;
   }
   r.opened = true;
+  r.compressed = sc.compressed();
   r.header = sc.header_status();
   if (r.header != header_check::ok && r.header != header_check::short_file)
     r.damages.push_back({p, 0, segment_header_size, to_string(r.header)});
@@ -352,6 +355,7 @@ inline segment_scan scan_segment(const std::filesystem::path& p, offset_t first,
     }
   }
   r.summary.file_size = sc.file_size();
+  r.stored_size = sc.stored_size();
   if (sc.error()) {
     r.error = sc.error();
     r.summary.readable = false;
