@@ -12,42 +12,17 @@
 #include <fstream>
 
 #include "compaction_gate.hpp"
+#include "cli_run.hpp"
 #include "util.hpp"
-
-extern char** environ;
 
 namespace st = introspect::store;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct cli_result {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-cli_result run_cli(const std::vector<std::string>& args, const fs::path& tmp) {
-  const std::string bin = INTROSPECT_TEST_BIN_DIR "/introspect";
-  std::vector<char*> argv{const_cast<char*>(bin.c_str())};
-  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  auto out = tmp / "stdout", err = tmp / "stderr";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp_file(out), slurp_file(err)};
-}
+using store_test::cli_result;
+using store_test::run_cli;
+using store_test::slurp_file;
 
 // A store as an older writer leaves it: `rolls` sealed raw segments and the active one.
 std::uint64_t make_raw_store(const fs::path& root, std::uint64_t rolls) {

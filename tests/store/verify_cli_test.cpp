@@ -10,42 +10,17 @@
 #include <sys/wait.h>
 #include <fstream>
 
+#include "cli_run.hpp"
 #include "util.hpp"
-
-extern char** environ;
 
 namespace st = introspect::store;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct result {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-result run(const std::vector<std::string>& args, const fs::path& tmp) {
-  const std::string bin = INTROSPECT_TEST_BIN_DIR "/introspect";
-  std::vector<char*> argv{const_cast<char*>(bin.c_str())};
-  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  auto out = tmp / "stdout", err = tmp / "stderr";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
+using store_test::cli_result;
+using store_test::run_cli;
+using store_test::slurp_file;
 
 // Records the CLI decodes (verify also decodes every payload): metric records.
 void make_store(const fs::path& root) {
@@ -76,7 +51,7 @@ TEST_CASE("verify escapes file names and exits 1 on a missing middle segment", "
   auto root = d / "store";
   make_store(root);
   auto dir = root / "node" / "all";
-  CHECK(run({"verify", root.string()}, d.path()).code == 0);
+  CHECK(run_cli({"verify", root.string()}, d.path()).code == 0);
   // A foreign file whose name would set the terminal title and clear the screen.
   std::ofstream(dir /
                 "evil\x1b]0;pwned\x07\x1b[2J\xc2\x9b"
@@ -86,7 +61,7 @@ TEST_CASE("verify escapes file names and exits 1 on a missing middle segment", "
   REQUIRE(logs.size() >= 3);
   fs::remove(logs[1]);
   fs::remove(fs::path(logs[1]).replace_extension(".idx"));
-  auto r = run({"verify", root.string()}, d.path());
+  auto r = run_cli({"verify", root.string()}, d.path());
   CHECK(r.code == 1);
   CHECK(r.err.find("records missing between offsets") != std::string::npos);
   CHECK(r.err.find('\x1b') == std::string::npos);
@@ -106,7 +81,7 @@ TEST_CASE("verify exits 1 when both truncation copies are damaged", "[store][cli
   auto dir = root / "node" / "all";
   store_test::flip_byte(dir / ".truncation", 30);
   store_test::flip_byte(dir / ".truncation.copy", 30);
-  auto r = run({"verify", root.string()}, d.path());
+  auto r = run_cli({"verify", root.string()}, d.path());
   CHECK(r.code == 1);
   CHECK(r.err.find("truncation point lost") != std::string::npos);
 }
