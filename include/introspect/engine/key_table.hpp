@@ -11,37 +11,9 @@
 #include <string_view>
 #include <vector>
 
-namespace introspect::inline v1 {
+#include <introspect/core/same_bytes.hpp>
 
-namespace detail {
-// Equality of two short byte strings of the same length `n`, inline: a key is a source and a
-// name (tens of bytes), and a call to memcmp through the PLT cost more than the compare.
-[[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b,
-                                              std::size_t n) noexcept {
-  if (n >= 8) {
-    std::uint64_t x = 0, y = 0;
-    for (std::size_t i = 0; i + 8 < n; i += 8) {
-      __builtin_memcpy(&x, a + i, 8);
-      __builtin_memcpy(&y, b + i, 8);
-      if (x != y) return false;
-    }
-    __builtin_memcpy(&x, a + n - 8, 8);  // the last 8 bytes (may overlap the loop's)
-    __builtin_memcpy(&y, b + n - 8, 8);
-    return x == y;
-  }
-  if (n >= 4) {
-    std::uint32_t x = 0, y = 0, u = 0, v = 0;
-    __builtin_memcpy(&x, a, 4);
-    __builtin_memcpy(&y, b, 4);
-    __builtin_memcpy(&u, a + n - 4, 4);
-    __builtin_memcpy(&v, b + n - 4, 4);
-    return x == y && u == v;
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    if (a[i] != b[i]) return false;
-  return true;
-}
-}  // namespace detail
+namespace introspect::inline v1 {
 
 //! An open-addressing table from (kind, key bytes) to a `Value`, bounded: past `max_keys` keys
 //! find_or_add() returns nullptr and the caller takes its slow path (a product that makes a new

@@ -153,8 +153,8 @@ inline recovered_stream recover_stream(const std::filesystem::path& dir,
     // for (its raw size when its header can be read, else its stored size), so that a new
     // segment never takes its name.
     for (auto& d : scan.damages) r.damages.push_back(d);
-    const auto size = std::max({scan.summary.file_size, scan.stored_size,
-                                std::uint64_t{segment_header_size} + 1});
+    const auto size = std::max(
+        {scan.summary.file_size, scan.stored_size, std::uint64_t{segment_header_size} + 1});
     scan.summary.file_size = size;
     r.sealed.push_back(std::move(scan.summary));
     r.active = segment_summary{};
