@@ -166,19 +166,22 @@ TEST_CASE(
   const auto s = d.path() / "s";
   demo({"--tier", "medium", "--mapping", "per-kind", "--store", s.string(), "--seed", "7",
         "--events", "20000"});
-  auto before = run({"query", s.string(), "--kind", "metric", "--format", "jsonl"});
+  // The state stream: under close_seal_bytes its segment stays the raw frame log, where one
+  // flipped byte costs one frame (the metric stream's is compressed at close: a flip there
+  // costs its whole block, which compressed_segment_test covers).
+  auto before = run({"query", s.string(), "--kind", "state", "--format", "jsonl"});
   REQUIRE(before.code == 0);
-  const auto segs = segments(s / "demo" / "metric");
+  const auto segs = segments(s / "demo" / "state");
   REQUIRE_FALSE(segs.empty());
   REQUIRE(fs::file_size(segs.front()) > 4096);
   flip_byte(segs.front(), 2000);
 
-  auto after = run({"query", s.string(), "--kind", "metric", "--format", "jsonl"});
+  auto after = run({"query", s.string(), "--kind", "state", "--format", "jsonl"});
   CHECK(after.code == 0);  // damage alone never fails a query
   CHECK_THAT(after.err, Catch::Contains(segs.front().string() + "@"));
   CHECK(count_lines(after.out) < count_lines(before.out));
   CHECK(count_lines(after.out) > count_lines(before.out) / 2);
-  // A query of notifications does not open the metric stream: no damage reported.
+  // A query of notifications does not open the state stream: no damage reported.
   auto notes = run({"query", s.string(), "--kind", "notification", "--format", "jsonl"});
   CHECK(notes.code == 0);
   CHECK(notes.err.empty());

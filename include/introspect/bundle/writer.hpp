@@ -111,6 +111,7 @@ inline void plan_stream(const fs::path& dir, const std::string& prefix, const bu
       std::vector<frame_place> frames;
     };
     std::vector<seg_frames> all;
+    bool last_whole = false;  // the last (active) segment goes whole
     for (const auto& s : segs) {
       int err = 0;
       all.push_back({&s, frame_places(s.log, s.first, err)});
@@ -140,10 +141,12 @@ inline void plan_stream(const fs::path& dir, const std::string& prefix, const bu
       if (whole && is_regular(s.idx))
         out.push_back(
             {prefix + s.idx.filename().string(), s.idx, false, 0, 0, 0, 0, size_of(s.idx)});
-      last_cut = i + 1 == all.size() && !whole;
-      if (i + 1 == all.size() && b < seg_end) last_cut = true;
+      if (i + 1 == all.size()) last_whole = whole;
     }
-    if (p0 >= p1 && !segs.empty()) last_cut = true;
+    // .active goes only with the whole active segment: one the window leaves out (an empty
+    // segment opened by the last roll or close holds no frame of any window) or cuts would be
+    // reported missing or shorter by verify.
+    if (!segs.empty()) last_cut = !last_whole;
   }
   for (const char* n : {".truncation", ".truncation.copy", ".active"}) {
     const auto p = dir / n;
