@@ -39,19 +39,6 @@ std::uint64_t make_raw_store(const fs::path& root, std::uint64_t rolls) {
   return i;
 }
 
-bool reads_back(const fs::path& root, std::uint64_t n) {
-  st::reader r(root);
-  auto c = r.open("node", "metric");
-  st::frame_view rv;
-  std::uint64_t i = 0;
-  bool ok = true;
-  while (c.next(rv)) {
-    ok = ok && rv.ts_ns == static_cast<std::int64_t>(i) &&
-         rv.text() == store_test::counter_payload(i);
-    ++i;
-  }
-  return ok && i == n && c.stats().damages.empty();
-}
 
 std::vector<bool> compressed(const fs::path& dir) {
   std::vector<bool> v;
@@ -83,7 +70,7 @@ TEST_CASE("introspect compact compresses a store's sealed raw segments, once", "
     std::uint64_t now = 0;
     for (auto& l : store_test::logs_of(d2 / "store/node/metric")) now += fs::file_size(l);
     CHECK(now * 3 < raw);
-    CHECK(reads_back(d2 / "store", n));
+    CHECK(store_test::reads_back(d2 / "store", "metric", n));
     CHECK(st::verify(d2 / "store").clean());
   }
 
@@ -94,7 +81,7 @@ TEST_CASE("introspect compact compresses a store's sealed raw segments, once", "
   INFO(r.out << r.err);
   CHECK(r.code == 0);
   CHECK(r.out.find("0 segment(s) compacted, 4 already compressed") != std::string::npos);
-  CHECK(reads_back(root, n));
+  CHECK(store_test::reads_back(root, "metric", n));
 
   SECTION("--seal-active: a store never written again is compacted whole") {
     auto s = run_cli({"compact", "--seal-active", root.string()}, d.path());
@@ -103,7 +90,7 @@ TEST_CASE("introspect compact compresses a store's sealed raw segments, once", "
     CHECK(s.out.find("1 segment(s) compacted") != std::string::npos);
     CHECK(compressed(dir) == std::vector<bool>{true, true, true, true, true, false});
     CHECK(fs::file_size(store_test::logs_of(dir).back()) == st::detail::segment_header_size);
-    CHECK(reads_back(root, n));
+    CHECK(store_test::reads_back(root, "metric", n));
     CHECK(st::verify(root).clean());
   }
 }
@@ -127,7 +114,7 @@ TEST_CASE("introspect compact refuses a live writer's store and names bad STOREs
     CHECK(r.err.find("pid " + std::to_string(::getpid())) != std::string::npos);
     CHECK(compressed(dir) == std::vector<bool>{false, false, false});
   }
-  CHECK(reads_back(root, n));
+  CHECK(store_test::reads_back(root, "metric", n));
 
   auto r = run_cli({"compact", (d / "missing").string()}, d.path());
   CHECK(r.code == 2);

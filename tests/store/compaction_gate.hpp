@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include <introspect/store/reader.hpp>
+
 #include <unistd.h>
 
 namespace store_test {
@@ -31,6 +33,22 @@ inline std::string counter_payload(std::uint64_t i) {
   introspect::codec::put_varint(p, introspect::codec::zigzag(static_cast<std::int64_t>(i * 3)));
   p += '\0';
   return p;
+}
+
+//! Every counter_payload record of `stream` (scope "node") from offset 0, once, in order,
+//! exactly as appended; no damage, nothing skipped.
+inline bool reads_back(const std::filesystem::path& root, const std::string& stream,
+                       std::uint64_t n) {
+  introspect::store::reader r(root);
+  auto c = r.open("node", stream);
+  introspect::store::frame_view rv;
+  std::uint64_t i = 0;
+  bool ok = true;
+  while (c.next(rv)) {
+    ok = ok && rv.ts_ns == static_cast<std::int64_t>(i) && rv.text() == counter_payload(i);
+    ++i;
+  }
+  return ok && i == n && c.stats().damages.empty() && c.stats().skipped_ranges == 0;
 }
 
 inline bool is_compressed_file(const std::filesystem::path& p) {

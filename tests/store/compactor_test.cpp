@@ -36,20 +36,6 @@ void append_bytes(st::writer& w, st::stream_id s, std::uint64_t& i, std::uint64_
   const auto start = w.end_offset(s);
   while (w.end_offset(s) - start + st::detail::segment_header_size < bytes) append_n(w, s, i, 1);
 }
-// Every record from offset 0, once, in order, exactly as appended; no damage.
-bool reads_back(const fs::path& root, std::uint64_t n) {
-  st::reader r(root);
-  auto c = r.open("node", "metric");
-  st::frame_view rv;
-  std::uint64_t i = 0;
-  bool ok = true;
-  while (c.next(rv)) {
-    ok = ok && rv.ts_ns == static_cast<std::int64_t>(i) &&
-         rv.text() == store_test::counter_payload(i);
-    ++i;
-  }
-  return ok && i == n && c.stats().damages.empty() && c.stats().skipped_ranges == 0;
-}
 std::vector<bool> compressed(const fs::path& dir) {
   std::vector<bool> v;
   for (auto& l : store_test::logs_of(dir)) v.push_back(store_test::is_compressed_file(l));
@@ -105,7 +91,7 @@ TEST_CASE(
     CHECK(compressed(dir) == std::vector<bool>{true, true, true, true, true, false});
     append_n(w, s, i, 10);  // the stream goes on in its active segment
   }
-  CHECK(reads_back(d.path(), i));
+  CHECK(store_test::reads_back(d.path(), "metric", i));
   CHECK(st::verify(d.path()).clean());
   // Everything compacted already: a reopen finds nothing to do.
   st::writer w(d.path(), "node");
@@ -133,7 +119,7 @@ TEST_CASE("a clean close seals and compacts an active segment of close_seal_byte
   CHECK(store_test::is_compressed_file(logs[0]));
   CHECK(fs::file_size(logs[0]) * 4 < raw_bytes);
   CHECK(fs::file_size(logs[1]) == st::detail::segment_header_size);  // the new active one
-  CHECK(reads_back(d.path(), i));
+  CHECK(store_test::reads_back(d.path(), "metric", i));
   CHECK(st::verify(d.path()).clean());
   {
     // Reopen after the seal: the stream goes on in the new active segment; a close below the
@@ -145,7 +131,7 @@ TEST_CASE("a clean close seals and compacts an active segment of close_seal_byte
     append_n(w, s, i, 100);
   }
   CHECK(compressed(dir) == std::vector<bool>{true, false});
-  CHECK(reads_back(d.path(), i));
+  CHECK(store_test::reads_back(d.path(), "metric", i));
   CHECK(st::verify(d.path()).clean());
 
   SECTION("not below the threshold, not when it is 0, not without a seal codec") {
@@ -210,7 +196,7 @@ TEST_CASE("a crash between the seal at close and its compaction leaves every rec
     REQUIRE(logs.size() == 2);  // the sealed segment, raw, and the new active one
     CHECK_FALSE(store_test::is_compressed_file(logs[0]));
     CHECK(store_test::tmp_files(dir) == (after_tmp ? 1 : 0));
-    CHECK(reads_back(d.path(), n));  // a reader before any recovery
+    CHECK(store_test::reads_back(d.path(), "metric", n));  // a reader before any recovery
     {
       st::writer w(d.path(), "node");  // recovery, then the compactor takes the raw segment
       auto s = w.stream("metric", metric_options());
@@ -221,7 +207,7 @@ TEST_CASE("a crash between the seal at close and its compaction leaves every rec
     }
     CHECK(compressed(dir) == std::vector<bool>{true, false});
     CHECK(store_test::tmp_files(dir) == 0);
-    CHECK(reads_back(d.path(), n + 1));
+    CHECK(store_test::reads_back(d.path(), "metric", n + 1));
     CHECK(st::verify(d.path()).clean());
   }
 }
@@ -265,13 +251,13 @@ TEST_CASE(
     CHECK(cs.left_raw == 2);
   }
   CHECK(compressed(dir) == std::vector<bool>{true, false, false, false});
-  CHECK(reads_back(d.path(), i));
+  CHECK(store_test::reads_back(d.path(), "metric", i));
   st::writer w(d.path(), "node");
   w.stream("metric", metric_options(16 << 10));
   w.wait_compaction();
   CHECK(w.compaction().compacted == 2);
   CHECK(compressed(dir) == std::vector<bool>{true, true, true, false});
-  CHECK(reads_back(d.path(), i));
+  CHECK(store_test::reads_back(d.path(), "metric", i));
 }
 
 TEST_CASE("a cancelled compaction leaves the raw segment as it was", "[store][compactor]") {

@@ -157,20 +157,6 @@ void append_until_rolls(st::writer& w, st::stream_id s, std::uint64_t& i, std::u
     ++i;
   }
 }
-// Every record from offset 0, in order, exactly as appended.
-bool reads_back(const std::filesystem::path& root, const std::string& stream, std::uint64_t n) {
-  st::reader r(root);
-  auto c = r.open("node", stream);
-  st::frame_view rv;
-  std::uint64_t i = 0;
-  bool ok = true;
-  while (c.next(rv)) {
-    ok = ok && rv.ts_ns == static_cast<std::int64_t>(i) &&
-         rv.text() == store_test::counter_payload(i);
-    ++i;
-  }
-  return ok && i == n && c.stats().damages.empty() && c.stats().skipped_ranges == 0;
-}
 }  // namespace
 
 TEST_CASE(
@@ -216,7 +202,7 @@ TEST_CASE(
   REQUIRE(logs.size() == 7);
   for (std::size_t k = 0; k + 1 < logs.size(); ++k) CHECK(store_test::is_compressed_file(logs[k]));
   CHECK_FALSE(store_test::is_compressed_file(logs.back()));
-  CHECK(reads_back(d.path(), "metric", i));
+  CHECK(store_test::reads_back(d.path(), "metric", i));
   CHECK(st::verify(d.path()).clean());
 }
 
@@ -242,7 +228,7 @@ TEST_CASE(
   CHECK(c.queued == 2);
   CHECK(c.queue_full == 3);
   REQUIRE(w.flush());
-  CHECK(reads_back(d.path(), "metric", i));  // raw meanwhile, and readable
+  CHECK(store_test::reads_back(d.path(), "metric", i));  // raw meanwhile, and readable
   gate.open();
   w.wait_compaction();
   c = w.compaction();
@@ -253,7 +239,7 @@ TEST_CASE(
   REQUIRE(logs.size() == 6);
   for (std::size_t k = 0; k < logs.size(); ++k)
     CHECK(store_test::is_compressed_file(logs[k]) == (k < 5));  // the active one stays raw
-  CHECK(reads_back(d.path(), "metric", i));
+  CHECK(store_test::reads_back(d.path(), "metric", i));
   CHECK(st::verify(d.path()).clean());
 }
 
@@ -280,14 +266,14 @@ TEST_CASE("a full disk while compacting keeps the raw segment: counted, never th
   for (auto& l : store_test::logs_of(d / "node/metric"))
     CHECK_FALSE(store_test::is_compressed_file(l));
   REQUIRE(w.flush());
-  CHECK(reads_back(d.path(), "metric", i));
+  CHECK(store_test::reads_back(d.path(), "metric", i));
   // Space returns: the next sealed segments are compacted again.
   gate.fail_with(0);
   append_until_rolls(w, s, i, 5);
   w.wait_compaction();
   CHECK(w.compaction().compacted == 2);
   REQUIRE(w.flush());
-  CHECK(reads_back(d.path(), "metric", i));
+  CHECK(store_test::reads_back(d.path(), "metric", i));
   CHECK(st::verify(d.path()).clean());
 }
 
@@ -312,7 +298,7 @@ TEST_CASE("destroying a writer finishes the segment being compacted and leaves t
   REQUIRE(logs.size() == 5);
   CHECK(store_test::is_compressed_file(logs[0]));  // finished, not abandoned
   CHECK(store_test::tmp_files(d / "node/metric") == 0);
-  CHECK(reads_back(d.path(), "metric", i));
+  CHECK(store_test::reads_back(d.path(), "metric", i));
   CHECK(st::verify(d.path()).clean());
   // The store reopens over raw and compressed sealed segments alike and goes on.
   st::writer w(d.path(), "node");
@@ -322,5 +308,5 @@ TEST_CASE("destroying a writer finishes the segment being compacted and leaves t
   REQUIRE(w.append(s, static_cast<std::int64_t>(i), 1, store_test::counter_payload(i)));
   ++i;
   REQUIRE(w.flush());
-  CHECK(reads_back(d.path(), "metric", i));
+  CHECK(store_test::reads_back(d.path(), "metric", i));
 }
