@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <introspect/store/compactor.hpp>
+#include <introspect/store/layout.hpp>
 #include <introspect/store/reader.hpp>
 #include <introspect/store/verify.hpp>
 #include <introspect/store/writer.hpp>
@@ -275,6 +277,55 @@ TEST_CASE("a full disk while compacting keeps the raw segment: counted, never th
   REQUIRE(w.flush());
   CHECK(store_test::reads_back(d.path(), "metric", i));
   CHECK(st::verify(d.path()).clean());
+}
+
+TEST_CASE("a segment handed over twice is compacted, or counted as failed, once",
+          "[store][compactor]") {
+  // A hand-over that finds the compactor's lock taken makes its thread rescan the directory; the
+  // rescan may compact the segment before the hand-over itself is taken. Each path is attempted
+  // once: a late duplicate of a segment being compacted, or given up, is ignored.
+  store_test::temp_dir d;
+  st::stream_options o;
+  o.segment_bytes = 16 << 10;
+  o.seal = st::seal_codec::none;
+  std::uint64_t i = 0;
+  {
+    st::writer w(d.path(), "node");
+    auto s = w.stream("metric", o);
+    append_until_rolls(w, s, i, 2);
+  }
+  auto segs = st::detail::list_segments(d / "node/metric");
+  REQUIRE(segs.size() == 3);
+  st::compaction_options co;
+  co.codec = st::seal_codec::columns;
+  store_test::compaction_gate gate;
+  st::compactor c;
+  SECTION("while it is being compacted") {
+    gate.close();
+    CHECK(c.submit(segs[0].log, segs[0].first, co));
+    REQUIRE(gate.wait_held());
+    CHECK(c.submit(segs[0].log, segs[0].first, co));  // the late duplicate
+    CHECK(c.submit(segs[1].log, segs[1].first, co));
+    gate.open();
+    c.wait_idle();
+    const auto st = c.stats();
+    CHECK(st.queued == 2);
+    CHECK(st.compacted == 2);
+    CHECK(gate.passed() == 2);
+  }
+  SECTION("after it failed") {
+    gate.fail_with(ENOSPC);
+    c.submit(segs[0].log, segs[0].first, co);
+    c.wait_idle();
+    c.submit(segs[0].log, segs[0].first, co);
+    c.wait_idle();
+    const auto st = c.stats();
+    CHECK(st.failed == 1);
+    CHECK(st.compacted == 0);
+    CHECK_FALSE(store_test::is_compressed_file(segs[0].log));
+  }
+  c.stop();
+  CHECK(store_test::reads_back(d.path(), "metric", i));
 }
 
 TEST_CASE("destroying a writer finishes the segment being compacted and leaves the queued raw",

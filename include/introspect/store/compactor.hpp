@@ -87,16 +87,10 @@ class compactor {
     if (stopping_) return false;
     take_pending_locked();
     dirs_[log.parent_path()] = o;
-    if (jobs_.size() >= capacity_) {
-      ++stats_.queue_full;
-      rescan_.insert(log.parent_path());
-      return false;
-    }
-    jobs_.push_back({std::move(log), first, o});
-    ++stats_.queued;
+    const bool queued = enqueue_locked({std::move(log), first, o});
     start_locked();
     cv_.notify_one();
-    return true;
+    return queued;
   }
 
   //! Compacts, oldest first, every sealed raw segment of the stream directory `dir` (every
@@ -201,16 +195,30 @@ class compactor {
     if (pending_.empty() || stopping_) return;
     for (auto& j : pending_) {
       dirs_[j.log.parent_path()] = j.opt;
-      if (jobs_.size() >= capacity_) {
-        ++stats_.queue_full;
-        rescan_.insert(j.log.parent_path());
-        continue;
-      }
-      jobs_.push_back(std::move(j));
-      ++stats_.queued;
+      enqueue_locked(std::move(j));
     }
     pending_.clear();
     cv_.notify_one();
+  }
+
+  // Queues a hand-over unless the segment is already queued, being compacted or given up: a
+  // hand-over that found the lock taken makes the thread rescan, which may find and compact the
+  // segment before the hand-over itself is taken — it must not be attempted (and a failure
+  // counted) twice. A full queue leaves it to a rescan of its directory.
+  bool enqueue_locked(job j) {
+    if (known_locked(j.log)) return true;
+    if (jobs_.size() >= capacity_) {
+      ++stats_.queue_full;
+      rescan_.insert(j.log.parent_path());
+      return false;
+    }
+    jobs_.push_back(std::move(j));
+    ++stats_.queued;
+    return true;
+  }
+  bool known_locked(const std::filesystem::path& log) const {
+    return log == current_ || given_up_.count(log) ||
+           std::any_of(jobs_.begin(), jobs_.end(), [&](const job& q) { return q.log == log; });
   }
 
   void start_locked() {
@@ -270,10 +278,12 @@ class compactor {
         continue;
       }
       busy_ = true;
+      current_ = j.log;
       lock.unlock();
       const auto r = compact_segment(j.log, j.first, j.opt, &cancel_);
       lock.lock();
       busy_ = false;
+      current_.clear();
       if (r.compacted) {
         ++stats_.compacted;
         compacted_.fetch_add(1, std::memory_order_relaxed);
@@ -319,9 +329,7 @@ class compactor {
     lock.lock();
     busy_ = false;
     for (auto& j : found) {
-      if (given_up_.count(j.log) || forgotten_.count(j.log) ||
-          std::any_of(jobs_.begin(), jobs_.end(), [&](const job& q) { return q.log == j.log; }))
-        continue;
+      if (known_locked(j.log) || forgotten_.count(j.log)) continue;
       ++stats_.rescanned;
       jobs_.push_back(std::move(j));
     }
@@ -370,6 +378,7 @@ class compactor {
   std::map<std::filesystem::path, compaction_options> dirs_;  // streams seen, with their codec
   std::set<std::filesystem::path> rescan_;                    // directories to list again
   std::set<std::filesystem::path> given_up_, forgotten_;
+  std::filesystem::path current_;  // the segment being compacted (lock released meanwhile)
   bool busy_ = false, stopping_ = false, closing_ = false;
   compaction_stats stats_;
   std::atomic<bool> started_{false}, missed_{false}, cancel_{false};
