@@ -3,6 +3,7 @@
 // clean close seals (and compacts) an active segment that never filled; a crash anywhere in
 // between leaves every record readable exactly once.
 #include <catch2/catch.hpp>
+#include <limits>
 #include <introspect/store/reader.hpp>
 #include <introspect/store/verify.hpp>
 #include <introspect/store/writer.hpp>
@@ -309,7 +310,9 @@ TEST_CASE("the compactor thread runs at the lowest CPU priority", "[store][compa
   CHECK(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())) == nice_before);
   // The same through the class, for a compactor of its own.
   st::compactor c;
-  c.watch(d / "node/metric", {.codec = st::seal_codec::columns});
+  // Every segment but the last is sealed: the writer above appends no more.
+  c.watch(d / "node/metric", {.codec = st::seal_codec::columns},
+          std::numeric_limits<st::offset_t>::max());
   c.wait_idle();
   REQUIRE(c.thread_id() != 0);
   CHECK((::sched_getscheduler(c.thread_id()) == SCHED_IDLE ||

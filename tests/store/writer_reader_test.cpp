@@ -328,6 +328,43 @@ TEST_CASE("a segment handed over twice is compacted, or counted as failed, once"
   CHECK(store_test::reads_back(d.path(), "metric", i));
 }
 
+TEST_CASE("a rescan compacts only segments the writer sealed, not every one but the last listed",
+          "[store][compactor]") {
+  // A roll whose new segment fails after its file was created (a full disk at its header's
+  // sync) leaves the old active segment listed as not last for a moment, and the writer goes on
+  // appending to it: compacting it then would lose those appends (found by
+  // store_fault_injection_test under load). The writer's mark, not the listing, decides.
+  store_test::temp_dir d;
+  st::stream_options o;
+  o.segment_bytes = 16 << 10;
+  o.seal = st::seal_codec::none;
+  std::uint64_t i = 0;
+  {
+    st::writer w(d.path(), "node");
+    auto s = w.stream("metric", o);
+    append_until_rolls(w, s, i, 3);
+  }
+  const auto segs = st::detail::list_segments(d / "node/metric");
+  REQUIRE(segs.size() == 4);
+  st::compactor c;
+  // As if segs[1] were the writer's active segment and segs[2..3] a failed roll's leftovers.
+  c.watch(d / "node/metric", {.codec = st::seal_codec::columns}, segs[1].first);
+  c.wait_idle();
+  CHECK(c.stats().compacted == 1);
+  CHECK(store_test::is_compressed_file(segs[0].log));
+  for (std::size_t k = 1; k < segs.size(); ++k)
+    CHECK_FALSE(store_test::is_compressed_file(segs[k].log));
+  // A hand-over of segs[1] says it is sealed: then it is compacted, the last one never.
+  CHECK(c.submit(segs[2].log, segs[2].first, {.codec = st::seal_codec::columns}));
+  c.wait_idle();
+  c.watch(d / "node/metric", {.codec = st::seal_codec::columns}, 0);
+  c.wait_idle();
+  CHECK(c.stats().compacted == 3);
+  CHECK_FALSE(store_test::is_compressed_file(segs[3].log));
+  c.stop();
+  CHECK(store_test::reads_back(d.path(), "metric", i));
+}
+
 TEST_CASE("destroying a writer finishes the segment being compacted and leaves the queued raw",
           "[store][writer][compactor]") {
   store_test::temp_dir d;

@@ -86,19 +86,21 @@ class compactor {
     }
     if (stopping_) return false;
     take_pending_locked();
-    dirs_[log.parent_path()] = o;
     const bool queued = enqueue_locked({std::move(log), first, o});
     start_locked();
     cv_.notify_one();
     return queued;
   }
 
-  //! Compacts, oldest first, every sealed raw segment of the stream directory `dir` (every
-  //! segment but the last, the active one) on the compactor thread: the caller does no I/O.
-  void watch(const std::filesystem::path& dir, const compaction_options& o) {
+  //! Compacts, oldest first, every sealed raw segment of the stream directory `dir` (those
+  //! whose first offset is below `sealed_below`, the active segment's first) on the compactor
+  //! thread: the caller does no I/O.
+  void watch(const std::filesystem::path& dir, const compaction_options& o, offset_t sealed_below) {
     std::lock_guard lock(mu_);
     if (stopping_) return;
-    dirs_[dir] = o;
+    auto& d = dirs_[dir];
+    d.opt = o;
+    d.sealed_below = std::max(d.sealed_below, sealed_below);
     rescan_.insert(dir);
     start_locked();
     cv_.notify_one();
@@ -193,10 +195,7 @@ class compactor {
   // Hand-overs that found the lock taken, oldest first (the writer's thread, under the lock).
   void take_pending_locked() {
     if (pending_.empty() || stopping_) return;
-    for (auto& j : pending_) {
-      dirs_[j.log.parent_path()] = j.opt;
-      enqueue_locked(std::move(j));
-    }
+    for (auto& j : pending_) enqueue_locked(std::move(j));
     pending_.clear();
     cv_.notify_one();
   }
@@ -206,6 +205,10 @@ class compactor {
   // segment before the hand-over itself is taken — it must not be attempted (and a failure
   // counted) twice. A full queue leaves it to a rescan of its directory.
   bool enqueue_locked(job j) {
+    // A segment handed over is sealed, and so is every segment before it.
+    auto& d = dirs_[j.log.parent_path()];
+    d.opt = j.opt;
+    d.sealed_below = std::max(d.sealed_below, j.first + 1);
     if (known_locked(j.log)) return true;
     if (jobs_.size() >= capacity_) {
       ++stats_.queue_full;
@@ -312,19 +315,18 @@ class compactor {
   }
 
   // Lists the flagged stream directories (without the lock) and queues their sealed raw
-  // segments, oldest first. Every segment but the last is sealed: the writer creates the next
-  // segment only after the sealed one is written out, and never writes to it again.
+  // segments, oldest first: those below the writer's sealed mark, never the last one listed.
   void rescan(std::unique_lock<std::mutex>& lock) {
-    std::vector<std::pair<std::filesystem::path, compaction_options>> dirs;
+    std::vector<std::pair<std::filesystem::path, dir_info>> dirs;
     for (auto& d : rescan_) dirs.emplace_back(d, dirs_[d]);
     rescan_.clear();
     busy_ = true;  // not idle while listing
     lock.unlock();
     std::vector<job> found;
-    for (auto& [dir, o] : dirs) {
+    for (auto& [dir, info] : dirs) {
       auto segs = detail::list_segments(dir);
-      for (std::size_t i = 0; i + 1 < segs.size(); ++i)
-        if (is_raw(segs[i].log)) found.push_back({segs[i].log, segs[i].first, o});
+      for (std::size_t i = 0; i + 1 < segs.size() && segs[i].first < info.sealed_below; ++i)
+        if (is_raw(segs[i].log)) found.push_back({segs[i].log, segs[i].first, info.opt});
     }
     lock.lock();
     busy_ = false;
@@ -375,8 +377,16 @@ class compactor {
   std::condition_variable cv_, idle_cv_;
   std::deque<job> jobs_;
   std::vector<job> pending_;  // the writer's thread only: hand-overs that found the lock taken
-  std::map<std::filesystem::path, compaction_options> dirs_;  // streams seen, with their codec
-  std::set<std::filesystem::path> rescan_;                    // directories to list again
+  // Streams seen: their codec, and the first offset not known to be sealed. A rescan takes
+  // only what the writer said is sealed, not what the listing suggests: a roll whose new
+  // segment failed after its file was created lists the old active segment as not last while
+  // the writer goes on appending to it (compacting it then would lose those appends).
+  struct dir_info {
+    compaction_options opt;
+    offset_t sealed_below = 0;
+  };
+  std::map<std::filesystem::path, dir_info> dirs_;
+  std::set<std::filesystem::path> rescan_;  // directories to list again
   std::set<std::filesystem::path> given_up_, forgotten_;
   std::filesystem::path current_;  // the segment being compacted (lock released meanwhile)
   bool busy_ = false, stopping_ = false, closing_ = false;

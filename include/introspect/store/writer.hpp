@@ -113,7 +113,7 @@ class writer : private detail::stream_io {
     s->buf.resize(opt_.buffer_bytes);
     if (o.seal != seal_codec::none && !s->sealed.empty()) {  // raw ones: compacted later, idle
       if (!compactor_) compactor_.emplace(opt_.compaction_queue, opt_.durability.syncs());
-      compactor_->watch(s->dir, {.codec = o.seal});
+      compactor_->watch(s->dir, {.codec = o.seal}, s->active.first);
     }
     streams_.push_back(std::move(s));
     return {static_cast<std::uint32_t>(streams_.size() - 1)};
