@@ -2,6 +2,7 @@
 // speed of compressed segments (issue 18, item 4; docs/benchmarks.md "Dense metrics on disk").
 //
 //   density_bench STREAM_DIR [REPS] [scan]     (scan: only the default codec and the scan speeds)
+//   density_bench STREAM_DIR 1 breakdown       (the default compaction's bytes per column)
 //   density_bench STREAM_DIR 1 profile raw|v1|v2
 //       one scan "as cursors" of the raw segments, or of their copies compacted with columns
 //       version 1 or 2, inside profiled_scan(): for callgrind --toggle-collect='*profiled_scan*',
@@ -133,7 +134,9 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: density_bench STREAM_DIR [REPS] [scan | profile raw|v1|v2]\n");
+    std::fprintf(
+        stderr,
+        "usage: density_bench STREAM_DIR [REPS] [scan | breakdown | profile raw|v1|v2|v3]\n");
     return 2;
   }
   const fs::path dir = argv[1];
@@ -174,11 +177,63 @@ int main(int argc, char** argv) {
       firsts.push_back(s.first);
     }
   };
+  if (mode == "breakdown") {
+    // Where the bytes of the default compaction go: each column of each block as it is stored
+    // (codec 5: stored, zstd or zstd with the column dictionary), then the fixed parts.
+    static const char* const names[] = {"S series", "D definitions", "T times",  "V modes",
+                                        "R rest",   "K schemas",     "F fields", "B bucket sets",
+                                        "C counts", "N values",      "M bitmaps"};
+    st::compaction_options o;
+    std::uint64_t col_raw[sd::column_count] = {}, col_stored[sd::column_count] = {}, blocks = 0;
+    std::uint64_t method_use[sd::column_count][3] = {};
+    std::uint64_t frames = 0;
+    (void)blocked(segs, o.block_bytes, [&](auto b) {
+      std::string cols, packed;
+      if (!sd::encode_columns(b, cols, o.columns) || !sd::pack_columns(cols, o, packed))
+        return 0ull;
+      ++blocks;
+      frames += packed.size();
+      sd::columns::col_reader top(cols), pk(packed);
+      (void)top.u8(), (void)top.varint(), (void)pk.u8(), (void)pk.varint();
+      for (std::size_t i = 0; i < sd::column_count; ++i) {
+        col_raw[i] += top.str().size();
+        const auto m = pk.u8();
+        col_stored[i] += pk.str().size();
+        ++method_use[i][m < 3 ? m : 0];
+      }
+      return 0ull;
+    });
+    std::uint64_t sum = 0;
+    for (std::size_t i = 0; i < sd::column_count; ++i) {
+      std::printf("  %-16s %9llu raw %8llu stored (blocks stored/zstd/dict: %llu/%llu/%llu)\n",
+                  names[i], static_cast<unsigned long long>(col_raw[i]),
+                  static_cast<unsigned long long>(col_stored[i]),
+                  static_cast<unsigned long long>(method_use[i][0]),
+                  static_cast<unsigned long long>(method_use[i][1]),
+                  static_cast<unsigned long long>(method_use[i][2]));
+      sum += col_stored[i];
+    }
+    const auto fixed =
+        segs.size() * (sd::compressed_header_size + 4) + blocks * sd::block_entry_size;
+    std::printf(
+        "  column bytes %llu, their framing (version, record count, methods, lengths) "
+        "%llu, segment headers and block tables %llu: %llu bytes, %.2f B/record\n",
+        static_cast<unsigned long long>(sum), static_cast<unsigned long long>(frames - sum),
+        static_cast<unsigned long long>(fixed), static_cast<unsigned long long>(frames + fixed),
+        static_cast<double>(frames + fixed) / static_cast<double>(records));
+    fs::remove_all(tmp);
+    return 0;
+  }
   if (mode == "profile") {
     const std::string what = argc > 4 ? argv[4] : "v2";
     std::vector<fs::path> files;
     std::vector<st::offset_t> firsts;
-    copies(what.c_str(), what == "raw" ? 0 : what == "v1" ? 1 : 2, files, firsts);
+    copies(what.c_str(),
+           what == "raw"  ? 0
+           : what == "v1" ? 1
+           : what == "v2" ? 2
+                          : 3,
+           files, firsts);
     const auto bytes = profiled_scan(files, firsts);
     fs::remove_all(tmp);
     std::printf("profile %s: %llu bytes scanned\n", what.c_str(),
@@ -227,7 +282,7 @@ int main(int argc, char** argv) {
   // Format 1.2's codec (columns version 1) beside version 2, same blocks and level; and how many
   // blocks of the default encoding fell back to being stored (a failed round trip).
   if (all && sd::zstd_built) {
-    for (std::uint8_t version : {std::uint8_t{1}, std::uint8_t{2}}) {
+    for (std::uint8_t version : {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{3}}) {
       st::compaction_options o;
       o.columns = version;
       std::uint64_t stored_raw = 0, blocks = 0;
@@ -294,7 +349,7 @@ int main(int argc, char** argv) {
   copies("raw", 0, rf, firsts);
   copies("v1", 1, v1f, unused);
   unused.clear();
-  copies("v2", 2, v2f, unused);
+  copies("default", st::compaction_options{}.columns, v2f, unused);
   std::uint64_t scanned = 0, stored = 0;
   for (const auto& p : v2f) stored += fs::file_size(p);
   std::vector<double> raw_t, z_t, c_t, v1_t, raw_c, z_c, c_c, v1_c;
@@ -339,8 +394,8 @@ int main(int argc, char** argv) {
         name, m, gbs(m), m / raw_med, gbs(b), u, gbs(u), u / raw_cpu);
   };
   line("raw segments:", raw_t, raw_c);
-  line("compacted v2, frames with CRCs:", z_t, z_c);
-  line("compacted v2, as cursors:", c_t, c_c);
+  line("compacted (default), frames with CRCs:", z_t, z_c);
+  line("compacted (default), as cursors:", c_t, c_c);
   line("compacted v1 (format 1.2), as cursors:", v1_t, v1_c);
   return 0;
 }

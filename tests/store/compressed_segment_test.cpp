@@ -1,4 +1,4 @@
-// Compressed sealed segments (format revisions 1.2 and 1.3): readers see the same records, old
+// Compressed sealed segments (format revisions 1.2, 1.3 and 1.4): readers see the same records, old
 // stores stay readable, a crash at any step of compaction loses nothing, verify names a damaged
 // block, the block decoder survives hostile bytes, and the bucket text decoder's shortcuts
 // (counts updated in place, text moved when a count gains or loses a digit) give back the bytes.
@@ -11,6 +11,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "util.hpp"
@@ -154,7 +155,7 @@ TEST_CASE("sealed segments are compacted and read back byte for byte", "[store][
     stored += fs::file_size(logs[i]);
   }
   CHECK_FALSE(is_compressed(logs.back()));  // the active segment stays the frame log
-  // Every block took the columns codec of format 1.3 (none fell back to being stored).
+  // Every block took the columns codec of format 1.4 (none fell back to being stored).
   for (std::size_t i = 0; i + 1 < logs.size(); ++i) {
     std::string why;
     int read_err = 0;
@@ -162,7 +163,7 @@ TEST_CASE("sealed segments are compacted and read back byte for byte", "[store][
     const auto first = std::stoull(logs[i].stem().string().substr(8));  // segment-<first>
     auto ix = sd::read_compressed_index(fd.get(), fs::file_size(logs[i]), first, why, read_err);
     REQUIRE(ix);
-    for (const auto& b : ix->blocks) CHECK(int(b.codec) == 3);
+    for (const auto& b : ix->blocks) CHECK(int(b.codec) == 5);
   }
   CHECK(stored < (logs.size() - 1) * (16u << 10) / 3);
   CHECK(read_all(d.path()) == w.recs);
@@ -322,8 +323,8 @@ TEST_CASE("the block decoder survives hostile input", "[store][compressed][hosti
     sd::encode_frame(frames.data() + at, i == 399 ? INT64_MAX : ts, static_cast<std::uint8_t>(i),
                      static_cast<std::uint8_t>(i * 3), static_cast<std::uint32_t>(p.size()));
   }
-  // Both columns versions: 2 (written now) and 1 (format 1.2, still read).
-  for (std::uint8_t version : {std::uint8_t{2}, std::uint8_t{1}}) {
+  // Every columns version: 3 (written now), 2 (format 1.3) and 1 (format 1.2), still read.
+  for (std::uint8_t version : {std::uint8_t{3}, std::uint8_t{2}, std::uint8_t{1}}) {
     INFO("columns version " << int(version));
     std::string enc;
     REQUIRE(sd::encode_columns(frames, enc, version));
@@ -342,6 +343,26 @@ TEST_CASE("the block decoder survives hostile input", "[store][compressed][hosti
       auto m = enc;
       for (int j = 0; j <= k % 4; ++j) m[rng() % m.size()] = static_cast<char>(rng());
       if (sd::decode_columns(m, frames.size(), out, k % 2 == 0, version))
+        CHECK(out.size() >= frames.size());
+    }
+  }
+  // Codec 5's layout (each column stored, zstd, or zstd with the dictionary): truncations and
+  // mutations of it decode to false or to exactly raw_len bytes, and the intact one to the frames.
+  for (const auto codec : {st::seal_codec::columns, st::seal_codec::columns_zstd}) {
+    std::string enc, packed, cols, why;
+    REQUIRE(sd::encode_columns(frames, enc, 3));
+    REQUIRE(sd::pack_columns(enc, {.codec = codec}, packed));
+    std::vector<std::byte> out;
+    REQUIRE(sd::decode_packed_columns(packed, frames.size(), out, true, cols, why));
+    out.resize(frames.size());
+    CHECK(out == frames);
+    for (std::size_t cut = 0; cut < packed.size(); cut += 1 + cut / 16)
+      CHECK_FALSE(sd::decode_packed_columns(std::string_view(packed).substr(0, cut), frames.size(),
+                                            out, true, cols, why));
+    for (int k = 0; k < 2000; ++k) {
+      auto m = packed;
+      for (int j = 0; j <= k % 4; ++j) m[rng() % m.size()] = static_cast<char>(rng());
+      if (sd::decode_packed_columns(m, frames.size(), out, k % 2 == 0, cols, why))
         CHECK(out.size() >= frames.size());
     }
   }
@@ -415,7 +436,7 @@ TEST_CASE("histogram snapshots are encoded per field and per bucket (columns ver
   // Version 1 keeps the bucket text as bytes whenever it changes; version 2 writes a bucket's
   // change of count: at least 4 times smaller before zstd.
   CHECK(v2.size() * 4 < v1.size());
-  // Through compaction: codec 3 blocks, and readers see the same frames.
+  // Through compaction: codec 5 blocks (format 1.4), and readers see the same frames.
   store_test::temp_dir d;
   const auto log = d / "segment.log";
   {
@@ -432,7 +453,7 @@ TEST_CASE("histogram snapshots are encoded per field and per bucket (columns ver
   auto ix = sd::read_compressed_index(fd.get(), fs::file_size(log), 0, why, read_err);
   REQUIRE(ix);
   REQUIRE(ix->blocks.size() > 1);
-  for (const auto& b : ix->blocks) CHECK(int(b.codec) == 3);
+  for (const auto& b : ix->blocks) CHECK(int(b.codec) == 5);
   sd::segment_scanner sc;
   REQUIRE(sc.open(log, 0));
   sd::scanned_frame f;
@@ -460,16 +481,19 @@ TEST_CASE("compaction of a segment named without a directory reports what it did
   CHECK(slurp(d / "copy.log") != raw);
 }
 
-TEST_CASE("compressed segments written by format 1.2 (block codecs 1 and 2) stay readable",
+TEST_CASE("compressed segments written by formats 1.2 and 1.3 (block codecs 1-4) stay readable",
           "[store][compressed]") {
-  // Files written by the format-1.2 encoder before columns version 2 existed (counters, gauges,
-  // histograms with bucket text, notifications; 8 KiB blocks), and the raw segment they came from.
-  const fs::path dir = fs::path(INTROSPECT_SOURCE_DIR) / "tests/store/data/format-1.2";
-  const auto raw = slurp(dir / "raw.log");
+  // Files written by the format-1.2 encoder before columns version 2 existed, and by the
+  // format-1.3 encoder (columns version 2) before version 3 (counters, gauges, histograms with
+  // bucket text, notifications; 8 KiB blocks), and the raw segment they all came from.
+  const fs::path data = fs::path(INTROSPECT_SOURCE_DIR) / "tests/store/data";
+  const auto raw = slurp(data / "format-1.2/raw.log");
   REQUIRE(raw.size() > 10000);
   store_test::temp_dir d;
-  for (const char* name : {"columns.log", "columns_zstd.log"}) {
+  for (const std::string name : {"format-1.2/columns.log", "format-1.2/columns_zstd.log",
+                                 "format-1.3/columns.log", "format-1.3/columns_zstd.log"}) {
     INFO(name);
+    const fs::path dir = data;
     const auto log = d / "segment-00000000000000000000.log";
     fs::copy_file(dir / name, log, fs::copy_options::overwrite_existing);
     sd::segment_scanner sc;
@@ -488,7 +512,17 @@ TEST_CASE("compressed segments written by format 1.2 (block codecs 1 and 2) stay
       }
       back.append(reinterpret_cast<const char*>(f.payload - sd::frame_header_size), f.size());
     }
-    if (std::string(name) == "columns_zstd.log" && !sd::zstd_built) {
+    {  // the codecs that revision wrote
+      std::string why;
+      int read_err = 0;
+      sd::unique_fd fd(::open(log.c_str(), O_RDONLY));
+      auto ix = sd::read_compressed_index(fd.get(), fs::file_size(log), 0, why, read_err);
+      REQUIRE(ix);
+      const int want = (name.starts_with("format-1.2") ? 1 : 3) + name.ends_with("zstd.log");
+      for (const auto& b : ix->blocks) CHECK((b.codec == want || b.codec == 0));
+      CHECK(ix->blocks.size() > 1);
+    }
+    if (name.ends_with("columns_zstd.log") && !sd::zstd_built) {
       REQUIRE_FALSE(damages.empty());  // a build without libzstd names why it cannot read them
       CHECK(damages[0].ends_with("block needs zstd (this build has no libzstd)"));
       continue;
@@ -747,4 +781,73 @@ TEST_CASE("damaged bucket columns make the block undecodable, never a wrong text
         CHECK(out.size() >= frames.size());
     }
   }
+}
+
+TEST_CASE("reals with a few decimals are encoded as scaled integers and decode bit for bit",
+          "[store][compressed]") {
+  // Columns version 3: a gauge that is i / 10^k exactly (ratios, percentages, load averages)
+  // takes its integer's delta; anything else (-0, NaN, infinities, 0.1 + 0.2, 1/3, huge and
+  // tiny values, integral values) keeps its own form, and every bit pattern comes back.
+  std::mt19937_64 rng(11);
+  std::vector<double> values;
+  for (int i = 0; i < 300; ++i) values.push_back(static_cast<double>(800 + rng() % 200) / 1000.0);
+  for (int i = 0; i < 100; ++i) values.push_back(55.0 + static_cast<double>(rng() % 9) / 100.0);
+  for (double v :
+       {-0.0, 0.0, std::numeric_limits<double>::quiet_NaN(),
+        std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+        0.1 + 0.2, 1.0 / 3.0, 1e300, -1e-300, 5e-324, 9007199254740993.0 / 10.0, -2.5,
+        123456789.123456, 0.000000000000001, 4.0, -7.07})
+    values.push_back(v);
+  std::vector<std::byte> frames;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    std::string p{'\1', '\1', '\2', '\0'};
+    put_varint(p, 7);
+    p += "product";
+    const std::string name = i < 300 ? "cache.hit_ratio" : "disk.used_pct";
+    put_varint(p, name.size());
+    p += name;
+    p += '\2';
+    char b[8];
+    std::memcpy(b, &values[i], 8);
+    p.append(b, 8);
+    p += '\0';
+    const auto at = frames.size();
+    frames.resize(at + sd::frame_header_size + p.size());
+    std::memcpy(frames.data() + at + sd::frame_header_size, p.data(), p.size());
+    sd::encode_frame(frames.data() + at, 1'767'225'600'000'000'000 + static_cast<std::int64_t>(i),
+                     2, 0, static_cast<std::uint32_t>(p.size()));
+  }
+  std::string v2, v3;
+  REQUIRE(sd::encode_columns(frames, v2, 2));
+  REQUIRE(sd::encode_columns(frames, v3, 3));
+  std::vector<std::byte> out;
+  REQUIRE(sd::decode_columns(v3, frames.size(), out, true, 3));
+  out.resize(frames.size());
+  CHECK(out == frames);
+  // The ratios' XOR form takes 3-7 bytes a sample, their scaled integer's delta 1-2 (and one
+  // byte of k in V, which zstd makes nearly free).
+  CHECK(v3.size() + 3 * 300 / 2 < v2.size());
+  // Through compaction (codec 5 with zstd when built) and the reader: the same bytes.
+  store_test::temp_dir d;
+  const auto log = d / "segment-00000000000000000000.log";
+  std::string raw(sd::segment_header_size, '\0');
+  sd::encode_segment_header(reinterpret_cast<std::byte*>(raw.data()), 0);
+  raw.append(reinterpret_cast<const char*>(frames.data()), frames.size());
+  spit(log, raw);
+  REQUIRE(st::compact_segment(log, 0).compacted);
+  sd::segment_scanner sc;
+  REQUIRE(sc.open(log, 0));
+  sd::scanned_frame f;
+  st::damage dm;
+  std::string back(raw.substr(0, sd::segment_header_size));
+  while (sc.next(f, dm) == sd::segment_scanner::step::frame)
+    back.append(reinterpret_cast<const char*>(f.payload - sd::frame_header_size), f.size());
+  CHECK(back == raw);
+}
+
+TEST_CASE("the column dictionary of format 1.4 never changes", "[store][compressed]") {
+  // Blocks compressed against it are read with it: its bytes are part of the format.
+  const auto d = sd::columns::column_dictionary();
+  CHECK(d.size() == 760);
+  CHECK(st::crc32c(reinterpret_cast<const std::byte*>(d.data()), d.size()) == 3686134721u);
 }

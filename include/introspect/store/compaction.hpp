@@ -22,8 +22,12 @@ struct compaction_options {
   seal_codec codec = default_seal_codec;
   std::uint32_t block_bytes = 4u << 20;  //!< raw bytes per block (whole frames)
   int zstd_level = 9;
-  //! Columns codec version: 2 (format 1.3, block codecs 3 and 4); 1 writes format 1.2's
-  //! blocks (codecs 1 and 2), which tests use to prove old stores stay readable.
+  //! Level for a column of at most `small_column_bytes` (columns version 3): a short store's
+  //! columns cost little to compress hard, and there each byte is a larger share.
+  int small_column_level = 19;
+  std::uint32_t small_column_bytes = 256u << 10;
+  //! Columns codec version: 3 (format 1.4, block codec 5); 2 writes format 1.3's blocks
+  //! (codecs 3 and 4), 1 format 1.2's (codecs 1 and 2): tests prove old stores stay readable.
   std::uint8_t columns = detail::columns_version;
 };
 
@@ -37,6 +41,33 @@ struct compaction_result {
 
 namespace detail {
 
+// Columns version 3's layout (as encode_columns writes it) into codec 5's: each column stored,
+// zstd, or zstd against the column dictionary, whichever is smallest. False when `cols` is not
+// that layout.
+inline bool pack_columns(std::string_view cols, const compaction_options& o, std::string& out) {
+  columns::col_reader top(cols);
+  out.clear();
+  out.push_back(static_cast<char>(top.u8()));
+  codec::put_varint(out, top.varint());
+  std::string z, best;
+  for (std::size_t i = 0; i < column_count; ++i) {
+    const auto c = top.str();
+    if (!top.ok()) return false;
+    auto method = column_method::stored;
+    best.assign(c);
+    const int level = c.size() <= o.small_column_bytes ? o.small_column_level : o.zstd_level;
+    if (o.codec == seal_codec::columns_zstd && c.size() > 8) {
+      if (zstd_compress(c, z, level) && z.size() < best.size())
+        best.swap(z), method = column_method::zstd;
+      if (zstd_compress(c, z, level, columns::column_dictionary()) && z.size() < best.size())
+        best.swap(z), method = column_method::zstd_dictionary;
+    }
+    out.push_back(static_cast<char>(method));
+    columns::put_str(out, best);
+  }
+  return top.at_end();
+}
+
 // Encodes one block of whole frames; checks the round trip and falls back to storing it.
 inline void put_block(std::vector<std::byte>& raw, const compaction_options& o, std::string& out,
                       std::vector<block_entry>& table) {
@@ -49,8 +80,14 @@ inline void put_block(std::vector<std::byte>& raw, const compaction_options& o, 
   std::string_view body(reinterpret_cast<const char*>(raw.data()), raw.size());
   b.codec = static_cast<std::uint8_t>(block_codec::stored);
   const bool v1 = o.columns == 1;
-  if (o.codec != seal_codec::none && encode_columns(raw, cols, o.columns) &&
-      cols.size() < raw.size()) {
+  if (o.columns >= 3) {
+    if (o.codec != seal_codec::none && encode_columns(raw, cols, o.columns) &&
+        pack_columns(cols, o, z) && z.size() < raw.size()) {
+      body = z;
+      b.codec = static_cast<std::uint8_t>(block_codec::columns_v3);
+    }
+  } else if (o.codec != seal_codec::none && encode_columns(raw, cols, o.columns) &&
+             cols.size() < raw.size()) {
     body = cols;
     b.codec = static_cast<std::uint8_t>(v1 ? block_codec::columns_v1 : block_codec::columns);
     if (o.codec == seal_codec::columns_zstd && zstd_compress(cols, z, o.zstd_level) &&
@@ -67,6 +104,8 @@ inline void put_block(std::vector<std::byte>& raw, const compaction_options& o, 
     out.append(body);
     const bool ok = [&] {
       const std::string_view s(out.data() + (b.file_pos - compressed_header_size), body.size());
+      if (b.codec == static_cast<std::uint8_t>(block_codec::columns_v3))
+        return decode_packed_columns(s, b.raw_len, back, true, scratch, why);
       if (b.codec == static_cast<std::uint8_t>(block_codec::columns_zstd) ||
           b.codec == static_cast<std::uint8_t>(block_codec::columns_v1_zstd))
         return zstd_decompress(s, scratch, 2 * max_block_raw) &&

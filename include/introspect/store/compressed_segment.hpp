@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <introspect/store/detail/column_dictionary.hpp>
 #include <introspect/store/detail/frame_columns.hpp>
 #include <introspect/store/detail/zstd.hpp>
 #include <introspect/store/frame.hpp>
@@ -35,8 +36,12 @@ enum class block_codec : std::uint8_t {
   columns_v1_zstd = 2,
   columns = 3,
   columns_zstd = 4,
+  columns_v3 = 5,  // format 1.4: columns version 3, each column stored or zstd on its own
 };
-inline constexpr std::uint8_t max_block_codec = 4;
+inline constexpr std::uint8_t max_block_codec = 5;
+
+// How a column of a codec-5 block is stored.
+enum class column_method : std::uint8_t { stored = 0, zstd = 1, zstd_dictionary = 2 };
 
 //! One block of a compressed segment: raw file positions [raw_pos, raw_pos + raw_len).
 struct block_entry {
@@ -119,6 +124,51 @@ inline std::optional<compressed_index> read_compressed_index(int fd, std::uint64
   return ix;
 }
 
+// A codec-5 block (u8 version 3, varint R, then per column: u8 method, varint length, bytes)
+// into `out`; `cols` holds the decompressed columns. False with `why`.
+inline bool decode_packed_columns(std::string_view in, std::size_t raw_len,
+                                  std::vector<std::byte>& out, bool crcs, std::string& cols,
+                                  std::string& why) {
+  columns::col_reader top(in);
+  if (top.u8() != 3) return why = "block does not decode", false;
+  const auto n = top.varint();
+  std::string_view part[column_count];
+  std::uint8_t method[column_count];
+  std::uint64_t total = 0;
+  bool needs_zstd = false;
+  for (std::size_t i = 0; i < column_count; ++i) {
+    method[i] = top.u8();
+    part[i] = top.str();
+    if (method[i] > 2) return why = "block does not decode", false;
+    if (method[i] == 0) continue;
+    needs_zstd = true;
+    const auto want = zstd_built ? zstd_content_size(part[i]) : 0;
+    if (want < 0 || static_cast<std::uint64_t>(want) > 2 * max_block_raw - total)
+      return why = "block does not decode", false;
+    total += static_cast<std::uint64_t>(want);
+  }
+  if (!top.ok() || !top.at_end()) return why = "block does not decode", false;
+  if (needs_zstd && !zstd_built) return why = "block needs zstd (this build has no libzstd)", false;
+  if (cols.size() < total) cols.resize(total);
+  std::string_view col[column_count];
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < column_count; ++i) {
+    if (method[i] == 0) {
+      col[i] = part[i];
+      continue;
+    }
+    const auto want = static_cast<std::size_t>(zstd_content_size(part[i]));
+    if (!zstd_decompress_into(part[i], cols.data() + at, want,
+                              method[i] == 2 ? columns::column_dictionary() : std::string_view{}))
+      return why = "block does not decode", false;
+    col[i] = {cols.data() + at, want};
+    at += want;
+  }
+  if (!decode_column_set(3, n, col, raw_len, out, crcs))
+    return why = "block does not decode", false;
+  return true;
+}
+
 // Decodes block `b` into the first b.raw_len bytes of `out` (grown, never shrunk); false with
 // `why` (checksum, codec, zstd), or with `read_err` = errno when reading failed (the block is
 // then unknown, not damaged). `crcs`: see decode_columns.
@@ -153,6 +203,8 @@ inline bool decode_block(int fd, const block_entry& b, std::string& stored, std:
                           codec == block_codec::columns_zstd ? 2 : 1))
         return why = "block does not decode", false;
       return true;
+    case block_codec::columns_v3:
+      return decode_packed_columns(stored, b.raw_len, out, crcs, scratch, why);
   }
   return why = "unknown block codec", false;
 }

@@ -101,17 +101,21 @@ inline bool decode_fields(series_fields& sf, bool same, col_reader& K, col_reade
 // The value mode bytes each columns version can write (one load per record instead of a
 // chain of tests): known bits only (version 1: in_rest, integer, real, same_rest), real_int only
 // with real, same_schema only with fields, and fields never with same_rest.
+// Version 3 adds decimal, only with real and never with real_int.
 struct mode_table {
-  bool ok[2][256] = {};
+  bool ok[3][256] = {};
 };
 constexpr mode_table make_mode_table() {
   using namespace columns;
   mode_table t;
-  for (int v2 = 0; v2 < 2; ++v2)
+  for (int v = 1; v <= 3; ++v)
     for (int m = 0; m < 256; ++m)
-      t.ok[v2][m] = !(m & ~(v2 ? 0xF3 : 0x83)) && !(!v2 && (m & 3) == none) &&
-                    !((m & real_int) && (m & 3) != real) && !((m & same_schema) && !(m & fields)) &&
-                    !((m & fields) && (m & same_rest));
+      t.ok[v - 1][m] = !(m & ~(v >= 3   ? 0xFB
+                               : v == 2 ? 0xF3
+                                        : 0x83)) &&
+                       !(v == 1 && (m & 3) == none) && !((m & real_int) && (m & 3) != real) &&
+                       !((m & decimal) && ((m & 3) != real || (m & real_int))) &&
+                       !((m & same_schema) && !(m & fields)) && !((m & fields) && (m & same_rest));
   return t;
 }
 inline constexpr mode_table valid_modes = make_mode_table();
@@ -121,22 +125,40 @@ inline constexpr mode_table valid_modes = make_mode_table();
 // is not columns version `version`, or does not give back exactly `raw_len` bytes. `crcs` false
 // leaves the frames' CRC fields 0 for a caller that never looks at them (the reader's cursors),
 // which saves a third of the work.
+// The columns of a block, in their order (version 1 has the first 5).
+inline constexpr std::size_t column_count = 11;
+
+inline bool decode_column_set(std::uint8_t version, std::uint64_t n,
+                              const std::string_view (&col)[column_count], std::size_t raw_len,
+                              std::vector<std::byte>& out, bool crcs);
+
 inline bool decode_columns(std::string_view in, std::size_t raw_len, std::vector<std::byte>& out,
                            bool crcs = true, std::uint8_t version = columns_version) {
-  using namespace columns;
-  col_reader top(in);
+  columns::col_reader top(in);
   if (top.u8() != version || version < 1 || version > columns_version) return false;
-  const bool v2 = version >= 2;
   const auto n = top.varint();
-  col_reader S(top.str()), D(top.str()), T(top.str()), V(top.str()), R(top.str());
-  col_reader K(v2 ? top.str() : std::string_view{}), F(v2 ? top.str() : std::string_view{}),
-      B(v2 ? top.str() : std::string_view{});
-  const std::string_view Cs = v2 ? top.str() : std::string_view{};
-  col_reader N(v2 ? top.str() : std::string_view{}), M(v2 ? top.str() : std::string_view{});
+  std::string_view col[column_count];
+  for (std::size_t i = 0; i < (version >= 2 ? column_count : 5); ++i) col[i] = top.str();
+  if (!top.ok() || !top.at_end()) return false;
+  return decode_column_set(version, n, col, raw_len, out, crcs);
+}
+
+// Decodes `n` records from the columns `col` (S D T V R K F B C N M) of columns version
+// `version` (the columns of a codec-5 block are decompressed one by one, then given here).
+inline bool decode_column_set(std::uint8_t version, std::uint64_t n,
+                              const std::string_view (&col)[column_count], std::size_t raw_len,
+                              std::vector<std::byte>& out, bool crcs) {
+  using namespace columns;
+  if (version < 1 || version > columns_version) return false;
+  const bool v2 = version >= 2;
+  col_reader S(col[0]), D(col[1]), T(col[2]), V(col[3]), R(col[4]);
+  col_reader K(col[5]), F(col[6]), B(col[7]);
+  const std::string_view Cs = col[8];
+  col_reader N(col[9]), M(col[10]);
   const char* c = Cs.data();  // the bucket count changes (read in bucket_columns.hpp)
   const char* const c_end = c + Cs.size();
   auto& Vn = v2 ? N : V;  // the values' numbers (version 1: after each mode byte in V)
-  if (!top.ok() || !top.at_end() || n > raw_len / frame_header_size) return false;
+  if (n > raw_len / frame_header_size) return false;
   // Slack after raw_len: bucket text may be written up to 9 bytes past it before it is moved to
   // its place (bucket_columns.hpp).
   if (out.size() < raw_len + 16) out.resize(raw_len + 16);
@@ -174,7 +196,7 @@ inline bool decode_columns(std::string_view in, std::size_t raw_len, std::vector
       if (!o.put(R.str()) || !R.ok()) return false;
     } else {
       const auto mode = V.u8();
-      if (!V.ok() || !valid_modes.ok[v2][mode]) return false;
+      if (!V.ok() || !valid_modes.ok[version - 1][mode]) return false;
       if (!o.put(s.prefix)) return false;
       if ((mode & 3) == integer) {
         const auto d = Vn.varint();
@@ -186,6 +208,12 @@ inline bool decode_columns(std::string_view in, std::size_t raw_len, std::vector
           s.prev_real_int += static_cast<std::uint64_t>(codec::unzigzag(Vn.varint()));
           s.prev_bits = std::bit_cast<std::uint64_t>(
               static_cast<double>(static_cast<std::int64_t>(s.prev_real_int)));
+        } else if (mode & decimal) {
+          const auto k = V.u8();
+          if (k < 1 || k > max_decimals) return false;
+          s.prev_real_int += static_cast<std::uint64_t>(codec::unzigzag(Vn.varint()));
+          s.prev_bits = std::bit_cast<std::uint64_t>(
+              static_cast<double>(static_cast<std::int64_t>(s.prev_real_int)) / pow10[k]);
         } else {
           std::uint64_t x = 0;
           if (!get_xor(Vn, x)) return false;

@@ -26,8 +26,9 @@
 namespace introspect::inline v1::store::detail {
 
 // Version 1: format 1.2 (block codecs 1 and 2); version 2: format 1.3 (block codecs 3 and 4),
-// which adds the fields columns (frame_fields.hpp) and the value mode "none".
-inline constexpr std::uint8_t columns_version = 2;
+// which adds the fields columns (frame_fields.hpp) and the value mode "none"; version 3: format
+// 1.4 (block codec 5: each column stored or zstd on its own), which adds decimal reals.
+inline constexpr std::uint8_t columns_version = 3;
 
 namespace columns {
 
@@ -36,6 +37,7 @@ enum vmode : std::uint8_t {
   integer = 1,
   real = 2,
   none = 3,            // version 2: the value is tag 00
+  decimal = 0x08,      // version 3, with real: i / 10^k (V holds k), as the delta of i
   real_int = 0x10,     // version 2, with real: an integral double, as the delta of its integer
   same_schema = 0x20,  // version 2, with fields: the series' field keys and tags as before
   fields = 0x40,       // version 2: the rest is the field list, encoded per field
@@ -62,6 +64,23 @@ inline std::size_t prefix_length(std::string_view p) noexcept {
   if (!r.ok()) return 0;
   const auto left = r.bytes(0).data();  // current position (bytes(0) never fails here)
   return static_cast<std::size_t>(left - p.data());
+}
+
+inline constexpr double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+inline constexpr int max_decimals = 15;
+
+// Version 3: a real that is i / 10^k exactly (IEEE division of two exact values is correctly
+// rounded, so the decoder's i / 10^k gives back these bits), k in 1..15 and |i| <= 2^53:
+// ratios and percentages written with a few decimals, whose XOR form takes 5-7 bytes.
+inline bool as_decimal(double d, std::uint64_t bits, int& k, std::int64_t& i) {
+  for (k = 1; k <= max_decimals; ++k) {
+    const double x = d * pow10[k];
+    if (!(x >= -9007199254740992.0 && x <= 9007199254740992.0)) return false;  // NaN too
+    i = static_cast<std::int64_t>(x < 0 ? x - 0.5 : x + 0.5);
+    if (std::bit_cast<std::uint64_t>(static_cast<double>(i) / pow10[k]) == bits) return true;
+  }
+  return false;
 }
 
 inline void put_xor(std::string& out, std::uint64_t x) {
@@ -164,7 +183,7 @@ inline bool encode_columns(std::span<const std::byte> frames, std::string& out,
   std::string key, enc;
   std::int64_t last_ts = 0;
   std::uint64_t n = 0;
-  const bool v2 = version >= 2;
+  const bool v2 = version >= 2, v3 = version >= 3;
   for (std::size_t pos = 0; pos < frames.size(); ++n) {
     if (frames.size() - pos < frame_header_size) return false;
     auto h = decode_frame_header(frames.data() + pos);
@@ -199,6 +218,8 @@ inline bool encode_columns(std::span<const std::byte> frames, std::string& out,
     }
     auto rest = p.substr(pl);
     std::uint8_t mode = in_rest;
+    char decimals = 0;
+    std::int64_t di = 0;
     if (rest.size() >= 2 && rest[0] == '\1') {
       codec::byte_reader r(rest.substr(1));
       const auto z = r.varint();
@@ -228,6 +249,12 @@ inline bool encode_columns(std::span<const std::byte> frames, std::string& out,
         mode |= real_int;
         codec::put_varint(enc, codec::zigzag(static_cast<std::int64_t>(iv - s.prev_real_int)));
         s.prev_real_int = iv;
+      } else if (int k = 0; v3 && as_decimal(d, bits, k, di)) {
+        mode |= decimal;
+        decimals = static_cast<char>(k);
+        const auto iv = static_cast<std::uint64_t>(di);
+        codec::put_varint(enc, codec::zigzag(static_cast<std::int64_t>(iv - s.prev_real_int)));
+        s.prev_real_int = iv;
       } else {
         put_xor(enc, bits ^ s.prev_bits);
       }
@@ -241,6 +268,7 @@ inline bool encode_columns(std::span<const std::byte> frames, std::string& out,
     const bool split = !same && v2 && parse_fields(rest, pf);
     if (split && encode_fields(s.sf, pf, fc, R, sch, bk)) mode |= same_schema;
     V.push_back(static_cast<char>(mode | (same ? same_rest : 0) | (split ? fields : 0)));
+    if (mode & decimal) V.push_back(decimals);
     if ((mode & 3) == integer || (mode & 3) == real) (v2 ? fc.N : V).append(enc);
     if (!same && !split) put_str(R, rest);
     s.prev_rest = rest;
