@@ -119,8 +119,11 @@ pct percentiles(std::vector<std::uint64_t>& v, double overhead) {
 }
 
 using medium = ix::introspection<ix::tier::medium>;
+// The same tier with each recording thread's records staged in a ring of its own (opt-in).
+using medium_rings = ix::introspection<ix::tier::medium, ix::per_thread_rings<>>;
 
-void notify3(medium& ins, std::uint64_t i) {
+template <class Ins>
+void notify3(Ins& ins, std::uint64_t i) {
   ins.notify(ix::severity::warning, "disk nearly full",
              {{"disk", "sdb"}, {"used_pct", static_cast<std::int64_t>(i % 100)}, {"node", "n1"}});
 }
@@ -269,12 +272,19 @@ int main(int argc, char** argv) {
   const double rate_of[] = {1000.0, 10000.0};
   table t;
 
-  std::vector<fs::path> dirs{fresh_dir("latency"), fresh_dir("latency-const")};
+  std::vector<fs::path> dirs{fresh_dir("latency"), fresh_dir("latency-const"),
+                             fresh_dir("latency-rings"), fresh_dir("latency-rings-const")};
   medium ins{ix::config{.store = dirs[0], .instance = "bench", .on_error = ix::ignore_errors}};
   medium ins_const{ix::config{.store = dirs[1],
                               .instance = "bench",
                               .clock = &constant_clock,
                               .on_error = ix::ignore_errors}};
+  medium_rings ins_rings{
+      ix::config{.store = dirs[2], .instance = "bench", .on_error = ix::ignore_errors}};
+  medium_rings ins_rings_const{ix::config{.store = dirs[3],
+                                          .instance = "bench",
+                                          .clock = &constant_clock,
+                                          .on_error = ix::ignore_errors}};
   shared_line* line = line_on_own_page();
   line_reader reader(*line);
 #if INTROSPECT_BENCH_SPDLOG
@@ -311,6 +321,17 @@ int main(int argc, char** argv) {
     measure(
         "the same, the clock a constant function (the time read's share)",
         [&](std::size_t i) { notify3(ins_const, i); }, [&] { ins_const.flush(); }, true);
+  });
+  steps.push_back([&] {
+    measure(
+        "introspect medium + per_thread_rings `notify()`, 3 attributes",
+        [&](std::size_t i) { notify3(ins_rings, i); }, [&] { ins_rings.flush(); }, true);
+  });
+  steps.push_back([&] {
+    measure(
+        "the same (rings), the clock a constant function",
+        [&](std::size_t i) { notify3(ins_rings_const, i); }, [&] { ins_rings_const.flush(); },
+        true);
   });
   steps.push_back([&] {
     measure(

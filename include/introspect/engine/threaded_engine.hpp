@@ -30,6 +30,7 @@
 #include <introspect/metrics/registry.hpp>
 #include <introspect/pipeline/event_slot.hpp>
 #include <introspect/pipeline/record_slot.hpp>
+#include <introspect/pipeline/thread_rings.hpp>
 #include <introspect/policy/options.hpp>
 #include <introspect/sink/concept.hpp>
 
@@ -87,12 +88,15 @@ class threaded_engine {
   //! Event queue slots when config::queue_slots is 0: the tier's (policy/tier.hpp).
   static constexpr std::size_t default_queue_slots =
       detail::tier_queue_slots<typename Resolved::tier_type>();
+  //! Each recording thread stages its records in a ring of its own (per_thread_rings).
+  static constexpr bool thread_rings = pipeline::ring_policy<typename Resolved::drop>;
 
   explicit threaded_engine(config_type c)
       : cfg_(detail::complete(with_coarse_clock(std::move(c)))),
         scope_(detail::sanitize_instance(cfg_.instance)),
         queue_(cfg_.queue_slots ? cfg_.queue_slots : default_queue_slots),
         wake_mark_(wake_per_record ? 1 : queue_.capacity() / 8),
+        rings_(std::type_identity<typename Resolved::drop>{}, slot_bytes),
         sink_(cfg_, scope_),
         thread_([this] { run(); }) {}
   threaded_engine(const threaded_engine&) = delete;
@@ -123,13 +127,16 @@ class threaded_engine {
   //! Encodes one record straight into a queue slot; never blocks, never allocates and, but for
   //! the push that reaches the writer's fill mark, makes no system call and writes no shared
   //! counter (stats().records is the queue's push count): a full queue drops the oldest,
-  //! counted; a record larger than a slot is dropped, counted as oversize.
+  //! counted; a record larger than a slot is dropped, counted as oversize. With per_thread_rings
+  //! the thread's own ring takes it (no locked instruction); a full ring refuses it (queue_full).
   void emit(const record_view& r) noexcept {
+    if (rings_.publish(r, queue_, rejected_)) return;
     if (pipeline::publish_record(queue_, r) == pipeline::push_result::dropped) [[unlikely]]
       if (pipeline::encoded_size(r) <= slot_bytes)
         rejected_.fetch_add(1, std::memory_order_relaxed);  // accepted, then lost to a full queue
   }
 
+  std::size_t thread_ring_count() const { return rings_.size(); }  //!< rings held now
   //! Event queue slots (config::queue_slots, or the tier's).
   std::size_t queue_capacity() const noexcept { return queue_.capacity(); }
 
@@ -153,7 +160,7 @@ class threaded_engine {
 
   engine_stats stats() const {
     engine_stats s;
-    s.records = queue_.pushed() + rejected_.load(std::memory_order_relaxed) +
+    s.records = rings_.pushed() + queue_.pushed() + rejected_.load(std::memory_order_relaxed) +
                 accepted_.load(std::memory_order_relaxed) + collector_.records();
     s.dropped_buffer_full = queue_.drops().get(pipeline::drop_cause::queue_full);
     s.dropped_oversize = queue_.drops().get(pipeline::drop_cause::oversize);
@@ -196,6 +203,7 @@ class threaded_engine {
     } else {
       std::uint64_t n = 0;
       queue_.drain([&](pipeline::event_slot<slot_bytes>&) { ++n; });
+      n += rings_.discard_all();
       lost_unopened_.fetch_add(n, std::memory_order_relaxed);
     }
   }
@@ -238,9 +246,9 @@ class threaded_engine {
       pending_ = true;  // records wait in the queue (dropping the oldest when full)
       return 0;
     }
-    // In runs (one claim per run, not one locked instruction per record; the queue fetches
-    // the run's next slots while the writer stores this one).
-    const auto n = queue_.drain_runs([&](pipeline::event_slot<slot_bytes>& s) { store_slot(s); });
+    // The queue in runs (one claim per run, not one locked instruction per record; it fetches
+    // the run's next slots while the writer stores this one), merged with the thread rings.
+    const auto n = rings_.drain_merged(queue_, [&](const auto& s) { store_slot(s); });
     snapshot_stats();  // drops by the writer show in stats() at once, not only each period
     return n;
   }
@@ -248,7 +256,8 @@ class threaded_engine {
   // One queued record: its state-table entry and the insight rules it feeds are found through
   // the interned key (no look-up by name), the rules get a view of the slot's bytes (decoded
   // past the name only when a rule uses the key), and the store takes the bytes as they are.
-  void store_slot(const pipeline::event_slot<slot_bytes>& s) {
+  template <class Slot>  // a queue slot, or a ring's (pipeline::ring_record: ts, kind, payload())
+  void store_slot(const Slot& s) {
     const auto k = static_cast<record_kind>(s.kind);
     if constexpr (insights_enabled || Resolved::kinds::has(record_kind::state)) {
       pipeline::payload_head h;
@@ -288,8 +297,8 @@ class threaded_engine {
     bool body = false;  // a rule reads more than the head: the record is decoded for it
   };
 
-  void use_slot(const pipeline::event_slot<slot_bytes>& s, record_kind k,
-                const pipeline::payload_head& h) {
+  template <class Slot>
+  void use_slot(const Slot& s, record_kind k, const pipeline::payload_head& h) {
     record_view v;
     v.ts_ns = s.ts;
     v.kind = k;
@@ -409,6 +418,7 @@ class threaded_engine {
   std::string scope_;
   queue_type queue_;
   std::size_t wake_mark_;  // queued records that wake the writer before its tick
+  pipeline::optional_rings<thread_rings> rings_;
   metrics::registry registry_;
   Sink sink_;  // destroyed after the writer thread joined
   // Records the product handed over that a full queue then refused (drop_newest, or a lost
