@@ -5,7 +5,11 @@
 //     by one product thread at a target rate; achieved rate, drop %, and the writer thread's CPU
 //     per record (its thread CPU clock, clock_gettime on the id pthread_getcpuclockid gives),
 //     and the CPU of the store's compactor thread ("ix-compactor": sealed segments are
-//     compressed there, never on the writer's thread) and the segments it compacted;
+//     compressed there, never on the writer's thread) and the segments it compacted; and what
+//     makes the writer's CPU per record differ between rates: its wake-ups per second (voluntary
+//     context switches: each is a futex sleep and wake-up, kernel time charged to the writer),
+//     the share of its CPU spent in the kernel (utime/stime), and how long it waited runnable
+//     for a core (schedstat's run-queue delay: preemption by other processes);
 //  2. up-front memory per store tier: heap (mallinfo2) and RSS (/proc/self/statm) added by
 //     constructing the tier's type, each in a child process.
 //
@@ -26,6 +30,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,6 +75,37 @@ std::int64_t thread_cpu_ns(long tid) {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// The scheduler's view of thread `tid`: voluntary context switches (sleeps), time runnable but
+// waiting for a core (/proc/.../schedstat, ns), and user and kernel CPU (/proc/.../stat, ticks).
+struct sched_view {
+  std::uint64_t sleeps = 0, runq_wait_ns = 0, utime = 0, stime = 0;
+};
+sched_view sched_of(long tid) {
+  sched_view v;
+  const auto dir = fs::path("/proc/self/task") / std::to_string(tid);
+  {
+    std::ifstream f(dir / "status");
+    for (std::string l; std::getline(f, l);)
+      if (l.rfind("voluntary_ctxt_switches:", 0) == 0) v.sleeps = std::stoull(l.substr(24));
+  }
+  {
+    std::ifstream f(dir / "schedstat");
+    std::uint64_t run = 0;
+    f >> run >> v.runq_wait_ns;
+  }
+  {
+    std::ifstream f(dir / "stat");
+    std::string l;
+    std::getline(f, l);
+    // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+    std::istringstream in(l.substr(l.rfind(')') + 2));
+    std::string x;
+    for (int i = 3; i < 14; ++i) in >> x;
+    in >> v.utime >> v.stime;
+  }
+  return v;
+}
+
 using medium = ix::introspection<ix::tier::medium>;
 
 void notify3(medium& ins, std::uint64_t i) {
@@ -84,6 +120,9 @@ struct sweep_row {
   double target, achieved, drop_pct, writer_ns_per_record, writer_cpu_pct, producer_ns_per_call;
   double compactor_cpu_ms;  // since it started (its first sealed segment)
   std::uint64_t records, segments_compacted;
+  // The writer's sleeps (wake-ups) per second, its CPU per wake-up (µs), the kernel's share of
+  // its CPU (%), and its run-queue delay per second of the run (ms).
+  double wakeups_per_s, cpu_us_per_wakeup, sys_pct, runq_ms_per_s;
 };
 
 // One rate: a fresh medium instance, 0.2 s of warm-up, then `secs` at `rate` (0: flood).
@@ -106,6 +145,7 @@ sweep_row run_rate(double rate, double secs) {
     ins.flush();
     const auto s0 = ins.stats();
     const auto w0 = thread_cpu_ns(writer);
+    const auto k0 = sched_of(writer);
     timespec p0{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &p0);
     const auto t0 = clk::now();
@@ -138,6 +178,7 @@ sweep_row run_rate(double rate, double secs) {
     ins.flush();
     const double wall_flushed = std::chrono::duration<double>(clk::now() - t0).count();
     const auto w1 = thread_cpu_ns(writer);
+    const auto k1 = sched_of(writer);
     const auto s1 = ins.stats();
     if (const long c = task_named("ix-compactor")) row.compactor_cpu_ms = thread_cpu_ns(c) / 1e6;
     // After flush(): the writer opened the store; compaction() takes the compactor's lock.
@@ -151,6 +192,13 @@ sweep_row run_rate(double rate, double secs) {
     row.writer_ns_per_record =
         recs > drops ? double(w1 - w0) / double(recs - drops) : 0;  // the records it stored
     row.writer_cpu_pct = 100.0 * double(w1 - w0) / (wall_flushed * 1e9);
+    const auto wakeups = k1.sleeps - k0.sleeps;
+    row.wakeups_per_s = double(wakeups) / wall_flushed;
+    row.cpu_us_per_wakeup = wakeups ? double(w1 - w0) / 1e3 / double(wakeups) : 0;
+    const auto ticks = (k1.utime - k0.utime) + (k1.stime - k0.stime);
+    // Sampled at the clock tick (10 ms): fewer than 10 ticks say nothing (-1, printed "—").
+    row.sys_pct = ticks >= 10 ? 100.0 * double(k1.stime - k0.stime) / double(ticks) : -1;
+    row.runq_ms_per_s = double(k1.runq_wait_ns - k0.runq_wait_ns) / 1e6 / wall_flushed;
     const double pcpu = double(p1.tv_sec - p0.tv_sec) * 1e9 + double(p1.tv_nsec - p0.tv_nsec);
     // Only a flood's product thread does nothing but call: paced ones also read the clock or
     // sleep, which is not the call's cost.
@@ -225,8 +273,9 @@ int main(int argc, char** argv) {
               secs);
   std::printf(
       "| target rate | achieved (stored/s) | drop %% | writer CPU ns/record | writer CPU %% | "
-      "product CPU ns/call (flood) | compactor CPU ms (segments) |\n"
-      "|---:|---:|---:|---:|---:|---:|---:|\n");
+      "product CPU ns/call (flood) | compactor CPU ms (segments) | writer wake-ups/s | "
+      "writer CPU µs/wake-up | writer kernel %% | writer run-queue wait ms/s |\n"
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (double r : rates) {
     const auto row = run_rate(r, secs);
     char target[32];
@@ -237,9 +286,13 @@ int main(int argc, char** argv) {
     char producer[32] = "—";
     if (row.producer_ns_per_call >= 0)
       std::snprintf(producer, sizeof producer, "%.1f", row.producer_ns_per_call);
-    std::printf("| %s | %.0f | %.3f | %.0f | %.1f | %s | %.0f (%llu) |\n", target, row.achieved,
-                row.drop_pct, row.writer_ns_per_record, row.writer_cpu_pct, producer,
-                row.compactor_cpu_ms, static_cast<unsigned long long>(row.segments_compacted));
+    char sys[32] = "—";
+    if (row.sys_pct >= 0) std::snprintf(sys, sizeof sys, "%.0f", row.sys_pct);
+    std::printf("| %s | %.0f | %.3f | %.0f | %.1f | %s | %.0f (%llu) | %.0f | %.1f | %s | %.1f |\n",
+                target, row.achieved, row.drop_pct, row.writer_ns_per_record, row.writer_cpu_pct,
+                producer, row.compactor_cpu_ms,
+                static_cast<unsigned long long>(row.segments_compacted), row.wakeups_per_s,
+                row.cpu_us_per_wakeup, sys, row.runq_ms_per_s);
     std::fflush(stdout);
   }
 
