@@ -8,7 +8,7 @@
 //    (2 and 4 threads recording at once) beside spdlog's basic_file_sink_mt;
 //  - the cost of state();
 //  - the cost of a disabled call (count on tiny) against an empty loop.
-#include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -19,9 +19,6 @@
 #include <thread>
 
 #include <sys/resource.h>
-#if defined(__x86_64__)
-#include <x86intrin.h>
-#endif
 
 #include <benchmark/benchmark.h>
 #include <spdlog/logger.h>
@@ -62,87 +59,6 @@ ix::config bench_config(const fs::path& dir, ix::clock_fn clock = nullptr) {
   c.clock = clock;  // the buffer is the default (64 KiB): a flood writes through it
   return c;
 }
-
-#if defined(__x86_64__)
-// A measurement, not a product clock: what a TSC-interpolated CLOCK_REALTIME would save. The
-// time is the last CLOCK_REALTIME read (the base) plus the TSC ticks since, scaled by the rate
-// measured between the last two bases; a call more than 1 ms of ticks past the base re-reads
-// CLOCK_REALTIME (a new base) and records how far the interpolation was off there (max_err_ns).
-// Not the default because its precision rests on what the kernel does not promise here (this
-// VM boots with tsc=unstable; TSCs in step across CPUs, a constant rate, no jump on migration):
-// see docs/benchmarks.md.
-namespace tsc_clock {
-__extension__ typedef unsigned __int128 u128;
-std::atomic<std::uint32_t> seq{0};
-std::atomic<std::uint64_t> base_tsc{0}, mult{0}, window{0};  // mult: ns per tick << 32
-std::atomic<std::int64_t> base_ns{0};
-std::atomic<bool> writing{false};
-std::atomic<std::int64_t> max_err{0};
-std::atomic<std::uint64_t> rebases{0};
-
-// CLOCK_REALTIME and the TSC read together: the two TSC reads at most 400 ticks apart (~0.2 us at
-// this VM's 2.1 GHz; a preempted read is tried again), the TSC taken as their middle.
-bool pair(std::uint64_t& tsc, std::int64_t& ns) {
-  for (int i = 0; i < 4; ++i) {
-    const std::uint64_t a = __rdtsc();
-    ns = ix::realtime_ns();
-    const std::uint64_t b = __rdtsc();
-    if (b - a < 400) {
-      tsc = a + (b - a) / 2;
-      return true;
-    }
-  }
-  return false;
-}
-
-[[gnu::noinline]] std::int64_t rebase() noexcept {
-  if (writing.exchange(true, std::memory_order_acquire)) return ix::realtime_ns();
-  std::uint64_t t;
-  std::int64_t ns;
-  if (pair(t, ns)) {
-    const std::uint64_t t0 = base_tsc.load(std::memory_order_relaxed);
-    const std::int64_t n0 = base_ns.load(std::memory_order_relaxed);
-    const std::uint64_t m0 = mult.load(std::memory_order_relaxed);
-    std::uint64_t m = m0;
-    if (t0 && t - t0 > 0 && ns > n0) {
-      if (m0 && t - t0 < 2 * window.load(std::memory_order_relaxed)) {  // a contiguous window
-        const auto pred = n0 + static_cast<std::int64_t>(static_cast<u128>(t - t0) * m0 >> 32);
-        const std::int64_t err = ns > pred ? ns - pred : pred - ns;
-        if (err > max_err.load(std::memory_order_relaxed)) max_err.store(err);
-      }
-      m = static_cast<std::uint64_t>(
-          (static_cast<u128>(static_cast<std::uint64_t>(ns - n0)) << 32) / (t - t0));
-    }
-    const std::uint32_t s = seq.load(std::memory_order_relaxed);
-    seq.store(s + 1, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);
-    base_tsc.store(t, std::memory_order_relaxed);
-    base_ns.store(ns, std::memory_order_relaxed);
-    mult.store(m, std::memory_order_relaxed);
-    if (m) window.store((std::uint64_t{1'000'000} << 32) / m, std::memory_order_relaxed);  // 1 ms
-    seq.store(s + 2, std::memory_order_release);
-    rebases.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    ns = ix::realtime_ns();
-  }
-  writing.store(false, std::memory_order_release);
-  return ns;
-}
-
-std::int64_t now() noexcept {
-  const std::uint32_t s = seq.load(std::memory_order_acquire);
-  const std::uint64_t t0 = base_tsc.load(std::memory_order_relaxed);
-  const std::int64_t n0 = base_ns.load(std::memory_order_relaxed);
-  const std::uint64_t m = mult.load(std::memory_order_relaxed);
-  const std::uint64_t w = window.load(std::memory_order_relaxed);
-  const std::uint64_t d = __rdtsc() - t0;
-  std::atomic_thread_fence(std::memory_order_acquire);
-  if (d >= w || (s & 1) || seq.load(std::memory_order_relaxed) != s) [[unlikely]]
-    return rebase();  // past the window, not calibrated yet, or a base being written
-  return n0 + static_cast<std::int64_t>(static_cast<u128>(d) * m >> 32);
-}
-}  // namespace tsc_clock
-#endif
 
 // The record every throughput benchmark writes (fixed width: each line has the same length).
 constexpr std::string_view message = "disk nearly full";
@@ -216,21 +132,25 @@ void tiny_notify(benchmark::State& st, ix::clock_fn clock, std::size_t buffer_by
 }
 
 void BM_tiny_notify(benchmark::State& st) { tiny_notify(st, nullptr); }
-#if defined(__x86_64__)
-void tsc_counters(benchmark::State& st) {
-  st.counters["max_err_ns"] = static_cast<double>(tsc_clock::max_err.load());
-  st.counters["rebases"] = static_cast<double>(tsc_clock::rebases.load());
-}
-// The same with the TSC-interpolated clock above (measurement only; through config::clock).
-void BM_tiny_notify_tsc_clock(benchmark::State& st) {
-  tiny_notify(st, &tsc_clock::now);
-  tsc_counters(st);
-}
+// The same with config::clock = tsc_realtime_ns (CLOCK_REALTIME interpolated with the TSC).
+void BM_tiny_notify_tsc_clock(benchmark::State& st) { tiny_notify(st, &ix::tsc_realtime_ns); }
 void BM_clock_tsc(benchmark::State& st) {
-  for (auto _ : st) benchmark::DoNotOptimize(tsc_clock::now());
-  tsc_counters(st);
+  for (auto _ : st) benchmark::DoNotOptimize(ix::tsc_realtime_ns());
 }
-#endif
+// tsc_realtime_ns' precision: how far outside [realtime_ns before, realtime_ns after] it falls
+// (max_outside_ns; 0: never), the bracket's width being the largest it could hide.
+void BM_clock_tsc_outside(benchmark::State& st) {
+  std::int64_t worst = 0, widest = 0;
+  for (auto _ : st) {
+    const auto a = ix::realtime_ns();
+    const auto t = ix::tsc_realtime_ns();
+    const auto b = ix::realtime_ns();
+    worst = std::max({worst, a - t, t - b});
+    widest = std::max(widest, b - a);
+  }
+  st.counters["max_outside_ns"] = static_cast<double>(worst);
+  st.counters["widest_bracket_ns"] = static_cast<double>(widest);
+}
 void BM_tiny_notify_coarse_clock(benchmark::State& st) { tiny_notify(st, &ix::coarse_realtime_ns); }
 // config::buffer_bytes other than the default: fewer write(2)s against a buffer that stays in
 // the L1 cache.
@@ -281,13 +201,10 @@ void BM_tiny_notify_threaded(benchmark::State& st) {
   tiny_notify(st, nullptr);
 }
 
-#if defined(__x86_64__)
 void BM_tiny_notify_tsc_clock_threaded(benchmark::State& st) {
   start_second_thread();
-  tiny_notify(st, &tsc_clock::now);
-  tsc_counters(st);
+  tiny_notify(st, &ix::tsc_realtime_ns);
 }
-#endif
 
 void BM_spdlog_basic_file_sink_mt_threaded(benchmark::State& st) {
   start_second_thread();
@@ -440,24 +357,19 @@ void BM_empty_loop(benchmark::State& st) {
 
 BENCHMARK(BM_tiny_notify);
 BENCHMARK(BM_tiny_notify_coarse_clock);
-#if defined(__x86_64__)
 BENCHMARK(BM_tiny_notify_tsc_clock);
-#endif
 BENCHMARK(BM_tiny_notify_buffer)->Arg(16 << 10)->Arg(32 << 10);
 BENCHMARK(BM_spdlog_basic_file_sink_st);
 BENCHMARK(BM_tiny_encode_line);
 BENCHMARK(BM_clock_realtime);
-#if defined(__x86_64__)
 BENCHMARK(BM_clock_tsc);
-#endif
+BENCHMARK(BM_clock_tsc_outside);
 BENCHMARK(BM_tiny_state_string);
 BENCHMARK(BM_tiny_state_int);
 BENCHMARK(BM_tiny_disabled_count);
 BENCHMARK(BM_empty_loop);
 BENCHMARK(BM_tiny_notify_threaded);
-#if defined(__x86_64__)
 BENCHMARK(BM_tiny_notify_tsc_clock_threaded);
-#endif
 BENCHMARK(BM_spdlog_basic_file_sink_mt_threaded);
 BENCHMARK(BM_lock_pair_std_mutex);
 BENCHMARK(BM_lock_pair_inline_mutex);

@@ -1,5 +1,6 @@
 // Eight producer threads on one tiny instance: exactly the expected lines, each a whole JSON
 // object, and each thread's records in its own order.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -98,4 +99,37 @@ TEST_CASE("the engine's lock excludes, and a holder that sleeps wakes its waiter
   for (auto& th : ts) th.join();
   CHECK(counter == std::int64_t{threads} * per_thread);
   CHECK(waited == threads * per_thread / 50);
+}
+
+TEST_CASE("tsc_realtime_ns stays within 2 us of CLOCK_REALTIME, in two threads, across windows",
+          "[clock][threads]") {
+  // Each reading is bracketed by realtime_ns before and after; it may fall outside the bracket
+  // by the interpolation's error only. Sleeps cross the 1 ms windows (re-reads and their checks)
+  // and make idle gaps; two threads share the base (its seqlock).
+  constexpr std::int64_t tolerance = 2'000;
+  std::atomic<std::int64_t> worst{0};
+  std::atomic<std::int64_t> readings{0};
+  auto run = [&] {
+    std::int64_t w = 0;
+    for (int i = 0; i < 200'000; ++i) {
+      if (i % 20'000 == 0) std::this_thread::sleep_for(i % 40'000 ? 3ms : 300us);
+      const auto a = ix::realtime_ns();
+      const auto t = ix::tsc_realtime_ns();
+      const auto b = ix::realtime_ns();
+      w = std::max({w, a - t, t - b});
+    }
+    std::int64_t cur = worst.load();
+    while (w > cur && !worst.compare_exchange_weak(cur, w)) {
+    }
+    readings += 200'000;
+  };
+  std::thread other(run);
+  run();
+  other.join();
+  CHECK(readings == 400'000);
+  CHECK(worst.load() <= tolerance);
+#if defined(__x86_64__)
+  // With an invariant TSC the interpolation was used (a rate was measured), not only realtime_ns.
+  if (ix::detail::tsc::invariant()) CHECK(ix::detail::tsc::mult.load() != 0);
+#endif
 }
