@@ -17,7 +17,9 @@
 //  - the floor: a call that cannot be cheaper, at the same rates after the same sleep: a
 //    non-inlined function that stores one atomic word to a cache line another thread reads, on
 //    a page of its own (as the queue's slots are on pages the product's loop does not touch);
-//  - the peer: spdlog's async logger (null sink, the same message and attributes).
+//  - the peer: spdlog's async logger (null sink, the same message and attributes);
+//  - after the table, what each staging drops: one thread calling at 1 and 2 M calls/s for
+//    2 s (the same call, a fresh store in /dev/shm per run), queue and per-thread rings in turn.
 //
 // Each repetition runs every call at every rate, one after the other (the order rotated from one
 // repetition to the next); the table gives, per cell, the median over the repetitions of that
@@ -214,6 +216,34 @@ pct mean_per_call(std::size_t batches, std::size_t batch, double overhead, Call&
   return {p.p50 * per, p.p99 * per, p.p999 * per};
 }
 
+// One thread calls `notify3` at `rate` calls/s (in steps of 100 calls) for `secs` s on a fresh
+// instance; prints calls/s achieved and the share dropped (stats after a flush).
+template <class Ins>
+void flood_row(const char* name, double rate, double secs) {
+  const auto dir = bench::fresh_dir("ix-notify-flood", name);
+  {
+    Ins ins{ix::config{.store = dir, .instance = "flood", .on_error = ix::ignore_errors}};
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto t0 = clk::now();
+    const auto gap =
+        std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(100 / rate));
+    auto next = t0;
+    std::uint64_t i = 0;
+    while (clk::now() - t0 < std::chrono::duration<double>(secs)) {
+      for (int k = 0; k < 100; ++k, ++i) notify3(ins, i);
+      next += gap;
+      std::this_thread::sleep_until(next);
+    }
+    const double el = std::chrono::duration<double>(clk::now() - t0).count();
+    ins.flush();
+    const auto st = ins.stats();
+    std::printf("| %s | %.0f | %.0f | %.2f |\n", name, rate, double(i) / el,
+                100.0 * double(st.dropped_buffer_full) / double(i));
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
 std::int64_t constant_clock() noexcept { return 1'700'000'000'000'000'000; }
 
 double median(std::vector<double> v) {
@@ -354,6 +384,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "repetition %d of %d done, load %s\n", rep + 1, reps, loadavg().c_str());
   }
   t.print();
+  std::printf(
+      "\n| one thread flooding | target calls/s | achieved | %% dropped |\n|---|---:|---:|---:|\n");
+  for (double rate : {1e6, 2e6}) {
+    flood_row<medium>("medium (shared queue)", rate, 2.0);
+    flood_row<medium_rings>("medium + per_thread_rings", rate, 2.0);
+  }
 #if INTROSPECT_BENCH_SPDLOG
   spdlog::shutdown();
 #endif
