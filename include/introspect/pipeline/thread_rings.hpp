@@ -50,7 +50,13 @@ struct thread_exit {
     }
   }
 };
-inline thread_local thread_exit thread_exit_hook;
+// A function-local thread_local, not a namespace-scope one: a namespace-scope thread_local with
+// a destructor makes every program that includes this header carry its TLS init function and
+// guard, even one that records nothing (zero_cost_program_size_matches_no_introspect).
+inline thread_exit& thread_exit_hook() noexcept {
+  static thread_local thread_exit hook;
+  return hook;
+}
 
 // The queue of a consumer without one (thread_rings::discard_all).
 struct no_queue {
@@ -219,7 +225,7 @@ class thread_rings {
   // A new ring for the calling thread, or nullptr (the cap is reached, or no memory): the
   // thread then records through the queue for this consumer's lifetime.
   thread_ring* add() noexcept {
-    detail::thread_exit_hook.armed = true;  // registers the exit hook's destructor once
+    detail::thread_exit_hook().armed = true;  // registers the exit hook's destructor once
     std::lock_guard lock(mu_);
     if (all_.size() >= max_threads_) return nullptr;
     try {
