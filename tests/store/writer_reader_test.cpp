@@ -159,6 +159,21 @@ void append_until_rolls(st::writer& w, st::stream_id s, std::uint64_t& i, std::u
     ++i;
   }
 }
+
+// The "metric" stream of scope "node" written raw (seal none) until `rolls` segments were
+// sealed, the writer closed; its segment files, oldest first (the last is the active one).
+std::vector<st::detail::segment_file> raw_segments(const store_test::temp_dir& d,
+                                                   std::uint64_t rolls, std::uint64_t& i) {
+  st::stream_options o;
+  o.segment_bytes = 16 << 10;
+  o.seal = st::seal_codec::none;
+  {
+    st::writer w(d.path(), "node");
+    auto s = w.stream("metric", o);
+    append_until_rolls(w, s, i, rolls);
+  }
+  return st::detail::list_segments(d / "node/metric");
+}
 }  // namespace
 
 TEST_CASE(
@@ -285,16 +300,8 @@ TEST_CASE("a segment handed over twice is compacted, or counted as failed, once"
   // rescan may compact the segment before the hand-over itself is taken. Each path is attempted
   // once: a late duplicate of a segment being compacted, or given up, is ignored.
   store_test::temp_dir d;
-  st::stream_options o;
-  o.segment_bytes = 16 << 10;
-  o.seal = st::seal_codec::none;
   std::uint64_t i = 0;
-  {
-    st::writer w(d.path(), "node");
-    auto s = w.stream("metric", o);
-    append_until_rolls(w, s, i, 2);
-  }
-  auto segs = st::detail::list_segments(d / "node/metric");
+  const auto segs = raw_segments(d, 2, i);
   REQUIRE(segs.size() == 3);
   st::compaction_options co;
   co.codec = st::seal_codec::columns;
@@ -337,16 +344,8 @@ TEST_CASE("a rescan compacts only segments the writer sealed, not every one but 
   // appending to it: compacting it then would lose those appends (found by
   // store_fault_injection_test under load). The writer's mark, not the listing, decides.
   store_test::temp_dir d;
-  st::stream_options o;
-  o.segment_bytes = 16 << 10;
-  o.seal = st::seal_codec::none;
   std::uint64_t i = 0;
-  {
-    st::writer w(d.path(), "node");
-    auto s = w.stream("metric", o);
-    append_until_rolls(w, s, i, 3);
-  }
-  const auto segs = st::detail::list_segments(d / "node/metric");
+  const auto segs = raw_segments(d, 3, i);
   REQUIRE(segs.size() == 4);
   st::compactor c;
   // As if segs[1] were the writer's active segment and segs[2..3] a failed roll's leftovers.
