@@ -22,9 +22,8 @@
 #include <introspect/core/record.hpp>
 #include <introspect/engine/checkpointing.hpp>
 #include <introspect/engine/collector.hpp>
-#include <introspect/engine/key_table.hpp>
+#include <introspect/engine/detail/drain.hpp>
 #include <introspect/engine/metric_snapshot.hpp>
-#include <introspect/engine/online_insights.hpp>
 #include <introspect/engine/state_table.hpp>
 #include <introspect/engine/stats.hpp>
 #include <introspect/metrics/registry.hpp>
@@ -57,7 +56,6 @@ class threaded_engine {
       Resolved::cadence::period_ns > 0 ? Resolved::cadence::period_ns : 1'000'000'000;
   static constexpr bool continuous =
       std::is_same_v<typename Resolved::cadence, introspect::cadence::continuous>;
-  static constexpr bool insights_enabled = Resolved::kinds::has(record_kind::insight);
   static constexpr bool on_demand =
       std::is_same_v<typename Resolved::cadence, introspect::cadence::on_demand>;
   static constexpr bool collects =
@@ -231,7 +229,7 @@ class threaded_engine {
   bool open_store() {
     if (sink_.is_open()) return true;
     try {
-      sink_.open([&](auto& writer) { restore_state_table(writer, table_); });
+      sink_.open([&](auto& w) { restore_state_table(w, writer_.table()); });
       return true;
     } catch (const std::exception& e) {
       ++open_failures_;
@@ -240,117 +238,21 @@ class threaded_engine {
     }
   }
 
-  // Returns the number of records drained.
+  // Returns the number of records drained (engine/detail/drain.hpp: the queue in runs, merged
+  // with the thread rings; each record to the state table, the rules and the store).
   std::size_t drain() {
     if (!open_store()) {
       pending_ = true;  // records wait in the queue (dropping the oldest when full)
       return 0;
     }
-    // The queue in runs (one claim per run, not one locked instruction per record; it fetches
-    // the run's next slots while the writer stores this one), merged with the thread rings.
-    const auto n = rings_.drain_merged(queue_, [&](const auto& s) { store_slot(s); });
+    const auto n = engine::detail::drain(rings_, queue_, [&](const auto& s) {
+      writer_.store_slot(sink_, s, [&](const char* what) { report(what); });
+    });
     snapshot_stats();  // drops by the writer show in stats() at once, not only each period
     return n;
   }
 
-  // One queued record: its state-table entry and the insight rules it feeds are found through
-  // the interned key (no look-up by name), the rules get a view of the slot's bytes (decoded
-  // past the name only when a rule uses the key), and the store takes the bytes as they are.
-  template <class Slot>  // a queue slot, or a ring's (pipeline::ring_record: ts, kind, payload())
-  void store_slot(const Slot& s) {
-    const auto k = static_cast<record_kind>(s.kind);
-    if constexpr (insights_enabled || Resolved::kinds::has(record_kind::state)) {
-      pipeline::payload_head h;
-      if ((insights_enabled || k == record_kind::state) && read_head(s.payload(), h))
-        use_slot(s, k, h);
-    }
-    try {
-      sink_.append(framed_record{k, s.ts, s.payload()});
-    } catch (const std::exception& e) {
-      report(e.what());
-    }
-  }
-
-  // pipeline::read_head, inline for the common payload whose source and name are shorter than
-  // 128 bytes (one-byte lengths); others take read_head's varint decoding.
-  static bool read_head(std::string_view p, pipeline::payload_head& h) noexcept {
-    const auto* b = reinterpret_cast<const unsigned char*>(p.data());
-    if (p.size() >= 6 && b[0] == codec::payload_version && b[4] < 0x80) {
-      const std::size_t sn = b[4];
-      if (6 + sn <= p.size() && b[5 + sn] < 0x80) {
-        const std::size_t nn = b[5 + sn];
-        if (6 + sn + nn <= p.size()) {
-          h.flags = b[3];  // the bounds are checked above: views, not substr()'s checks again
-          h.source = std::string_view(p.data() + 5, sn);
-          h.name = std::string_view(p.data() + 6 + sn, nn);
-          h.key = std::string_view(p.data() + 4, 2 + sn + nn);
-          return true;
-        }
-      }
-    }
-    return pipeline::read_head(p, h);
-  }
-
-  struct key_info {
-    typename online_insights<insights_enabled>::routes_ref routes{};
-    state_table::entry* state = nullptr;
-    bool body = false;  // a rule reads more than the head: the record is decoded for it
-  };
-
-  template <class Slot>
-  void use_slot(const Slot& s, record_kind k, const pipeline::payload_head& h) {
-    record_view v;
-    v.ts_ns = s.ts;
-    v.kind = k;
-    // The payload's second byte (codec/binary.hpp): what a counting rule reads besides the key.
-    v.sev = static_cast<severity>(static_cast<std::uint8_t>(s.payload()[1]));
-    v.flags = h.flags;
-    v.source = h.source;
-    v.name = h.name;
-    key_info* ki = keys_.find_or_add(s.kind, h.key, [&] {
-      key_info i;
-      i.routes = insights_.routes(v);
-      if constexpr (insights_enabled) i.body = i.routes.needs_body();
-      if (k == record_kind::state) i.state = &table_.slot(h.name);
-      return i;
-    });
-    const bool table = k == record_kind::state && !(h.flags & flag_table);
-    // Decoded past the name only for a rule that reads the value or fields (an unknown key,
-    // past the key table's bound, takes the engine's look-up by name, which needs it all).
-    const bool body = !ki || ki->body;
-    if (table || (insights_enabled && body)) {
-      if (!codec::decode_view(s.payload(), v, view_fields_)) return;
-      v.ts_ns = s.ts;
-      v.kind = k;
-    }
-    if (table) {
-      if (ki)
-        state_table::set(*ki->state, v.source, v.val, s.ts);
-      else
-        table_.set(v.source, v.name, v.val, s.ts);
-      table_dirty_ = true;
-    }
-    if constexpr (insights_enabled) {
-      auto emit = [&](const record_view& ins) { append_record(ins); };
-      if (ki)
-        insights_.observe(ki->routes, v, emit);
-      else
-        insights_.observe(v, emit);
-    }
-  }
-
-  // Records reach the insight rules in the order they are stored.
-  void observe(const record_view& v) {
-    insights_.observe(v, [&](const record_view& ins) { append_record(ins); });
-  }
-
-  void append_record(const record_view& r) {
-    if constexpr (insights_enabled)
-      if (r.kind != record_kind::insight) observe(r);
-    scratch_.clear();
-    codec::encode(r, scratch_);
-    sink_.append(framed_record{r.kind, r.ts_ns, std::string_view{scratch_}});
-  }
+  void append_record(const record_view& r) { writer_.append_record(sink_, r); }
 
   // `final`: the engine stops or the product asked for a flush. Without durability the state
   // checkpoint (an fsynced metadata write) waits for those, not every period.
@@ -373,9 +275,9 @@ class threaded_engine {
         write_drop_counts(t);
       }
       sink_.tick(t);
-      if (table_dirty_ && (Sink::durable || final)) {
-        save_state_checkpoint(sink_.writer(), table_, registry_, t);
-        table_dirty_ = false;
+      if (writer_.table_dirty() && (Sink::durable || final)) {
+        save_state_checkpoint(sink_.writer(), writer_.table(), registry_, t);
+        writer_.table_saved();
       }
     } catch (const std::exception& e) {
       report(e.what());
@@ -436,14 +338,10 @@ class threaded_engine {
   // The sink's counters as of the writer thread's last look.
   std::remove_cvref_t<decltype(std::declval<const Sink&>().stats())> store_stats_{};
   // Owned by the writer thread only:
-  state_table table_;
+  engine::detail::slot_writer<Resolved> writer_;
   [[no_unique_address]] collector<typename Resolved::sources, typename Resolved::kinds> collector_{
       cfg_};
-  [[no_unique_address]] online_insights<insights_enabled> insights_;
-  std::string scratch_;
-  key_table<key_info> keys_;
-  std::vector<field_view> view_fields_;
-  bool reported_ = false, pending_ = false, table_dirty_ = false;
+  bool reported_ = false, pending_ = false;
   std::int64_t last_clock_period_t_ = std::numeric_limits<std::int64_t>::min();
   std::thread thread_;  // last: starts after every member above is constructed
 };
