@@ -122,7 +122,7 @@ pct percentiles(std::vector<std::uint64_t>& v, double overhead) {
 
 using medium = ix::introspection<ix::tier::medium>;
 // The same tier with each recording thread's records staged in a ring of its own (opt-in).
-using medium_rings = ix::introspection<ix::tier::medium, ix::per_thread_rings<>>;
+using medium_rings = ix::introspection<ix::tier::medium, ix::queue::per_thread_rings<>>;
 
 template <class Ins>
 void notify3(Ins& ins, std::uint64_t i) {

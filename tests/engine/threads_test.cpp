@@ -55,11 +55,27 @@ TEST_CASE("the writer thread ends with its instance", "[engine][threads]") {
   CHECK(thread_count() == before);
 }
 
-// per_thread_rings (policy/drop.hpp): each recording thread stages its records in a ring of its
-// own, which the writer drains beside the queue. Run under ThreadSanitizer (label "threads").
+// The queue policy category: the shared queue by default in every tier, per_thread_rings on
+// request, order-free beside a drop policy (which then applies to the shared queue alone); the
+// spelling of the drop category's days names the same policy.
+static_assert(std::is_same_v<ix::tier::medium::queue, ix::queue::shared_queue>);
+static_assert(std::is_same_v<ix::tier::large::queue, ix::queue::shared_queue>);
+static_assert(std::is_same_v<ix::per_thread_rings<>, ix::queue::per_thread_rings<>>);
+static_assert(std::is_same_v<ix::detail::resolve<ix::drop_newest, ix::tier::medium,
+                                                 ix::queue::per_thread_rings<2, 4096>>::queue,
+                             ix::queue::per_thread_rings<2, 4096>>);
+static_assert(std::is_same_v<ix::detail::resolve<ix::queue::per_thread_rings<>, ix::drop_newest,
+                                                 ix::tier::medium>::drop,
+                             ix::drop_newest>);
+static_assert(std::is_same_v<ix::detail::resolve<ix::tier::medium, ix::per_thread_rings<>>::drop,
+                             ix::drop_oldest>);
+
+// queue::per_thread_rings (policy/drop.hpp): each recording thread stages its records in a ring
+// of its own, which the writer drains beside the queue. Run under ThreadSanitizer (label
+// "threads").
 TEST_CASE("per-thread rings: every notification stored or counted once, each thread's in order",
           "[engine][threads][rings]") {
-  using ringed = ix::introspection<ix::tier::medium, ix::per_thread_rings<4, 64 * 1024>>;
+  using ringed = ix::introspection<ix::tier::medium, ix::queue::per_thread_rings<4, 64 * 1024>>;
   STATIC_REQUIRE(ringed::engine_type::thread_rings);
   STATIC_REQUIRE_FALSE(ix::medium_introspection::engine_type::thread_rings);
   temp_dir d;
@@ -102,7 +118,7 @@ TEST_CASE("per-thread rings: every notification stored or counted once, each thr
 
 TEST_CASE("per-thread rings: a thread that records after the flush is stored at close",
           "[engine][threads][rings]") {
-  using ringed = ix::introspection<ix::tier::medium, ix::per_thread_rings<>>;
+  using ringed = ix::introspection<ix::tier::medium, ix::queue::per_thread_rings<>>;
   temp_dir d;
   {
     ringed ins{ix::config{.store = d.path(), .instance = "c"}};

@@ -87,14 +87,14 @@ class threaded_engine {
   static constexpr std::size_t default_queue_slots =
       detail::tier_queue_slots<typename Resolved::tier_type>();
   //! Each recording thread stages its records in a ring of its own (per_thread_rings).
-  static constexpr bool thread_rings = pipeline::ring_policy<typename Resolved::drop>;
+  static constexpr bool thread_rings = pipeline::ring_policy<typename Resolved::queue>;
 
   explicit threaded_engine(config_type c)
       : cfg_(detail::complete(with_coarse_clock(std::move(c)))),
         scope_(detail::sanitize_instance(cfg_.instance)),
         queue_(cfg_.queue_slots ? cfg_.queue_slots : default_queue_slots),
         wake_mark_(wake_per_record ? 1 : queue_.capacity() / 8),
-        rings_(std::type_identity<typename Resolved::drop>{}, slot_bytes),
+        rings_(std::type_identity<typename Resolved::queue>{}, slot_bytes),
         sink_(cfg_, scope_),
         thread_([this] { run(); }) {}
   threaded_engine(const threaded_engine&) = delete;

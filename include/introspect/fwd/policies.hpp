@@ -95,6 +95,14 @@ struct expose {
     static_assert(N <= 1, "introspection<...>: two expose policies given; keep one");
   };
 };
+struct queue {
+  template <std::size_t N>
+  struct given {
+    static_assert(N <= 1,
+                  "introspection<...>: two queue policies given (queue::shared_queue, "
+                  "queue::per_thread_rings<...>); keep one");
+  };
+};
 }  // namespace tag
 
 //! Every policy category, in one list: resolution, its checks, the tiers' completeness and the
@@ -102,7 +110,7 @@ struct expose {
 //! in each tier.
 using categories =
     type_list<tag::tier, tag::cadence, tag::sink, tag::mapping, tag::mode, tag::sources, tag::kinds,
-              tag::durability, tag::segment, tag::drop, tag::expose>;
+              tag::durability, tag::segment, tag::drop, tag::expose, tag::queue>;
 
 namespace tier {
 struct tiny;    //!< rotating JSON-lines files, no thread
@@ -181,5 +189,11 @@ struct prometheus_http;  //!< GET /metrics from the metric registry (introspect:
 
 struct drop_newest;  //!< a full event queue refuses the new record
 struct drop_oldest;  //!< a full event queue evicts its oldest record
+
+namespace queue {
+struct shared_queue;  //!< every thread's records go through the one event queue (default)
+template <std::size_t MaxThreads, std::size_t RingBytes>
+struct per_thread_rings;  //!< each recording thread stages its records in a ring of its own
+}  // namespace queue
 
 }  // namespace introspect::inline v1

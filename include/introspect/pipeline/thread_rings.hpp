@@ -248,7 +248,7 @@ class thread_rings {
   std::vector<cursor> cursors_;  // the consumer's own
 };
 
-//! A policy that asks for per-thread rings: their number and size (per_thread_rings).
+//! A policy that asks for per-thread rings: their number and size (queue::per_thread_rings).
 template <class P>
 concept ring_policy = requires {
   { P::max_threads } -> std::convertible_to<std::size_t>;

@@ -77,6 +77,7 @@ struct named_policies {
   using segment = get<tag::segment>;
   using drop = get<tag::drop>;
   using expose = get<tag::expose>;
+  using queue = get<tag::queue>;
 };
 
 template <class... Defaults>
@@ -111,12 +112,13 @@ using retain_notification = retain<kind::notification, keep_bytes<128 * mib>, ke
 using retain_insight = retain<kind::insight, keep_bytes<64 * mib>, keep_for<90 * 24h>>;
 using retain_record = retain<kind::record, keep_bytes<256 * mib>, keep_for<7 * 24h>>;
 using retain_snapshot = retain<kind::snapshot, keep_bytes<256 * mib>, keep_for<7 * 24h>>;
-// Every tier's durability, drop and segment policies, and no endpoint: a port is opened only
-// when a build asks for one.
+// Every tier's durability, drop, queue and segment policies, and no endpoint: a port is opened
+// only when a build asks for one.
 template <class... Ps>
 using with_shared_defaults =
     introspect::detail::tier_of<Ps..., introspect::durability::on_tick, introspect::drop_oldest,
-                                introspect::segment<64 * mib, 1h>, introspect::expose::none>;
+                                introspect::queue::shared_queue, introspect::segment<64 * mib, 1h>,
+                                introspect::expose::none>;
 }  // namespace detail
 
 struct tiny
