@@ -1,11 +1,12 @@
 // Bytes per record of a stream's sealed segments under each candidate encoding, and the decode
 // speed of compressed segments (issue 18, item 4; docs/benchmarks.md "Dense metrics on disk").
 //
-//   density_bench STREAM_DIR [REPS] [scan]     (scan: only the default codec and the scan speeds)
+//   density_bench STREAM_DIR [REPS] [scan [KIB]]  (scan: only the default codec and the scan
+//       speeds; KIB: its blocks' size instead of the default)
 //   density_bench STREAM_DIR 1 breakdown       (the default compaction's bytes per column)
-//   density_bench STREAM_DIR 1 profile raw|v1|v2
+//   density_bench STREAM_DIR 1 profile raw|v1|v2|v3|v4
 //       one scan "as cursors" of the raw segments, or of their copies compacted with columns
-//       version 1 or 2, inside profiled_scan(): for callgrind --toggle-collect='*profiled_scan*',
+//       version 1 to 4, inside profiled_scan(): for callgrind --toggle-collect='*profiled_scan*',
 //       whose instruction counts do not depend on the machine's load.
 //
 // STREAM_DIR is one stream of a store (e.g. /tmp/demo/medium/<scope>/metric). Every segment in
@@ -136,13 +137,16 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(
         stderr,
-        "usage: density_bench STREAM_DIR [REPS] [scan | breakdown | profile raw|v1|v2|v3]\n");
+        "usage: density_bench STREAM_DIR [REPS] [scan | breakdown | profile raw|v1|v2|v3|v4]\n");
     return 2;
   }
   const fs::path dir = argv[1];
   const int reps = argc > 2 ? std::atoi(argv[2]) : 3;
   const std::string mode = argc > 3 ? argv[3] : "";
   const bool all = mode.empty();
+  // `scan KIB`: the compacted copies use blocks of KIB KiB instead of the default.
+  const std::uint32_t scan_block =
+      mode == "scan" && argc > 4 ? static_cast<std::uint32_t>(std::atoi(argv[4])) << 10 : 0;
   std::vector<segment_bytes> segs;
   std::uint64_t records = 0, raw = 0;
   for (const auto& s : sd::list_segments(dir)) {
@@ -171,6 +175,7 @@ int main(int argc, char** argv) {
       if (version) {
         st::compaction_options o;
         o.columns = static_cast<std::uint8_t>(version);
+        if (scan_block) o.block_bytes = scan_block;
         (void)st::compact_segment(p, s.first, o);
       }
       files.push_back(p);
@@ -232,7 +237,8 @@ int main(int argc, char** argv) {
            what == "raw"  ? 0
            : what == "v1" ? 1
            : what == "v2" ? 2
-                          : 3,
+           : what == "v3" ? 3
+                          : 4,
            files, firsts);
     const auto bytes = profiled_scan(files, firsts);
     fs::remove_all(tmp);
@@ -279,10 +285,11 @@ int main(int argc, char** argv) {
       }
     }
   }
-  // Format 1.2's codec (columns version 1) beside version 2, same blocks and level; and how many
+  // Format 1.2's codec (columns version 1) beside versions 2-4, same blocks and level; and how many
   // blocks of the default encoding fell back to being stored (a failed round trip).
   if (all && sd::zstd_built) {
-    for (std::uint8_t version : {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{3}}) {
+    for (std::uint8_t version :
+         {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{3}, std::uint8_t{4}}) {
       st::compaction_options o;
       o.columns = version;
       std::uint64_t stored_raw = 0, blocks = 0;

@@ -1,4 +1,4 @@
-// Compressed sealed segments (format revisions 1.2, 1.3 and 1.4): readers see the same records, old
+// Compressed sealed segments (format revisions 1.2 to 1.5): readers see the same records, old
 // stores stay readable, a crash at any step of compaction loses nothing, verify names a damaged
 // block, the block decoder survives hostile bytes, and the bucket text decoder's shortcuts
 // (counts updated in place, text moved when a count gains or loses a digit) give back the bytes.
@@ -155,7 +155,7 @@ TEST_CASE("sealed segments are compacted and read back byte for byte", "[store][
     stored += fs::file_size(logs[i]);
   }
   CHECK_FALSE(is_compressed(logs.back()));  // the active segment stays the frame log
-  // Every block took the columns codec of format 1.4 (none fell back to being stored).
+  // Every block took the columns codec of format 1.5 (none fell back to being stored).
   for (std::size_t i = 0; i + 1 < logs.size(); ++i) {
     std::string why;
     int read_err = 0;
@@ -163,7 +163,7 @@ TEST_CASE("sealed segments are compacted and read back byte for byte", "[store][
     const auto first = std::stoull(logs[i].stem().string().substr(8));  // segment-<first>
     auto ix = sd::read_compressed_index(fd.get(), fs::file_size(logs[i]), first, why, read_err);
     REQUIRE(ix);
-    for (const auto& b : ix->blocks) CHECK(int(b.codec) == 5);
+    for (const auto& b : ix->blocks) CHECK(int(b.codec) == 6);
   }
   CHECK(stored < (logs.size() - 1) * (16u << 10) / 3);
   CHECK(read_all(d.path()) == w.recs);
@@ -323,8 +323,10 @@ TEST_CASE("the block decoder survives hostile input", "[store][compressed][hosti
     sd::encode_frame(frames.data() + at, i == 399 ? INT64_MAX : ts, static_cast<std::uint8_t>(i),
                      static_cast<std::uint8_t>(i * 3), static_cast<std::uint32_t>(p.size()));
   }
-  // Every columns version: 3 (written now), 2 (format 1.3) and 1 (format 1.2), still read.
-  for (std::uint8_t version : {std::uint8_t{3}, std::uint8_t{2}, std::uint8_t{1}}) {
+  // Every columns version: 4 (written now), 3 (format 1.4), 2 (format 1.3) and 1 (format 1.2),
+  // still read.
+  for (std::uint8_t version :
+       {std::uint8_t{4}, std::uint8_t{3}, std::uint8_t{2}, std::uint8_t{1}}) {
     INFO("columns version " << int(version));
     std::string enc;
     REQUIRE(sd::encode_columns(frames, enc, version));
@@ -346,26 +348,30 @@ TEST_CASE("the block decoder survives hostile input", "[store][compressed][hosti
         CHECK(out.size() >= frames.size());
     }
   }
-  // Codec 5's layout (each column stored, zstd, or zstd with the dictionary): truncations and
-  // mutations of it decode to false or to exactly raw_len bytes, and the intact one to the frames.
-  for (const auto codec : {st::seal_codec::columns, st::seal_codec::columns_zstd}) {
-    std::string enc, packed, cols, why;
-    REQUIRE(sd::encode_columns(frames, enc, 3));
-    REQUIRE(sd::pack_columns(enc, {.codec = codec}, packed));
-    std::vector<std::byte> out;
-    REQUIRE(sd::decode_packed_columns(packed, frames.size(), out, true, cols, why));
-    out.resize(frames.size());
-    CHECK(out == frames);
-    for (std::size_t cut = 0; cut < packed.size(); cut += 1 + cut / 16)
-      CHECK_FALSE(sd::decode_packed_columns(std::string_view(packed).substr(0, cut), frames.size(),
-                                            out, true, cols, why));
-    for (int k = 0; k < 2000; ++k) {
-      auto m = packed;
-      for (int j = 0; j <= k % 4; ++j) m[rng() % m.size()] = static_cast<char>(rng());
-      if (sd::decode_packed_columns(m, frames.size(), out, k % 2 == 0, cols, why))
-        CHECK(out.size() >= frames.size());
+  // Codec 5's and 6's layout (each column stored, zstd, or zstd with the dictionary): truncations
+  // and mutations of it decode to false or to exactly raw_len bytes, and the intact one to the
+  // frames.
+  for (const std::uint8_t version : {3, 4})
+    for (const auto codec : {st::seal_codec::columns, st::seal_codec::columns_zstd}) {
+      std::string enc, packed, cols, why;
+      REQUIRE(sd::encode_columns(frames, enc, version));
+      REQUIRE(sd::pack_columns(enc, {.codec = codec}, packed));
+      std::vector<std::byte> out;
+      REQUIRE(sd::decode_packed_columns(packed, frames.size(), out, true, cols, why, version));
+      CHECK_FALSE(sd::decode_packed_columns(packed, frames.size(), out, true, cols, why,
+                                            static_cast<std::uint8_t>(7 - version)));
+      out.resize(frames.size());
+      CHECK(out == frames);
+      for (std::size_t cut = 0; cut < packed.size(); cut += 1 + cut / 16)
+        CHECK_FALSE(sd::decode_packed_columns(std::string_view(packed).substr(0, cut),
+                                              frames.size(), out, true, cols, why, version));
+      for (int k = 0; k < 2000; ++k) {
+        auto m = packed;
+        for (int j = 0; j <= k % 4; ++j) m[rng() % m.size()] = static_cast<char>(rng());
+        if (sd::decode_packed_columns(m, frames.size(), out, k % 2 == 0, cols, why, version))
+          CHECK(out.size() >= frames.size());
+      }
     }
-  }
   // A frame that is not valid is refused by the encoder (the block is then stored as it is).
   frames[25] ^= std::byte{1};
   std::string enc;
@@ -436,7 +442,7 @@ TEST_CASE("histogram snapshots are encoded per field and per bucket (columns ver
   // Version 1 keeps the bucket text as bytes whenever it changes; version 2 writes a bucket's
   // change of count: at least 4 times smaller before zstd.
   CHECK(v2.size() * 4 < v1.size());
-  // Through compaction: codec 5 blocks (format 1.4), and readers see the same frames.
+  // Through compaction: codec 6 blocks (format 1.5), and readers see the same frames.
   store_test::temp_dir d;
   const auto log = d / "segment.log";
   {
@@ -453,7 +459,7 @@ TEST_CASE("histogram snapshots are encoded per field and per bucket (columns ver
   auto ix = sd::read_compressed_index(fd.get(), fs::file_size(log), 0, why, read_err);
   REQUIRE(ix);
   REQUIRE(ix->blocks.size() > 1);
-  for (const auto& b : ix->blocks) CHECK(int(b.codec) == 5);
+  for (const auto& b : ix->blocks) CHECK(int(b.codec) == 6);
   sd::segment_scanner sc;
   REQUIRE(sc.open(log, 0));
   sd::scanned_frame f;
@@ -481,17 +487,19 @@ TEST_CASE("compaction of a segment named without a directory reports what it did
   CHECK(slurp(d / "copy.log") != raw);
 }
 
-TEST_CASE("compressed segments written by formats 1.2 and 1.3 (block codecs 1-4) stay readable",
+TEST_CASE("compressed segments written by formats 1.2 to 1.4 (block codecs 1-5) stay readable",
           "[store][compressed]") {
-  // Files written by the format-1.2 encoder before columns version 2 existed, and by the
+  // Files written by the format-1.2 encoder before columns version 2 existed, by the
   // format-1.3 encoder (columns version 2) before version 3 (counters, gauges, histograms with
-  // bucket text, notifications; 8 KiB blocks), and the raw segment they all came from.
+  // bucket text, notifications; 8 KiB blocks), by the format-1.4 encoder (codec 5, columns
+  // stored or zstd) before version 4, and the raw segment they all came from.
   const fs::path data = fs::path(INTROSPECT_SOURCE_DIR) / "tests/store/data";
   const auto raw = slurp(data / "format-1.2/raw.log");
   REQUIRE(raw.size() > 10000);
   store_test::temp_dir d;
-  for (const std::string name : {"format-1.2/columns.log", "format-1.2/columns_zstd.log",
-                                 "format-1.3/columns.log", "format-1.3/columns_zstd.log"}) {
+  for (const std::string name :
+       {"format-1.2/columns.log", "format-1.2/columns_zstd.log", "format-1.3/columns.log",
+        "format-1.3/columns_zstd.log", "format-1.4/columns.log", "format-1.4/columns_zstd.log"}) {
     INFO(name);
     const fs::path dir = data;
     const auto log = d / "segment-00000000000000000000.log";
@@ -518,7 +526,9 @@ TEST_CASE("compressed segments written by formats 1.2 and 1.3 (block codecs 1-4)
       sd::unique_fd fd(::open(log.c_str(), O_RDONLY));
       auto ix = sd::read_compressed_index(fd.get(), fs::file_size(log), 0, why, read_err);
       REQUIRE(ix);
-      const int want = (name.starts_with("format-1.2") ? 1 : 3) + name.ends_with("zstd.log");
+      const int want = name.starts_with("format-1.4")
+                           ? 5
+                           : (name.starts_with("format-1.2") ? 1 : 3) + name.ends_with("zstd.log");
       for (const auto& b : ix->blocks) CHECK((b.codec == want || b.codec == 0));
       CHECK(ix->blocks.size() > 1);
     }

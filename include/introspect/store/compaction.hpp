@@ -1,5 +1,5 @@
 #pragma once
-//! Compaction of a sealed segment into a compressed segment (format revision 1.3). Crash-safe by
+//! Compaction of a sealed segment into a compressed segment (format revision 1.5). Crash-safe by
 //! construction: the compressed file is written to `<segment>.tmp`, fsynced, then renamed over
 //! the segment and the directory fsynced. A crash leaves the raw segment or the compressed one
 //! under the segment's name (never both, never neither), plus at worst the temporary file, which
@@ -26,8 +26,9 @@ struct compaction_options {
   //! columns cost little to compress hard, and there each byte is a larger share.
   int small_column_level = 19;
   std::uint32_t small_column_bytes = 16u << 10;
-  //! Columns codec version: 3 (format 1.4, block codec 5); 2 writes format 1.3's blocks
-  //! (codecs 3 and 4), 1 format 1.2's (codecs 1 and 2): tests prove old stores stay readable.
+  //! Columns codec version: 4 (format 1.5, block codec 6); 3 writes format 1.4's blocks (codec
+  //! 5), 2 format 1.3's (codecs 3 and 4), 1 format 1.2's (codecs 1 and 2): tests prove old
+  //! stores stay readable.
   std::uint8_t columns = detail::columns_version;
 };
 
@@ -41,9 +42,9 @@ struct compaction_result {
 
 namespace detail {
 
-// Columns version 3's layout (as encode_columns writes it) into codec 5's: each column stored,
-// zstd, or zstd against the column dictionary, whichever is smallest. False when `cols` is not
-// that layout.
+// Columns version 3's or 4's layout (as encode_columns writes it) into codec 5's or 6's: each
+// column stored, zstd, or zstd against the column dictionary, whichever is smallest. False when
+// `cols` is not that layout.
 inline bool pack_columns(std::string_view cols, const compaction_options& o, std::string& out) {
   columns::col_reader top(cols);
   out.clear();
@@ -87,7 +88,7 @@ inline void put_block(std::vector<std::byte>& raw, const compaction_options& o, 
     if (o.codec != seal_codec::none && encode_columns(raw, cols, o.columns) &&
         pack_columns(cols, o, z) && z.size() < raw.size()) {
       body = z;
-      b.codec = static_cast<std::uint8_t>(block_codec::columns_v3);
+      b.codec = static_cast<std::uint8_t>(packed_codec(o.columns));
     }
   } else if (o.codec != seal_codec::none && encode_columns(raw, cols, o.columns) &&
              cols.size() < raw.size()) {
@@ -107,8 +108,9 @@ inline void put_block(std::vector<std::byte>& raw, const compaction_options& o, 
     out.append(body);
     const bool ok = [&] {
       const std::string_view s(out.data() + (b.file_pos - compressed_header_size), body.size());
-      if (b.codec == static_cast<std::uint8_t>(block_codec::columns_v3))
-        return decode_packed_columns(s, b.raw_len, back, true, scratch, why);
+      if (b.codec == static_cast<std::uint8_t>(block_codec::columns_v3) ||
+          b.codec == static_cast<std::uint8_t>(block_codec::columns_v4))
+        return decode_packed_columns(s, b.raw_len, back, true, scratch, why, o.columns);
       if (b.codec == static_cast<std::uint8_t>(block_codec::columns_zstd) ||
           b.codec == static_cast<std::uint8_t>(block_codec::columns_v1_zstd))
         return zstd_decompress(s, scratch, 2 * max_block_raw) &&

@@ -1,5 +1,5 @@
 #pragma once
-//! Compressed sealed segments (format revisions 1.2 and 1.3, docs/format.md): a sealed segment's
+//! Compressed sealed segments (format revisions 1.2 to 1.5, docs/format.md): a sealed segment's
 //! frames stored as independently decodable blocks (columnar codec, then zstd when built with it)
 //! under the segment's own name. Readers see the raw segment's bytes: the scanner decodes blocks on
 //! demand, so offsets, file positions, checksums and damage handling stay those of format 1.
@@ -28,8 +28,8 @@ inline constexpr std::size_t compressed_header_size = 64;
 inline constexpr std::size_t block_entry_size = 32;
 inline constexpr std::uint64_t max_block_raw =
     2 * (frame_header_size + std::uint64_t{max_payload_bytes});
-// 1 and 2: columns version 1 (format 1.2); 3 and 4: columns version 2 (format 1.3), which is
-// what compaction writes now. Readers decode all of them.
+// 1 and 2: columns version 1 (format 1.2); 3 and 4: columns version 2 (format 1.3); 5: version
+// 3 (1.4); 6: version 4 (1.5), which is what compaction writes now. Readers decode all of them.
 enum class block_codec : std::uint8_t {
   stored = 0,
   columns_v1 = 1,
@@ -37,8 +37,14 @@ enum class block_codec : std::uint8_t {
   columns = 3,
   columns_zstd = 4,
   columns_v3 = 5,  // format 1.4: columns version 3, each column stored or zstd on its own
+  columns_v4 = 6,  // format 1.5: columns version 4 (derived histogram fields), codec 5's layout
 };
-inline constexpr std::uint8_t max_block_codec = 5;
+inline constexpr std::uint8_t max_block_codec = 6;
+
+// The block codec of a codec-5-layout block of columns version `version` (3 or 4).
+inline constexpr block_codec packed_codec(std::uint8_t version) noexcept {
+  return version >= 4 ? block_codec::columns_v4 : block_codec::columns_v3;
+}
 
 // How a column of a codec-5 block is stored.
 enum class column_method : std::uint8_t { stored = 0, zstd = 1, zstd_dictionary = 2 };
@@ -124,13 +130,13 @@ inline std::optional<compressed_index> read_compressed_index(int fd, std::uint64
   return ix;
 }
 
-// A codec-5 block (u8 version 3, varint R, then per column: u8 method, varint length, bytes)
-// into `out`; `cols` holds the decompressed columns. False with `why`.
+// A codec-5 or codec-6 block (u8 version 3 or 4, varint R, then per column: u8 method, varint
+// length, bytes) into `out`; `cols` holds the decompressed columns. False with `why`.
 inline bool decode_packed_columns(std::string_view in, std::size_t raw_len,
                                   std::vector<std::byte>& out, bool crcs, std::string& cols,
-                                  std::string& why) {
+                                  std::string& why, std::uint8_t version = columns_version) {
   columns::col_reader top(in);
-  if (top.u8() != 3) return why = "block does not decode", false;
+  if (version < 3 || top.u8() != version) return why = "block does not decode", false;
   const auto n = top.varint();
   std::string_view part[column_count];
   std::uint8_t method[column_count];
@@ -164,7 +170,7 @@ inline bool decode_packed_columns(std::string_view in, std::size_t raw_len,
     col[i] = {cols.data() + at, want};
     at += want;
   }
-  if (!decode_column_set(3, n, col, raw_len, out, crcs))
+  if (!decode_column_set(version, n, col, raw_len, out, crcs))
     return why = "block does not decode", false;
   return true;
 }
@@ -204,7 +210,9 @@ inline bool decode_block(int fd, const block_entry& b, std::string& stored, std:
         return why = "block does not decode", false;
       return true;
     case block_codec::columns_v3:
-      return decode_packed_columns(stored, b.raw_len, out, crcs, scratch, why);
+    case block_codec::columns_v4:
+      return decode_packed_columns(stored, b.raw_len, out, crcs, scratch, why,
+                                   codec == block_codec::columns_v3 ? 3 : 4);
   }
   return why = "unknown block codec", false;
 }

@@ -7,7 +7,8 @@
 // time, carries included, no branch per digit). Only a count that gains or loses a digit moves the
 // text after it; from there on the old text is copied piece by piece. The per-series state is the
 // position of each bucket's end in that text and its count's digit count: counts themselves are
-// read back from the text in the rare cases that need them (a big change, a changed bucket set).
+// read back from the text in the rare cases that need them (a big change, a changed bucket set);
+// they are also kept as numbers, for version 4's derived fields (histogram_fields.hpp).
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -82,6 +83,7 @@ inline char* put_count(char* w, const char* limit, const char* d, unsigned nd, s
 struct bucket_scratch {
   std::vector<std::uint32_t> idx, end, from;
   std::vector<std::uint8_t> dig;
+  std::vector<std::uint64_t> cnt;
 };
 
 // The text after the head when the bucket set is the previous one (op 0) and the old text fits:
@@ -95,6 +97,7 @@ inline char* same_set(field_state& st, const char* bm, const char*& c, const cha
   if (old_len) std::memcpy(t, src, old_len);
   std::uint32_t* const bend = st.bend.data();
   std::uint8_t* const bdig = st.bdig.data();
+  std::uint64_t* const bcnt = st.bcnt.data();
   std::ptrdiff_t shift = 0;  // bytes the text after the last changed bucket moved
   std::size_t fixed = 0;     // buckets before this one have their new end in bend
   char* w = nullptr;         // once shifted: the end of the text written so far
@@ -108,6 +111,7 @@ inline char* same_set(field_state& st, const char* bm, const char*& c, const cha
       std::uint64_t add = 0;
       if (!next_varint(c, c_end, add)) return nullptr;
       ++add;
+      bcnt[i] += add;
       if (w == nullptr) [[likely]] {
         if (add_in_place(t + bend[i], bdig[i], add)) [[likely]]
           continue;
@@ -190,8 +194,10 @@ inline char* write_set(field_state& st, const char* bm, const char*& c, const ch
   const char* const src = st.btext.data();
   auto& end = s.end;
   auto& dig = s.dig;
+  auto& cnt = s.cnt;
   end.resize(idx.size());
   dig.resize(idx.size());
+  cnt.resize(idx.size());
   char* w = t;
   for (std::size_t i = 0; i < idx.size(); ++i) {
     std::uint64_t add = 0;
@@ -200,6 +206,7 @@ inline char* write_set(field_state& st, const char* bm, const char*& c, const ch
       ++add;
     }
     unsigned nd = 0;
+    cnt[i] = (from[i] != no_bucket ? st.bcnt[from[i]] : 0) + add;
     if (from[i] != no_bucket) {
       const auto j = from[i];
       const char* const a = src + (j ? st.bend[j - 1] : 0);
@@ -229,6 +236,7 @@ inline char* write_set(field_state& st, const char* bm, const char*& c, const ch
   st.bidx.swap(s.idx);
   st.bend.swap(end);
   st.bdig.swap(dig);
+  st.bcnt.swap(cnt);
   return w;
 }
 

@@ -23,10 +23,8 @@ namespace introspect::inline v1::store::detail {
 
 namespace columns {
 
-// Decodes the fields of a record in fields mode (version 2) into `o`.
-inline bool decode_fields(series_fields& sf, bool same, col_reader& K, col_reader& F, col_reader& B,
-                          col_reader& M, const char*& c, const char* c_end, col_reader& R,
-                          bucket_scratch& scratch, out_cursor& o) {
+// The series' field schema: from K unless `same` (then the one it has). False when malformed.
+inline bool read_schema(series_fields& sf, bool same, col_reader& K, const out_cursor& o) {
   if (!same) {
     const auto n = K.varint();
     if (!K.ok() || n > (o.cap - o.pos) / 2) return false;  // a field takes >= 2 bytes
@@ -39,10 +37,19 @@ inline bool decode_fields(series_fields& sf, bool same, col_reader& K, col_reade
       sf.keys.push_back(k);
     }
     sf.known = true;
+    sf.histogram = is_histogram_schema(sf.keys);
     sf.f.assign(sf.keys.size(), {});
   } else if (!sf.known) {
     return false;
   }
+  return true;
+}
+
+// Decodes the fields of a record in fields mode (version 2) into `o`.
+inline bool decode_fields(series_fields& sf, bool same, col_reader& K, col_reader& F, col_reader& B,
+                          col_reader& M, const char*& c, const char* c_end, col_reader& R,
+                          bucket_scratch& scratch, out_cursor& o) {
+  if (!read_schema(sf, same, K, o)) return false;
   if (!o.put_varint(sf.keys.size())) return false;
   for (std::size_t i = 0; i < sf.keys.size(); ++i) {
     const auto& k = sf.keys[i];
@@ -101,18 +108,21 @@ inline bool decode_fields(series_fields& sf, bool same, col_reader& K, col_reade
 // The value mode bytes each columns version can write (one load per record instead of a
 // chain of tests): known bits only (version 1: in_rest, integer, real, same_rest), real_int only
 // with real, same_schema only with fields, and fields never with same_rest.
-// Version 3 adds decimal, only with real and never with real_int.
+// Version 3 adds decimal, only with real and never with real_int; version 4 derived, only with
+// integer and fields.
 struct mode_table {
-  bool ok[3][256] = {};
+  bool ok[4][256] = {};
 };
 constexpr mode_table make_mode_table() {
   using namespace columns;
   mode_table t;
-  for (int v = 1; v <= 3; ++v)
+  for (int v = 1; v <= 4; ++v)
     for (int m = 0; m < 256; ++m)
-      t.ok[v - 1][m] = !(m & ~(v >= 3   ? 0xFB
+      t.ok[v - 1][m] = !(m & ~(v >= 4   ? 0xFF
+                               : v == 3 ? 0xFB
                                : v == 2 ? 0xF3
                                         : 0x83)) &&
+                       !((m & derived) && ((m & 3) != integer || !(m & fields))) &&
                        !(v == 1 && (m & 3) == none) && !((m & real_int) && (m & 3) != real) &&
                        !((m & decimal) && ((m & 3) != real || (m & real_int))) &&
                        !((m & same_schema) && !(m & fields)) && !((m & fields) && (m & same_rest));
@@ -160,8 +170,8 @@ inline bool decode_column_set(std::uint8_t version, std::uint64_t n,
   auto& Vn = v2 ? N : V;  // the values' numbers (version 1: after each mode byte in V)
   if (n > raw_len / frame_header_size) return false;
   // Slack after raw_len: bucket text may be written up to 9 bytes past it before it is moved to
-  // its place (bucket_columns.hpp).
-  if (out.size() < raw_len + 16) out.resize(raw_len + 16);
+  // its place (bucket_columns.hpp), and a derived histogram's histogram_gap bytes further on.
+  if (out.size() < raw_len + 16 + histogram_gap) out.resize(raw_len + 16 + histogram_gap);
   // Reused per thread: a steady reader allocates nothing per record once warmed up.
   thread_local std::vector<series> ser;
   thread_local bucket_scratch scratch;
@@ -198,46 +208,55 @@ inline bool decode_column_set(std::uint8_t version, std::uint64_t n,
       const auto mode = V.u8();
       if (!V.ok() || !valid_modes.ok[version - 1][mode]) return false;
       if (!o.put(s.prefix)) return false;
-      if ((mode & 3) == integer) {
-        const auto d = Vn.varint();
-        s.prev_int += v2 ? static_cast<std::uint64_t>(codec::unzigzag(d)) : d;
-        const auto z = v2 ? codec::zigzag(static_cast<std::int64_t>(s.prev_int)) : s.prev_int;
-        if (!o.put_u8(1) || !o.put_varint(z)) return false;
-      } else if ((mode & 3) == real) {
-        if (mode & real_int) {
-          s.prev_real_int += static_cast<std::uint64_t>(codec::unzigzag(Vn.varint()));
-          s.prev_bits = std::bit_cast<std::uint64_t>(
-              static_cast<double>(static_cast<std::int64_t>(s.prev_real_int)));
-        } else if (mode & decimal) {
-          const auto k = V.u8();
-          if (k < 1 || k > max_decimals) return false;
-          s.prev_real_int += static_cast<std::uint64_t>(codec::unzigzag(Vn.varint()));
-          s.prev_bits = std::bit_cast<std::uint64_t>(
-              static_cast<double>(static_cast<std::int64_t>(s.prev_real_int)) / pow10[k]);
-        } else {
-          std::uint64_t x = 0;
-          if (!get_xor(Vn, x)) return false;
-          s.prev_bits ^= x;
-        }
-        if (o.cap - o.pos < 9) return false;
-        o.base[o.pos] = std::byte{2};
-        store_le<std::uint64_t>(o.base + o.pos + 1, s.prev_bits);
-        o.pos += 9;
-      } else if ((mode & 3) == none) {
-        if (!o.put_u8(0)) return false;
-      }
-      const auto rest_at = o.pos;
-      if (mode & same_rest) {
-        if (!s.has_rest || !o.put(s.prev_rest)) return false;
-      } else if (mode & fields) {
-        if (!decode_fields(s.sf, mode & same_schema, K, F, B, M, c, c_end, R, scratch, o))
+      if (mode & derived) [[unlikely]] {
+        std::size_t rest_at = 0;
+        if (!read_schema(s.sf, mode & same_schema, K, o) ||
+            !decode_histogram(s.sf, s.prev_int, F, B, M, c, c_end, scratch, o, rest_at) || !V.ok())
           return false;
-      } else if (!o.put(R.str())) {
-        return false;
+        s.prev_rest = o.since(rest_at);
+        s.has_rest = true;
+      } else {
+        if ((mode & 3) == integer) {
+          const auto d = Vn.varint();
+          s.prev_int += v2 ? static_cast<std::uint64_t>(codec::unzigzag(d)) : d;
+          const auto z = v2 ? codec::zigzag(static_cast<std::int64_t>(s.prev_int)) : s.prev_int;
+          if (!o.put_u8(1) || !o.put_varint(z)) return false;
+        } else if ((mode & 3) == real) {
+          if (mode & real_int) {
+            s.prev_real_int += static_cast<std::uint64_t>(codec::unzigzag(Vn.varint()));
+            s.prev_bits = std::bit_cast<std::uint64_t>(
+                static_cast<double>(static_cast<std::int64_t>(s.prev_real_int)));
+          } else if (mode & decimal) {
+            const auto k = V.u8();
+            if (k < 1 || k > max_decimals) return false;
+            s.prev_real_int += static_cast<std::uint64_t>(codec::unzigzag(Vn.varint()));
+            s.prev_bits = std::bit_cast<std::uint64_t>(
+                static_cast<double>(static_cast<std::int64_t>(s.prev_real_int)) / pow10[k]);
+          } else {
+            std::uint64_t x = 0;
+            if (!get_xor(Vn, x)) return false;
+            s.prev_bits ^= x;
+          }
+          if (o.cap - o.pos < 9) return false;
+          o.base[o.pos] = std::byte{2};
+          store_le<std::uint64_t>(o.base + o.pos + 1, s.prev_bits);
+          o.pos += 9;
+        } else if ((mode & 3) == none) {
+          if (!o.put_u8(0)) return false;
+        }
+        const auto rest_at = o.pos;
+        if (mode & same_rest) {
+          if (!s.has_rest || !o.put(s.prev_rest)) return false;
+        } else if (mode & fields) {
+          if (!decode_fields(s.sf, mode & same_schema, K, F, B, M, c, c_end, R, scratch, o))
+            return false;
+        } else if (!o.put(R.str())) {
+          return false;
+        }
+        if (!V.ok() || !Vn.ok() || !R.ok()) return false;
+        s.prev_rest = o.since(rest_at);
+        s.has_rest = true;
       }
-      if (!V.ok() || !Vn.ok() || !R.ok()) return false;
-      s.prev_rest = o.since(rest_at);
-      s.has_rest = true;
     }
     const auto len = o.pos - start - frame_header_size;
     if (len > max_payload_bytes) return false;

@@ -21,14 +21,16 @@
 
 #include <introspect/codec/varint.hpp>
 #include <introspect/store/detail/frame_fields.hpp>
+#include <introspect/store/detail/histogram_fields.hpp>
 #include <introspect/store/frame.hpp>
 
 namespace introspect::inline v1::store::detail {
 
 // Version 1: format 1.2 (block codecs 1 and 2); version 2: format 1.3 (block codecs 3 and 4),
 // which adds the fields columns (frame_fields.hpp) and the value mode "none"; version 3: format
-// 1.4 (block codec 5: each column stored or zstd on its own), which adds decimal reals.
-inline constexpr std::uint8_t columns_version = 3;
+// 1.4 (block codec 5: each column stored or zstd on its own), which adds decimal reals; version
+// 4: format 1.5 (block codec 6, codec 5's layout), which adds derived histogram fields.
+inline constexpr std::uint8_t columns_version = 4;
 
 namespace columns {
 
@@ -37,6 +39,7 @@ enum vmode : std::uint8_t {
   integer = 1,
   real = 2,
   none = 3,            // version 2: the value is tag 00
+  derived = 0x04,      // version 4, with integer and fields: histogram_fields.hpp
   decimal = 0x08,      // version 3, with real: i / 10^k (V holds k), as the delta of i
   real_int = 0x10,     // version 2, with real: an integral double, as the delta of its integer
   same_schema = 0x20,  // version 2, with fields: the series' field keys and tags as before
@@ -106,9 +109,12 @@ inline void put_str(std::string& out, std::string_view s) {
   out.append(s);
 }
 
-// Encodes the parsed fields `pf` of series `s` (version 2) into K, F, B, C and R.
+// Encodes the parsed fields `pf` of series `s` (version 2) into K, F, B, C and R. With `value`
+// (version 4, the record's integer value), a histogram snapshot whose value, count and
+// percentiles its buckets determine leaves them out and sets `derived` (histogram_fields.hpp).
 inline bool encode_fields(series_fields& sf, const std::vector<parsed_field>& pf, field_columns& c,
-                          std::string& R, std::string& sch, std::vector<bucket>& bk) {
+                          std::string& R, std::string& sch, std::vector<bucket>& bk,
+                          const std::int64_t* value, bool& derived) {
   sch.clear();
   codec::put_varint(sch, pf.size());
   for (const auto& f : pf) {
@@ -120,18 +126,32 @@ inline bool encode_fields(series_fields& sf, const std::vector<parsed_field>& pf
     c.K.append(sch);
     sf.schema = sch;
     sf.known = true;
+    sf.histogram = sch == histogram_schema();
     sf.f.assign(pf.size(), {});
+  }
+  derived = false;
+  std::string_view head;
+  if (value && sf.histogram) {
+    auto& st = sf.f[7];
+    thread_local std::vector<std::uint32_t> idx;
+    thread_local std::vector<std::uint64_t> cnt;
+    derived = !(st.has_str && pf[7].body == st.prev_str) && parse_buckets(pf[7].body, head, bk) &&
+              histogram_derivable(pf, *value, head, bk, idx, cnt);
   }
   for (std::size_t i = 0; i < pf.size(); ++i) {
     auto& st = sf.f[i];
     const auto& f = pf[i];
+    // Derived: count (0) and the percentiles (4-6) are left out, the bucket text is always
+    // bucket columns (no sub-mode byte); every field's state moves on as usual.
+    const bool left_out = derived && (i == 0 || (i >= 4 && i <= 6));
     switch (f.tag) {
       case 1: {
         codec::byte_reader r(f.body);
         const auto v = codec::unzigzag(r.varint());
-        codec::put_varint(
-            c.F, codec::zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(v) -
-                                                         static_cast<std::uint64_t>(st.prev_int))));
+        if (!left_out)
+          codec::put_varint(
+              c.F, codec::zigzag(static_cast<std::int64_t>(
+                       static_cast<std::uint64_t>(v) - static_cast<std::uint64_t>(st.prev_int))));
         st.prev_int = v;
         break;
       }
@@ -145,8 +165,9 @@ inline bool encode_fields(series_fields& sf, const std::vector<parsed_field>& pf
         c.F.push_back(f.body[0]);
         break;
       case 4: {
-        std::string_view head;
-        if (st.has_str && f.body == st.prev_str) {
+        if (derived) {
+          put_buckets(c.B, c.M, c.C, st, head, bk);
+        } else if (st.has_str && f.body == st.prev_str) {
           c.F.push_back('\0');
         } else if (parse_buckets(f.body, head, bk)) {
           c.F.push_back('\2');
@@ -183,7 +204,7 @@ inline bool encode_columns(std::span<const std::byte> frames, std::string& out,
   std::string key, enc;
   std::int64_t last_ts = 0;
   std::uint64_t n = 0;
-  const bool v2 = version >= 2, v3 = version >= 3;
+  const bool v2 = version >= 2, v3 = version >= 3, v4 = version >= 4;
   for (std::size_t pos = 0; pos < frames.size(); ++n) {
     if (frames.size() - pos < frame_header_size) return false;
     auto h = decode_frame_header(frames.data() + pos);
@@ -266,10 +287,15 @@ inline bool encode_columns(std::span<const std::byte> frames, std::string& out,
     }
     const bool same = s.has_rest && rest == s.prev_rest;
     const bool split = !same && v2 && parse_fields(rest, pf);
-    if (split && encode_fields(s.sf, pf, fc, R, sch, bk)) mode |= same_schema;
+    const auto value = static_cast<std::int64_t>(s.prev_int);
+    bool der = false;
+    if (split &&
+        encode_fields(s.sf, pf, fc, R, sch, bk, v4 && mode == integer ? &value : nullptr, der))
+      mode |= same_schema;
+    if (der) mode |= derived;
     V.push_back(static_cast<char>(mode | (same ? same_rest : 0) | (split ? fields : 0)));
     if (mode & decimal) V.push_back(decimals);
-    if ((mode & 3) == integer || (mode & 3) == real) (v2 ? fc.N : V).append(enc);
+    if (((mode & 3) == integer && !der) || (mode & 3) == real) (v2 ? fc.N : V).append(enc);
     if (!same && !split) put_str(R, rest);
     s.prev_rest = rest;
     s.has_rest = true;

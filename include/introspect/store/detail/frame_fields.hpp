@@ -38,6 +38,7 @@ struct field_state {
   std::string_view btext;
   std::vector<std::uint32_t> bidx, bend;
   std::vector<std::uint8_t> bdig;
+  std::vector<std::uint64_t> bcnt;  // and its count (version 4 derives fields from them)
 };
 
 struct field_key {
@@ -182,7 +183,8 @@ inline bool parse_fields(std::string_view rest, std::vector<parsed_field>& out) 
 // A series' field schema (keys and tags of its last record in fields mode) and field states.
 struct series_fields {
   bool known = false;
-  std::string schema;  // encoder: the K bytes of the schema
+  bool histogram = false;  // the schema is a histogram snapshot's (histogram_fields.hpp)
+  std::string schema;      // encoder: the K bytes of the schema
   std::vector<field_key> keys;
   std::vector<field_state> f;
 };
