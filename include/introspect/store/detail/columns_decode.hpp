@@ -38,6 +38,7 @@ inline bool read_schema(series_fields& sf, bool same, col_reader& K, const out_c
     }
     sf.known = true;
     sf.histogram = is_histogram_schema(sf.keys);
+    sf.prev_resid = 0;
     sf.f.assign(sf.keys.size(), {});
   } else if (!sf.known) {
     return false;

@@ -127,6 +127,7 @@ inline bool encode_fields(series_fields& sf, const std::vector<parsed_field>& pf
     sf.schema = sch;
     sf.known = true;
     sf.histogram = sch == histogram_schema();
+    sf.prev_resid = 0;
     sf.f.assign(pf.size(), {});
   }
   derived = false;
@@ -137,13 +138,21 @@ inline bool encode_fields(series_fields& sf, const std::vector<parsed_field>& pf
     thread_local std::vector<std::uint64_t> cnt;
     derived = !(st.has_str && pf[7].body == st.prev_str) && parse_buckets(pf[7].body, head, bk) &&
               histogram_derivable(pf, *value, head, bk, idx, cnt);
+    if (derived) {  // the sum as the change of its difference to the buckets' estimate
+      codec::byte_reader r(pf[1].body);
+      const auto resid = static_cast<std::uint64_t>(codec::unzigzag(r.varint())) -
+                         sum_estimate(idx.data(), cnt.data(), idx.size());
+      codec::put_varint(c.F, codec::zigzag(static_cast<std::int64_t>(resid - sf.prev_resid)));
+      sf.prev_resid = resid;
+    }
   }
   for (std::size_t i = 0; i < pf.size(); ++i) {
     auto& st = sf.f[i];
     const auto& f = pf[i];
-    // Derived: count (0) and the percentiles (4-6) are left out, the bucket text is always
+    // Derived: count (0) and the percentiles (4-6) are left out, the sum (1) written above, the
+    // bucket text is always
     // bucket columns (no sub-mode byte); every field's state moves on as usual.
-    const bool left_out = derived && (i == 0 || (i >= 4 && i <= 6));
+    const bool left_out = derived && (i <= 1 || (i >= 4 && i <= 6));
     switch (f.tag) {
       case 1: {
         codec::byte_reader r(f.body);

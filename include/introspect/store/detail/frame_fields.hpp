@@ -183,8 +183,9 @@ inline bool parse_fields(std::string_view rest, std::vector<parsed_field>& out) 
 // A series' field schema (keys and tags of its last record in fields mode) and field states.
 struct series_fields {
   bool known = false;
-  bool histogram = false;  // the schema is a histogram snapshot's (histogram_fields.hpp)
-  std::string schema;      // encoder: the K bytes of the schema
+  bool histogram = false;        // the schema is a histogram snapshot's (histogram_fields.hpp)
+  std::uint64_t prev_resid = 0;  // its sum minus the buckets' estimate, last derived record
+  std::string schema;            // encoder: the K bytes of the schema
   std::vector<field_key> keys;
   std::vector<field_state> f;
 };
