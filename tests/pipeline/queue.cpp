@@ -1,5 +1,8 @@
 #include "introspect/pipeline/bounded_queue.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -353,6 +356,60 @@ TEST_CASE("strings of every length up to a few lines are copied into the slot ex
       q.drain([&](p::event_slot<512>& s) { CHECK(s.payload() == expected); });
     }
   }
+}
+
+TEST_CASE("short strings copied in 16-byte chunks: same bytes, never a read past their page",
+          "[pipeline][event]") {
+  // The chunked encoder (publish_record and the rings, for records with room to spare) copies a
+  // string of 1-16 bytes as one 16-byte load when those 16 bytes lie on the string's page. The
+  // strings here end at the last byte before a page the process may not read (PROT_NONE): a
+  // read past the page faults. Every length and every kind of value, against codec::encode.
+  const long page = ::sysconf(_SC_PAGESIZE);
+  REQUIRE(page >= 4096);
+  void* m = ::mmap(nullptr, static_cast<std::size_t>(2 * page), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  REQUIRE(m != MAP_FAILED);
+  char* const base = static_cast<char*>(m);
+  REQUIRE(::mprotect(base + page, static_cast<std::size_t>(page), PROT_NONE) == 0);
+  char* const guard = base + page;  // the first byte that may not be read
+  for (long i = 0; i < page; ++i) base[i] = static_cast<char>('A' + i % 23);
+  p::event_queue<512> q(2);
+  for (std::size_t n = 0; n <= 40; ++n) {
+    for (std::size_t back = 0; back < 3; ++back) {
+      // n bytes ending `back` bytes before the guard page; an empty view points at the guard.
+      const std::string_view s(guard - n - back, n);
+      const std::string_view at_guard(guard, 0);
+      const ix::field_view f[] = {{s, s},   {at_guard, at_guard}, {"i", std::int64_t{-300}},
+                                  {s, 2.5}, {"b", true},          {"none", ix::value_view{}}};
+      ix::record_view r;
+      r.source = s;
+      r.name = s;
+      r.val = s;
+      r.fields = f;
+      std::string expected;
+      ix::codec::encode(r, expected);
+      REQUIRE(p::publish_record(q, r) == p::push_result::pushed);
+      q.drain([&](p::event_slot<512>& sl) { CHECK(sl.payload() == expected); });
+      // The same record through the chunked encoder with exactly the room it promises to use.
+      std::vector<char> out(p::detail::size_bound(r) + p::detail::chunk_slack, '\x5a');
+      char* const end = p::encode_into<true>(r, out.data());
+      CHECK(std::string_view(out.data(), static_cast<std::size_t>(end - out.data())) == expected);
+    }
+  }
+  ::munmap(m, static_cast<std::size_t>(2 * page));
+}
+
+TEST_CASE("value_view: three words, each accessor the zero of a type it does not hold",
+          "[pipeline][event]") {
+  STATIC_REQUIRE(sizeof(ix::value_view) == 24);
+  STATIC_REQUIRE(sizeof(ix::field_view) == 40);
+  constexpr ix::value_view i{std::int64_t{-7}}, d{2.5}, b{true}, str{"abc"}, none{};
+  STATIC_REQUIRE(i.as_int() == -7 && i.as_real() == 0.0 && !i.as_bool() && i.as_string().empty());
+  STATIC_REQUIRE(d.as_real() == 2.5 && d.as_int() == 0 && d.string_size() == 0);
+  STATIC_REQUIRE(b.as_bool() && b.as_int() == 0 && b.as_number() == 1.0);
+  STATIC_REQUIRE(str.as_string() == "abc" && str.string_size() == 3 && str.as_int() == 0);
+  STATIC_REQUIRE(none.type() == ix::value_type::none && none.as_string().empty() &&
+                 none.string_size() == 0 && none.as_number() == 0.0);
 }
 
 TEST_CASE("slots of a cache line or more are whole lines apart; smaller items stay packed",

@@ -1,6 +1,7 @@
 #pragma once
 //! Non-owning and owning values of records: numbers, booleans and strings.
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,25 +13,35 @@ namespace introspect::inline v1 {
 enum class value_type : std::uint8_t { none = 0, integer, real, boolean, string };
 
 //! A non-owning value; cheap to build on the stack in the recording path.
+//!
+//! 24 bytes: the payload (an integer, a real, a boolean or a string's first byte's address) in
+//! one word, the string's length (0 for every other type) and the type. A product's call builds
+//! one per attribute on its stack (a notification's initializer list): three words each instead
+//! of five. An accessor of another type than the one held gives that type's zero.
 class value_view {
  public:
   constexpr value_view() noexcept = default;
   template <std::integral I>
   requires(!std::same_as<I, bool> && !std::same_as<I, char>) constexpr value_view(I v) noexcept
-      : type_(value_type::integer), i_(static_cast<std::int64_t>(v)) {}
+      : i_(static_cast<std::int64_t>(v)), type_(value_type::integer) {}
   template <std::floating_point F>
-  constexpr value_view(F v) noexcept : type_(value_type::real), d_(static_cast<double>(v)) {}
+  constexpr value_view(F v) noexcept : d_(static_cast<double>(v)), type_(value_type::real) {}
   template <std::same_as<bool> B>  // a template so that pointers never convert to bool
-  constexpr value_view(B v) noexcept : type_(value_type::boolean), b_(v) {}
-  constexpr value_view(std::string_view s) noexcept : type_(value_type::string), s_(s) {}
+  constexpr value_view(B v) noexcept : b_(v), type_(value_type::boolean) {}
+  constexpr value_view(std::string_view s) noexcept
+      : p_(s.data()), n_(s.size()), type_(value_type::string) {}
   constexpr value_view(const char* s) noexcept : value_view(std::string_view{s}) {}
   value_view(const std::string& s) noexcept : value_view(std::string_view{s}) {}
 
   constexpr value_type type() const noexcept { return type_; }
-  constexpr std::int64_t as_int() const noexcept { return i_; }
-  constexpr double as_real() const noexcept { return d_; }
-  constexpr bool as_bool() const noexcept { return b_; }
-  constexpr std::string_view as_string() const noexcept { return s_; }
+  constexpr std::int64_t as_int() const noexcept { return type_ == value_type::integer ? i_ : 0; }
+  constexpr double as_real() const noexcept { return type_ == value_type::real ? d_ : 0.0; }
+  constexpr bool as_bool() const noexcept { return type_ == value_type::boolean && b_; }
+  constexpr std::string_view as_string() const noexcept {
+    return type_ == value_type::string ? std::string_view{p_, n_} : std::string_view{};
+  }
+  //! as_string().size() without the test of the type: 0 for every other type.
+  constexpr std::size_t string_size() const noexcept { return n_; }
   //! The value as a number (integers widened, booleans 0/1); strings and none give 0.
   constexpr double as_number() const noexcept {
     switch (type_) {
@@ -46,11 +57,14 @@ class value_view {
   }
 
  private:
+  union {
+    std::int64_t i_ = 0;
+    double d_;
+    bool b_;
+    const char* p_;
+  };
+  std::size_t n_ = 0;  // the string's length; 0 for every other type
   value_type type_ = value_type::none;
-  bool b_ = false;
-  std::int64_t i_ = 0;
-  double d_ = 0.0;
-  std::string_view s_{};
 };
 
 //! A named value in a record's fields (notification attributes, struct members).

@@ -65,11 +65,30 @@ class thread_ring {
 
   //! Encodes `r` into the ring and publishes it. Never blocks; a full ring refuses the record.
   [[gnu::always_inline]] ring_push publish(const record_view& r) noexcept {
+    // Room for the bound and the chunked encoder's slack (detail::chunk_slack: it may write
+    // garbage past the record's end, in the room this call reserves and nobody reads); a record
+    // near the limit is sized exactly and encoded without it.
     std::size_t n = detail::size_bound(r);
-    if (n > max_payload_) [[unlikely]] {
-      n = encoded_size(r);
-      if (n > max_payload_) return ring_push::oversize;
-    }
+    if (n + detail::chunk_slack > max_payload_) [[unlikely]]
+      return publish_exact(r);
+    return publish_sized<true>(r, n + detail::chunk_slack);
+  }
+
+  //! Records published so far (any thread; exact once the producer has let go).
+  [[nodiscard]] std::uint64_t pushed() const noexcept {
+    return pushed_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  [[gnu::noinline]] ring_push publish_exact(const record_view& r) noexcept {
+    const std::size_t n = encoded_size(r);
+    if (n > max_payload_) return ring_push::oversize;
+    return publish_sized<false>(r, n);
+  }
+
+  // Publishes `r` in room for `n` payload bytes (its encoding's most).
+  template <bool Chunked>
+  [[gnu::always_inline]] ring_push publish_sized(const record_view& r, std::size_t n) noexcept {
     const std::size_t head = head_.load(std::memory_order_relaxed);
     const std::size_t at = head & mask_;
     std::size_t need = round_up(header_bytes + n);
@@ -86,7 +105,7 @@ class thread_ring {
     }
     char* const h = buf_ + (pos & mask_);
     char* const p = h + header_bytes;
-    const auto size = static_cast<std::uint32_t>(encode_into(r, p) - p);
+    const auto size = static_cast<std::uint32_t>(encode_into<Chunked>(r, p) - p);
     put_header(h, r.ts_ns, static_cast<std::uint8_t>(r.kind), size);
     const std::size_t end = pos + round_up(header_bytes + size);
     // Single writer: a load and a store of the thread's own words, no locked instruction.
@@ -101,11 +120,7 @@ class thread_ring {
     return ring_push::pushed;
   }
 
-  //! Records published so far (any thread; exact once the producer has let go).
-  [[nodiscard]] std::uint64_t pushed() const noexcept {
-    return pushed_.load(std::memory_order_relaxed);
-  }
-
+ public:
   // --- consumer side (one thread) ---
 
   //! The end of what is published now (acquire: the records before it are readable).
