@@ -140,8 +140,9 @@ inline bool encode_fields(series_fields& sf, const std::vector<parsed_field>& pf
               histogram_derivable(pf, *value, head, bk, idx, cnt);
     if (derived) {  // the sum as the change of its difference to the buckets' estimate
       codec::byte_reader r(pf[1].body);
+      std::uint64_t total = 0;
       const auto resid = static_cast<std::uint64_t>(codec::unzigzag(r.varint())) -
-                         sum_estimate(idx.data(), cnt.data(), idx.size());
+                         sum_estimate(idx.data(), cnt.data(), idx.size(), total);
       codec::put_varint(c.F, codec::zigzag(static_cast<std::int64_t>(resid - sf.prev_resid)));
       sf.prev_resid = resid;
     }

@@ -8,6 +8,7 @@
 // stored numbers (a snapshot torn by concurrent updates, another layout or another schema keeps
 // them); the decoder recomputes them. Only the bucket text comes before them in neither order,
 // so the decoder writes it first, past the bytes the record's head can take, and moves it back.
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -49,6 +50,14 @@ inline bool is_histogram_schema(const std::vector<field_key>& keys) {
   return true;
 }
 
+// metrics::detail::bucket_mid of every bucket: the decoder's loops look them up (a scan computes
+// them ~300 times per histogram record).
+inline constexpr auto bucket_mids = [] {
+  std::array<std::uint64_t, metrics::detail::bucket_count> m{};
+  for (unsigned i = 0; i < m.size(); ++i) m[i] = metrics::detail::bucket_mid(i);
+  return m;
+}();
+
 // Bytes a derived record's value and fields take before the bucket text's `str`, at most: the
 // value (tag and a 10-byte varint), the field count, each key as a `str` and its tag, 7 varints.
 inline constexpr std::size_t histogram_gap = 11 + 1 + 8 * 2 + 30 + 7 * 10;
@@ -75,7 +84,7 @@ inline void sparse_quantiles(std::uint64_t count, std::int64_t min, std::int64_t
   for (std::size_t i = 0; i < n && k < 3; ++i) {
     seen += cnt[i];
     if (seen < rank[k]) continue;
-    const auto mid = metrics::detail::bucket_mid(idx[i]);
+    const auto mid = bucket_mids[idx[i]];
     const auto v = mid > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
                        ? std::numeric_limits<std::int64_t>::max()
                        : static_cast<std::int64_t>(mid);
@@ -86,13 +95,18 @@ inline void sparse_quantiles(std::uint64_t count, std::int64_t min, std::int64_t
   for (; k < 3; ++k) out[k] = max;
 }
 
-// The sum the buckets suggest: each count times its bucket's midpoint (mod 2^64). A derived
-// record stores its sum as the change of `sum - estimate`, which is small (each observation is
-// within 3.1 % of its bucket's midpoint) where the sum's own change is not.
-inline std::uint64_t sum_estimate(const std::uint32_t* idx, const std::uint64_t* cnt,
-                                  std::size_t n) noexcept {
-  std::uint64_t e = 0;
-  for (std::size_t i = 0; i < n; ++i) e += cnt[i] * metrics::detail::bucket_mid(idx[i]);
+// The sum the buckets suggest: each count times its bucket's midpoint (mod 2^64); `total` gets
+// the sum of the counts. A derived record stores its sum as the change of `sum - estimate`,
+// which is small (each observation is within 3.1 % of its bucket's midpoint) where the sum's own
+// change is not.
+inline std::uint64_t sum_estimate(const std::uint32_t* idx, const std::uint64_t* cnt, std::size_t n,
+                                  std::uint64_t& total) noexcept {
+  std::uint64_t e = 0, t = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    e += cnt[i] * bucket_mids[idx[i]];
+    t += cnt[i];
+  }
+  total = t;
   return e;
 }
 
@@ -150,10 +164,9 @@ inline bool decode_histogram(series_fields& sf, std::uint64_t& prev_int, col_rea
   const std::size_t n = bs.bidx.size();
   if (bs.head != "ll4" || (n && bs.bidx[n - 1] >= metrics::detail::bucket_count)) return false;
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < n; ++i) total += bs.bcnt[i];
   sf.prev_resid = resid;
   sf.f[1].prev_int =
-      static_cast<std::int64_t>(resid + sum_estimate(bs.bidx.data(), bs.bcnt.data(), n));
+      static_cast<std::int64_t>(resid + sum_estimate(bs.bidx.data(), bs.bcnt.data(), n, total));
   std::int64_t f[7] = {static_cast<std::int64_t>(total), sf.f[1].prev_int, sf.f[2].prev_int,
                        sf.f[3].prev_int};
   std::int64_t q[3];
