@@ -14,6 +14,7 @@
 #include <limits>
 #include <random>
 
+#include "compacted_frames.hpp"
 #include "util.hpp"
 
 namespace st = introspect::store;
@@ -445,29 +446,14 @@ TEST_CASE("histogram snapshots are encoded per field and per bucket (columns ver
   // Through compaction: codec 6 blocks (format 1.5), and readers see the same frames.
   store_test::temp_dir d;
   const auto log = d / "segment.log";
-  {
-    std::string raw(sd::segment_header_size, '\0');
-    sd::encode_segment_header(reinterpret_cast<std::byte*>(raw.data()), 0);
-    raw.append(reinterpret_cast<const char*>(frames.data()), frames.size());
-    spit(log, raw);
-  }
+  store_test::write_raw_segment(log, frames);
   REQUIRE(st::compact_segment(log, 0, {.codec = st::seal_codec::columns, .block_bytes = 64 << 10})
               .compacted);
-  std::string why;
-  int read_err = 0;
-  sd::unique_fd fd(::open(log.c_str(), O_RDONLY));
-  auto ix = sd::read_compressed_index(fd.get(), fs::file_size(log), 0, why, read_err);
-  REQUIRE(ix);
-  REQUIRE(ix->blocks.size() > 1);
-  for (const auto& b : ix->blocks) CHECK(int(b.codec) == 6);
-  sd::segment_scanner sc;
-  REQUIRE(sc.open(log, 0));
-  sd::scanned_frame f;
-  st::damage dm;
-  std::string back;
-  while (sc.next(f, dm) == sd::segment_scanner::step::frame)
-    back.append(reinterpret_cast<const char*>(f.payload - sd::frame_header_size), f.size());
-  CHECK(back == std::string(reinterpret_cast<const char*>(frames.data()), frames.size()));
+  const auto codecs = store_test::block_codecs(log);
+  REQUIRE(codecs.size() > 1);
+  for (const int c : codecs) CHECK(c == 6);
+  CHECK(store_test::scanned_frames(log) ==
+        std::string(reinterpret_cast<const char*>(frames.data()), frames.size()));
 }
 
 TEST_CASE("compaction of a segment named without a directory reports what it did",
@@ -840,19 +826,9 @@ TEST_CASE("reals with a few decimals are encoded as scaled integers and decode b
   // Through compaction (codec 5 with zstd when built) and the reader: the same bytes.
   store_test::temp_dir d;
   const auto log = d / "segment-00000000000000000000.log";
-  std::string raw(sd::segment_header_size, '\0');
-  sd::encode_segment_header(reinterpret_cast<std::byte*>(raw.data()), 0);
-  raw.append(reinterpret_cast<const char*>(frames.data()), frames.size());
-  spit(log, raw);
+  const auto raw = store_test::write_raw_segment(log, frames);
   REQUIRE(st::compact_segment(log, 0).compacted);
-  sd::segment_scanner sc;
-  REQUIRE(sc.open(log, 0));
-  sd::scanned_frame f;
-  st::damage dm;
-  std::string back(raw.substr(0, sd::segment_header_size));
-  while (sc.next(f, dm) == sd::segment_scanner::step::frame)
-    back.append(reinterpret_cast<const char*>(f.payload - sd::frame_header_size), f.size());
-  CHECK(back == raw);
+  CHECK(store_test::scanned_frames(log) == raw.substr(sd::segment_header_size));
 }
 
 TEST_CASE("the column dictionary of format 1.4 never changes", "[store][compressed]") {

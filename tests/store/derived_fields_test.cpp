@@ -14,6 +14,7 @@
 #include <fstream>
 #include <random>
 
+#include "compacted_frames.hpp"
 #include "util.hpp"
 
 namespace st = introspect::store;
@@ -198,32 +199,17 @@ TEST_CASE("compaction writes codec 6 and readers see the product's frames", "[st
   const auto frames = product_frames(300, [](int, auto&, auto&) {});
   store_test::temp_dir d;
   const auto log = d / "segment.log";
-  {
-    std::string raw(sd::segment_header_size, '\0');
-    sd::encode_segment_header(reinterpret_cast<std::byte*>(raw.data()), 0);
-    raw.append(reinterpret_cast<const char*>(frames.data()), frames.size());
-    std::ofstream(log, std::ios::binary) << raw;
-  }
+  store_test::write_raw_segment(log, frames);
   for (const auto codec : {st::seal_codec::columns, st::seal_codec::columns_zstd}) {
     if (codec == st::seal_codec::columns_zstd && !sd::zstd_built) continue;
     const auto copy = d / "copy.log";
     fs::copy_file(log, copy, fs::copy_options::overwrite_existing);
     REQUIRE(st::compact_segment(copy, 0, {.codec = codec, .block_bytes = 32 << 10}).compacted);
-    std::string why;
-    int read_err = 0;
-    sd::unique_fd fd(::open(copy.c_str(), O_RDONLY));
-    auto ix = sd::read_compressed_index(fd.get(), fs::file_size(copy), 0, why, read_err);
-    REQUIRE(ix);
-    REQUIRE(ix->blocks.size() > 1);
-    for (const auto& b : ix->blocks) CHECK(int(b.codec) == 6);
-    sd::segment_scanner sc;
-    REQUIRE(sc.open(copy, 0));
-    sd::scanned_frame f;
-    st::damage dm;
-    std::string back;
-    while (sc.next(f, dm) == sd::segment_scanner::step::frame)
-      back.append(reinterpret_cast<const char*>(f.payload - sd::frame_header_size), f.size());
-    CHECK(back == std::string(reinterpret_cast<const char*>(frames.data()), frames.size()));
+    const auto codecs = store_test::block_codecs(copy);
+    REQUIRE(codecs.size() > 1);
+    for (const int c : codecs) CHECK(c == 6);
+    CHECK(store_test::scanned_frames(copy) ==
+          std::string(reinterpret_cast<const char*>(frames.data()), frames.size()));
   }
 }
 
