@@ -112,7 +112,9 @@ TEST_CASE("the decoder's quantile is histogram_snapshot::quantile", "[store][com
       s.buckets[introspect::metrics::detail::bucket_index(
           static_cast<std::uint64_t>(v < 0 ? 0 : v))]++;
       ++s.count;
-      s.sum += v;
+      // The product's sum wraps modulo 2^64 (histogram_snapshot::sum): add as unsigned.
+      s.sum = static_cast<std::int64_t>(static_cast<std::uint64_t>(s.sum) +
+                                        static_cast<std::uint64_t>(v));
       s.min = std::min(s.min, v);
       s.max = std::max(s.max, v);
     }
