@@ -430,12 +430,12 @@ TEST_CASE("tail prints the latest records; --follow shows appended ones within 1
 
   int pipefd[2];
   REQUIRE(::pipe(pipefd) == 0);
+  const std::string dir = d.path().string();  // before fork(): the child only makes syscalls
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     ::dup2(pipefd[1], 1);
     ::close(pipefd[0]);
-    const std::string dir = d.path().string();
     ::execl(bin.c_str(), bin.c_str(), "tail", dir.c_str(), "--follow", "--kind", "notification",
             "-l", "1", "--format", "jsonl", "--timeout", "20s", static_cast<char*>(nullptr));
     ::_exit(127);

@@ -15,6 +15,7 @@
 #include <introspect/introspect.hpp>
 #include <introspect/jetstream/jetstream.hpp>
 
+#include "../jetstream/report_watch.hpp"
 #include "../jetstream/server.hpp"
 #include "../jetstream/util.hpp"
 #include "harness.hpp"
@@ -179,22 +180,20 @@ TEST_CASE("a federated query names each instance that is behind, with its lag",
   o.limits_for = [](std::string_view) { return js::limits{std::nullopt, std::nullopt, 10}; };
   o.stop_timeout = std::chrono::milliseconds(200);
   js::forwarder fw(root, "node-1", o);
+  // Subscribed before the forwarder starts: no JetStream request races the creation of the
+  // report stream (report_watch.hpp).
+  js_test::report_watch watch(srv.url(), "node-1");
   fw.start();
-  // A reader per poll: one connection held for the whole wait was seen closed under load.
-  REQUIRE(js_test::eventually(
-      [&] {
-        try {
-          js::fetcher f({srv.url(), "", "", std::chrono::milliseconds(3000)});
-          auto p = f.progress("node-1");
-          return p && p->streams.size() == 1 && p->streams[0].store_end == end &&
-                 p->streams[0].acked_offset == offs[10];
-        } catch (const js::error&) {
-          return false;
-        }
-      },
-      // Generous: under a loaded CI run a report can wait for the forwarder's 5 s heartbeat,
-      // and each poll connects anew.
-      std::chrono::seconds(60)));
+  std::string last_report;
+  const auto caught_up = [&](const js::scope_progress& p) {
+    return p.streams.size() == 1 && p.streams[0].store_end == end &&
+           p.streams[0].acked_offset == offs[10];
+  };
+  // Generous: under a loaded CI run a report can wait for the forwarder's 5 s heartbeat.
+  const bool reported =
+      watch.wait_for(caught_up, std::chrono::seconds(60), last_report).has_value();
+  INFO("last progress report: " << last_report << "; nats-server: " << srv.health());
+  REQUIRE(reported);
 
   auto r = run({"query", srv.url(), "--kind", "metric", "--format", "jsonl"});
   INFO(r.err);

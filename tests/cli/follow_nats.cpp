@@ -67,6 +67,10 @@ class child {
  public:
   child(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
     const pid_t parent = ::getpid();
+    // Built before fork(): a child of this threaded process must not allocate (harness.hpp).
+    std::vector<char*> argv{const_cast<char*>(cli_test::bin.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
@@ -76,9 +80,6 @@ class child {
       const int fe = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       ::dup2(fo, 1);
       ::dup2(fe, 2);
-      std::vector<char*> argv{const_cast<char*>(cli_test::bin.c_str())};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
       ::execv(cli_test::bin.c_str(), argv.data());
       ::_exit(127);
     }

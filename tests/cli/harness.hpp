@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 #include "../support/files.hpp"
@@ -38,11 +39,32 @@ struct run_options {
   std::vector<std::pair<std::string, std::string>> env;
 };
 
-// Runs the CLI with `args`; stdout and stderr are captured through files.
+// Runs the CLI with `args`; stdout and stderr are captured through files. Everything the child
+// needs is built before fork(): the test process has threads (forwarders, libnats), and a child
+// that allocates may wait forever on a lock one of them held at the fork (seen under ASan: the
+// child of cli_streams_lag stuck in the sanitizer's allocator). The child only makes
+// async-signal-safe calls.
 inline result run(const std::vector<std::string>& args, const run_options& o,
                   const std::string& program = bin) {
   temp_dir io("ix-cli-io");
-  const auto out = io.path() / "out", err = io.path() / "err";
+  const std::string out = (io.path() / "out").string(), err = (io.path() / "err").string();
+  std::vector<char*> argv{const_cast<char*>(program.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  // The environment with o.env's variables set (replaced or added).
+  std::vector<std::string> env_text;
+  for (char** e = environ; *e; ++e) {
+    const std::string_view entry(*e);
+    bool replaced = false;
+    for (const auto& [k, v] : o.env)
+      replaced =
+          replaced || (entry.size() > k.size() && entry.starts_with(k) && entry[k.size()] == '=');
+    if (!replaced) env_text.emplace_back(entry);
+  }
+  for (const auto& [k, v] : o.env) env_text.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -50,13 +72,9 @@ inline result run(const std::vector<std::string>& args, const run_options& o,
     const int fe = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::dup2(fo, 1);
     ::dup2(fe, 2);
-    for (const auto& [k, v] : o.env) ::setenv(k.c_str(), v.c_str(), 1);
     if (o.gid >= 0 && ::setgid(static_cast<gid_t>(o.gid)) != 0) ::_exit(126);
     if (o.uid >= 0 && ::setuid(static_cast<uid_t>(o.uid)) != 0) ::_exit(126);
-    std::vector<char*> argv{const_cast<char*>(program.c_str())};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(program.c_str(), argv.data());
+    ::execve(program.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
   int status = 0;

@@ -15,6 +15,7 @@
 #include <introspect/store/reader.hpp>
 #include <introspect/store/writer.hpp>
 
+#include "../jetstream/report_watch.hpp"
 #include "../jetstream/server.hpp"
 #include "../jetstream/util.hpp"
 #include "harness.hpp"
@@ -79,33 +80,24 @@ TEST_CASE("streams shows each stream's lag for federated and teed stores", "[cli
   };
   o.stop_timeout = std::chrono::milliseconds(200);
   js::forwarder fw(root, "node-1", o);
+  // Subscribed before the forwarder starts: the test waits on the report itself, not on time,
+  // and never asks JetStream while the report stream is being created (report_watch.hpp).
+  js_test::report_watch watch(srv.url(), "node-1");
   fw.start();
-  // The forwarder reports the lag and persists its cursor; the test waits on both, not on time.
-  std::string last_report = "no report read";
-  const bool reported = js_test::eventually(
-      [&] {
-        try {
-          js::fetcher f({srv.url(), "", "", std::chrono::milliseconds(3000)});
-          auto p = f.progress("node-1");
-          if (!p) return false;
-          last_report.clear();
-          for (const auto& s : p->streams)
-            last_report += s.stream + ": acked " + std::to_string(s.acked_offset) + " end " +
-                           std::to_string(s.store_end) + "; ";
-          if (p->streams.size() != 2) return false;
-          for (const auto& s : p->streams)
-            if (s.acked_offset != (s.stream == "metric" ? offs[10] : notif_end) ||
-                s.store_end != (s.stream == "metric" ? metric_end : notif_end))
-              return false;
-          return true;
-        } catch (const js::error& e) {
-          last_report = e.what();
-          return false;
-        }
-      },
-      std::chrono::seconds(60));
+  std::string last_report;
+  const auto caught_up = [&](const js::scope_progress& p) {
+    if (p.streams.size() != 2) return false;
+    for (const auto& s : p.streams)
+      if (s.acked_offset != (s.stream == "metric" ? offs[10] : notif_end) ||
+          s.store_end != (s.stream == "metric" ? metric_end : notif_end))
+        return false;
+    return true;
+  };
+  const bool reported =
+      watch.wait_for(caught_up, std::chrono::seconds(60), last_report).has_value();
   INFO("last progress report: " << last_report << " want metric acked " << offs[10] << " end "
                                 << metric_end << ", notification " << notif_end);
+  INFO("nats-server: " << srv.health());
   const auto fs = fw.stats();
   INFO("forwarder: connected " << fs.connected << ", " << fs.published << " published, " << fs.acked
                                << " acked, " << fs.resent << " resent, " << fs.resyncs

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -183,6 +184,25 @@ class nats_server {
     pid_ = -1;
   }
   bool running() const { return pid_ > 0; }
+  //! For a failing test's message: "running", or how the server ended and its log's last lines
+  //! (a server that panicked names the cause there).
+  std::string health() {
+    if (pid_ <= 0) return "not running";
+    int st = 0;
+    if (::waitpid(pid_, &st, WNOHANG) != pid_) return "running";
+    pid_ = -1;
+    std::string how = WIFSIGNALED(st) ? "killed by signal " + std::to_string(WTERMSIG(st))
+                                      : "exited with status " + std::to_string(WEXITSTATUS(st));
+    std::ifstream in(c_.dir / "server.log");
+    std::vector<std::string> tail;
+    for (std::string line; std::getline(in, line);) {
+      tail.push_back(line);
+      if (tail.size() > 12) tail.erase(tail.begin());
+    }
+    how += "; the end of " + (c_.dir / "server.log").string() + ":";
+    for (const auto& l : tail) how += "\n  " + l;
+    return how;
+  }
   int port() const { return c_.port; }
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(c_.port); }
 

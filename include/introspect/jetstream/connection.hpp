@@ -129,6 +129,10 @@ class connection {
   //! Forgets the connection: its late events are ignored, its pending publishes taken back.
   void drop() {
     current_.store(nullptr);
+    // Closed first: closing joins libnats' reader thread, so no acknowledgment is being handed
+    // to the context's reply subscription while the context is destroyed (libnats 3.4 crashed
+    // in natsConn_processMsg when the context went first, seen under ASan in cli_streams_lag).
+    if (conn_) natsConnection_Close(conn_.get());
     reclaim();
     js_.reset();
     conn_.reset();

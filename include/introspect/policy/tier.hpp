@@ -13,6 +13,7 @@
 #include <introspect/policy/kinds.hpp>
 #include <introspect/policy/mapping.hpp>
 #include <introspect/policy/mode.hpp>
+#include <introspect/policy/queue.hpp>
 #include <introspect/policy/retention.hpp>
 #include <introspect/policy/sink.hpp>
 #include <introspect/policy/sources.hpp>
