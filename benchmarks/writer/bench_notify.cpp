@@ -12,6 +12,8 @@
 //    of 1 000 include one wake-up of the writer at its fill mark (the medium tier's writer wakes
 //    at 512 queued records; ~10 us for that one call on this VM) and the writer draining beside
 //    the product; batches of a sixteenth of the queue stay below the mark: the call alone;
+//  - the same notification through the call-site API (notify<"message", "key"...>(severity,
+//    values...): its constant bytes made at compile time), on the queue and on the rings;
 //  - the same call with the engine's clock replaced by a function returning a constant: what
 //    reading the time (the engine's default, CLOCK_REALTIME_COARSE through the vDSO) adds;
 //  - the floor: a call that cannot be cheaper, at the same rates after the same sleep: a
@@ -128,6 +130,14 @@ template <class Ins>
 void notify3(Ins& ins, std::uint64_t i) {
   ins.notify(ix::severity::warning, "disk nearly full",
              {{"disk", "sdb"}, {"used_pct", static_cast<std::int64_t>(i % 100)}, {"node", "n1"}});
+}
+
+// The same notification through the call-site API: message and keys as template arguments,
+// their bytes made at compile time (pipeline/call_site.hpp).
+template <class Ins>
+void notify3_site(Ins& ins, std::uint64_t i) {
+  ins.template notify<"disk nearly full", "disk", "used_pct", "node">(
+      ix::severity::warning, "sdb", static_cast<std::int64_t>(i % 100), "n1");
 }
 
 // The floor: one relaxed store of a word on a line the reader thread below reads, in a call
@@ -362,6 +372,16 @@ int main(int argc, char** argv) {
         "the same (rings), the clock a constant function",
         [&](std::size_t i) { notify3(ins_rings_const, i); }, [&] { ins_rings_const.flush(); },
         true);
+  });
+  steps.push_back([&] {
+    measure(
+        "introspect medium `notify<\"message\", \"key\"...>()` (call site), 3 attributes",
+        [&](std::size_t i) { notify3_site(ins, i); }, [&] { ins.flush(); }, true);
+  });
+  steps.push_back([&] {
+    measure(
+        "the same (call site) + per_thread_rings",
+        [&](std::size_t i) { notify3_site(ins_rings, i); }, [&] { ins_rings.flush(); }, true);
   });
   steps.push_back([&] {
     measure(

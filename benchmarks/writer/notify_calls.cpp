@@ -12,7 +12,13 @@
 // not the product's path, the floor a redesign could reach, each record checked to carry the
 // same payload the product's call encodes.
 //
-// Usage: notify_calls queue|rings|queue-const|rings-const|deferred [batches, default 200]
+// `preencoded` and `record`: the sketch that became the call-site API (constant bytes made at
+// compile time, the writer unchanged) beside the product's encoder, on one standalone queue.
+// `site` and `site-rings`: that API as the product has it, notify<"message", "key"...>(severity,
+// values...), on the queue and on the rings.
+//
+// Usage: notify_calls queue|rings|site|site-rings (each also -const)|deferred|preencoded|record
+//        [batches, default 200]
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -73,6 +79,19 @@ template <class Ins>
 void batch_of(std::uint64_t from) {
   auto& ins = *static_cast<Ins*>(target);
   for (std::uint64_t i = from; i < from + 1000; ++i) notify3(ins, i);
+}
+
+// The same notification through the call-site API (message and keys as template arguments).
+template <class Ins>
+[[gnu::always_inline]] inline void notify3_site(Ins& ins, std::uint64_t i) {
+  ins.template notify<"disk nearly full", "disk", "used_pct", "node">(
+      ix::severity::warning, "sdb", static_cast<std::int64_t>(i % 100), "n1");
+}
+
+template <class Ins>
+void site_batch_of(std::uint64_t from) {
+  auto& ins = *static_cast<Ins*>(target);
+  for (std::uint64_t i = from; i < from + 1000; ++i) notify3_site(ins, i);
 }
 
 // ---- deferred encoding: the floor of the call's cost (a measure, not the product's path) ----
@@ -192,6 +211,139 @@ int run_deferred(std::uint64_t batches) {
   return bad == 0 ? 0 : 1;
 }
 
+// ---- pre-encoded call sites: the same payload, its constant bytes made at compile time ----
+// A second design with the writer unchanged: the call site's constant parts are laid out once,
+// at compile time, as the payload's own bytes (head, source, message, field count, each key with
+// its length); the call copies those runs, encodes only its values between them, into the
+// product's own kind of queue slot. `record` is the product's encoder (publish_record) on the same
+// standalone queue, for the ratio.
+struct byte_run {
+  std::array<char, 64> b{};
+  std::size_t n = 0;
+  constexpr void put(char c) { b[n++] = c; }
+  constexpr void put(std::string_view s) {
+    put(static_cast<char>(s.size()));  // lengths below 128: one varint byte (static_assert'ed)
+    for (char c : s) put(c);
+  }
+};
+struct preencoded_site {
+  byte_run lead;        // head, source, name, the none value, field count, first key
+  byte_run key1, key2;  // each following key with its length
+};
+consteval preencoded_site make_site() {
+  preencoded_site p;
+  p.lead.put(static_cast<char>(ix::codec::payload_version));
+  p.lead.put(static_cast<char>(ix::severity::warning));
+  p.lead.put(static_cast<char>(ix::metric_type::none));
+  p.lead.put(static_cast<char>(0));  // flags
+  p.lead.put(std::string_view("product"));
+  p.lead.put(std::string_view("disk nearly full"));
+  p.lead.put(static_cast<char>(ix::value_type::none));
+  p.lead.put(static_cast<char>(3));
+  p.lead.put(std::string_view("disk"));
+  p.key1.put(std::string_view("used_pct"));
+  p.key2.put(std::string_view("node"));
+  return p;
+}
+constexpr preencoded_site pre_site = make_site();
+static_assert(pre_site.lead.n <= 48 && pre_site.key1.n <= 16 && pre_site.key2.n <= 16);
+
+using standalone_queue = ix::pipeline::event_queue<424, ix::pipeline::drop_oldest>;
+standalone_queue* squeue = nullptr;
+
+template <std::size_t N>
+[[gnu::always_inline]] inline char* put_run(char* p, const byte_run& r) {
+  __builtin_memcpy(p, r.b.data(), N);  // whole chunks: the slot has room, the run's tail is junk
+  return p + r.n;
+}
+
+[[gnu::always_inline]] inline void preencoded_notify(standalone_queue& q, std::string_view disk,
+                                                     std::int64_t used, std::string_view node) {
+  const std::int64_t ts = ix::coarse_realtime_ns();
+  const std::size_t bound =
+      pre_site.lead.n + pre_site.key1.n + pre_site.key2.n + 3 * 11 + disk.size() + node.size();
+  if (bound + ix::pipeline::detail::chunk_slack + 16 > 424) [[unlikely]]
+    return;  // (the product's path would size it exactly, or drop it as oversize)
+  q.push_with([&](ix::pipeline::event_slot<424>& s) noexcept {
+    char* const begin = reinterpret_cast<char*>(s.bytes.data());
+    char* p = put_run<48>(begin, pre_site.lead);
+    *p++ = static_cast<char>(ix::value_type::string);
+    p = ix::pipeline::detail::put_string_chunked(p, disk);
+    p = put_run<16>(p, pre_site.key1);
+    *p++ = static_cast<char>(ix::value_type::integer);
+    p = ix::pipeline::detail::put_varint(p, ix::codec::zigzag(used));
+    p = put_run<16>(p, pre_site.key2);
+    *p++ = static_cast<char>(ix::value_type::string);
+    p = ix::pipeline::detail::put_string_chunked(p, node);
+    s.ts = ts;
+    s.kind = static_cast<std::uint8_t>(ix::record_kind::notification);
+    s.size = static_cast<std::uint32_t>(p - begin);
+  });
+}
+
+void preencoded_batch(std::uint64_t from) {
+  for (std::uint64_t i = from; i < from + 1000; ++i) {
+    std::string_view disk = "sdb", node = "n1";
+    asm volatile("" : "+m"(disk), "+m"(node));
+    preencoded_notify(*squeue, disk, static_cast<std::int64_t>(i % 100), node);
+  }
+}
+
+void record_batch(std::uint64_t from) {
+  for (std::uint64_t i = from; i < from + 1000; ++i) {
+    std::string_view disk = "sdb", node = "n1";
+    asm volatile("" : "+m"(disk), "+m"(node));
+    const ix::field_view fields[] = {
+        {"disk", disk}, {"used_pct", static_cast<std::int64_t>(i % 100)}, {"node", node}};
+    ix::record_view r;
+    r.ts_ns = ix::coarse_realtime_ns();
+    r.kind = ix::record_kind::notification;
+    r.sev = ix::severity::warning;
+    r.source = "product";
+    r.name = "disk nearly full";
+    r.fields = fields;
+    ix::pipeline::publish_record(*squeue, r);
+  }
+}
+
+// Pops every slot and compares its payload with codec::encode of the same notification.
+std::uint64_t pop_and_check(standalone_queue& q, std::uint64_t first_i) {
+  std::uint64_t bad = 0, i = first_i;
+  std::string want;
+  ix::pipeline::event_slot<424> s;
+  while (q.try_pop(s)) {
+    const ix::field_view fields[] = {
+        {"disk", "sdb"}, {"used_pct", static_cast<std::int64_t>(i % 100)}, {"node", "n1"}};
+    ix::record_view r;
+    r.kind = ix::record_kind::notification;
+    r.sev = ix::severity::warning;
+    r.source = "product";
+    r.name = "disk nearly full";
+    r.fields = fields;
+    want.clear();
+    ix::codec::encode(r, want);
+    bad += s.payload() != want;
+    ++i;
+  }
+  return bad;
+}
+
+int run_standalone(bool preencoded, std::uint64_t batches) {
+  auto q = std::make_unique<standalone_queue>(2048);
+  squeue = q.get();
+  batch_fn = preencoded ? &preencoded_batch : &record_batch;
+  std::uint64_t bad = 0;
+  for (std::uint64_t b = 0; b < batches; ++b) {
+    timed_batch(b * 1000);
+    bad += pop_and_check(*q, b * 1000);
+  }
+  std::printf("%llu records, %llu differ from the product's payload\n",
+              static_cast<unsigned long long>(batches * 1000),
+              static_cast<unsigned long long>(bad));
+  print_time(batches * 1000);
+  return bad == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 // What callgrind collects (--toggle-collect=ix_calls_batch): 1 000 calls.
@@ -201,14 +353,14 @@ extern "C" [[gnu::noinline]] void ix_calls_batch(std::uint64_t from) {
 }
 
 template <class Ins>
-int run(bool constant, std::uint64_t batches) {
+int run(bool constant, std::uint64_t batches, bool site = false) {
   const auto dir = bench::fresh_dir("ix-notify-calls", "x");
   {
     ix::config c{.store = dir, .instance = "calls", .on_error = ix::ignore_errors};
     if (constant) c.clock = &constant_clock;
     Ins ins{c};
     target = &ins;
-    batch_fn = &batch_of<Ins>;
+    batch_fn = site ? &site_batch_of<Ins> : &batch_of<Ins>;
     for (std::uint64_t b = 0; b < batches; ++b) {
       timed_batch(b * 1000);
       ins.flush();
@@ -227,10 +379,15 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "rings";
   const std::uint64_t batches = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 200;
   const bool constant = mode.find("-const") != std::string::npos;
+  if (mode.rfind("site-rings", 0) == 0) return run<medium_rings>(constant, batches, true);
+  if (mode.rfind("site", 0) == 0) return run<medium>(constant, batches, true);
   if (mode.rfind("rings", 0) == 0) return run<medium_rings>(constant, batches);
   if (mode.rfind("queue", 0) == 0) return run<medium>(constant, batches);
   if (mode == "deferred") return run_deferred(batches);
+  if (mode == "preencoded" || mode == "record")
+    return run_standalone(mode == "preencoded", batches);
   std::fprintf(stderr,
-               "usage: notify_calls queue|rings|queue-const|rings-const|deferred [batches]\n");
+               "usage: notify_calls queue|rings|queue-const|rings-const|deferred|preencoded|record "
+               "[batches]\n");
   return 2;
 }

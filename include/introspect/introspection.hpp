@@ -17,8 +17,11 @@
 
 #include <introspect/core/config.hpp>
 #include <introspect/core/error_handler.hpp>
+#include <introspect/core/fixed_string.hpp>
+#include <introspect/core/product_source.hpp>
 #include <introspect/core/record.hpp>
 #include <introspect/engine/select.hpp>
+#include <introspect/pipeline/call_site.hpp>
 #include <introspect/policy/options.hpp>
 #include <introspect/policy/resolve.hpp>
 #include <introspect/reflect/fields.hpp>
@@ -155,6 +158,34 @@ class introspection {
     }
   }
 
+  //! Records a notification whose message and attribute keys are known where it is called:
+  //! `ins.notify<"disk nearly full", "disk", "used_pct">(severity::warning, disk, pct)`. The
+  //! same record as notify(s, message, {{key, value}...}); on the stream-store tiers its
+  //! constant bytes are made at compile time and the call encodes only its values
+  //! (pipeline/call_site.hpp): about half the instructions.
+  template <fixed_string Message, fixed_string... Keys, class... Values>
+  void notify(severity s, const Values&... values) noexcept {
+    static_assert(sizeof...(Keys) == sizeof...(Values),
+                  "notify<message, keys...>(severity, values...): one value per key");
+    constexpr bool values_fit = (std::is_constructible_v<value_view, const Values&> && ...);
+    static_assert(values_fit,
+                  "notify<message, keys...>(severity, values...): a value notify() cannot take");
+    // Past a failed assertion, nothing more is instantiated: one error, not a page.
+    if constexpr (sizeof...(Keys) == sizeof...(Values) && values_fit &&
+                  records<kind::notification>) {
+      using site = pipeline::notification_site<Message, Keys...>;
+      if constexpr (requires {
+                      engine_.emit_payload(pipeline::make_site_source<site>(0, s, values...));
+                    }) {
+        engine_.emit_payload(pipeline::make_site_source<site>(engine_.now(), s, values...));
+      } else {
+        const field_view fields[sizeof...(Values) + 1] = {
+            field_view{Keys.view(), value_view(values)}..., field_view{}};
+        notify(s, Message.view(), std::span<const field_view>{fields, sizeof...(Values)});
+      }
+    }
+  }
+
   //! Adds n to a counter.
   void count(std::string_view name, std::int64_t n = 1) noexcept {
     if constexpr (records<kind::metric>) metric(metric_type::counter, name, n);
@@ -229,7 +260,7 @@ class introspection {
     record_view r;
     r.ts_ns = engine_.now();
     r.kind = k;
-    r.source = "product";
+    r.source = product_source;
     r.name = name;
     return r;
   }

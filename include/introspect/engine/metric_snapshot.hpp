@@ -5,6 +5,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include <introspect/core/product_source.hpp>
 #include <introspect/core/record.hpp>
 #include <introspect/metrics/bucket_text.hpp>
 #include <introspect/metrics/registry.hpp>
@@ -24,7 +25,7 @@ void write_metric_snapshot(const metrics::registry& reg, std::int64_t t, Emit&& 
     record_view r;
     r.ts_ns = t;
     r.kind = record_kind::metric;
-    r.source = "product";
+    r.source = product_source;
     r.name = name;
     if constexpr (std::is_same_v<S, metrics::counter_sample>) {
       r.mtype = metric_type::counter;

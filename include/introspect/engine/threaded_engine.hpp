@@ -134,6 +134,15 @@ class threaded_engine {
         rejected_.fetch_add(1, std::memory_order_relaxed);  // accepted, then lost to a full queue
   }
 
+  //! emit() of a payload source other than a record_view (pipeline::site_source: a call site
+  //! whose constant bytes were made at compile time); the same slot, ring, drops and counts.
+  template <class Source>
+  void emit_payload(const Source& src) noexcept {
+    if (rings_.publish(src, queue_, rejected_)) return;
+    if (pipeline::publish_payload(queue_, src) == pipeline::push_result::dropped) [[unlikely]]
+      if (source_exact_size(src) <= slot_bytes) rejected_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   std::size_t thread_ring_count() const { return rings_.size(); }  //!< rings held now
   //! Event queue slots (config::queue_slots, or the tier's).
   std::size_t queue_capacity() const noexcept { return queue_.capacity(); }

@@ -215,34 +215,56 @@ inline char* encode_into(const record_view& r, char* p) noexcept {
   return p;
 }
 
-//! Encodes `r` into a claimed slot of `q` (its kind and time beside the payload). A record
-//! larger than a slot is dropped and counted (drop_cause::oversize) without touching the ring.
-//! One pass over the record's bytes: a record whose size_bound() fits the slot (all but the
-//! largest) is encoded without being sized first, its size read off the encoder's end; only one
-//! near or over the slot's size is sized exactly. The whole call is one function (flatten:
-//! bounding, claiming, encoding inlined), so that a call after the product slept fetches its
-//! code from one place rather than from four.
-template <std::size_t N, class P>
-[[gnu::flatten]] push_result publish_record(bounded_queue<event_slot<N>, P>& q,
-                                            const record_view& r) noexcept {
-  const std::size_t bound = detail::size_bound(r);
+// What publish_payload() and thread_ring::publish() encode — a record_view, or a call site's
+// notification (pipeline::site_source, call_site.hpp) — is seen through five functions: its time
+// and kind, a bound on its payload's bytes, their exact count, and its encoder (Chunked: as
+// encode_into<true>). A record_view is passed as itself, so its path compiles as it did alone.
+inline std::int64_t source_ts(const record_view& r) noexcept { return r.ts_ns; }
+inline std::uint8_t source_kind(const record_view& r) noexcept {
+  return static_cast<std::uint8_t>(r.kind);
+}
+inline std::size_t source_bound(const record_view& r) noexcept { return detail::size_bound(r); }
+inline std::size_t source_exact_size(const record_view& r) noexcept { return encoded_size(r); }
+template <bool Chunked>
+inline char* source_encode(const record_view& r, char* p) noexcept {
+  return encode_into<Chunked>(r, p);
+}
+
+//! Encodes a payload source (a record_view, a pipeline::site_source) into a claimed slot of `q`
+//! (its kind and time beside the payload). A record larger than a slot is dropped and counted
+//! (drop_cause::oversize) without touching the ring. One pass over the record's bytes: a record
+//! whose bound() fits the slot (all but the largest) is encoded without being sized first, its
+//! size read off the encoder's end; only one near or over the slot's size is sized exactly. The
+//! whole call is one function (flatten: bounding, claiming, encoding inlined), so that a call
+//! after the product slept fetches its code from one place rather than from four.
+template <std::size_t N, class P, class Source>
+[[gnu::flatten]] push_result publish_payload(bounded_queue<event_slot<N>, P>& q,
+                                             const Source& src) noexcept {
+  const std::size_t bound = source_bound(src);
   if (bound + detail::chunk_slack <= N) [[likely]]
     return q.push_with([&](event_slot<N>& s) noexcept {
       char* const begin = reinterpret_cast<char*>(s.bytes.data());
-      s.ts = r.ts_ns;
-      s.kind = static_cast<std::uint8_t>(r.kind);
-      s.size = static_cast<std::uint32_t>(encode_into<true>(r, begin) - begin);
+      s.ts = source_ts(src);
+      s.kind = source_kind(src);
+      s.size = static_cast<std::uint32_t>(source_encode<true>(src, begin) - begin);
     });
-  if (bound > N && encoded_size(r) > N) {
+  if (bound > N && source_exact_size(src) > N) {
     q.count_drop(drop_cause::oversize);
     return push_result::dropped;
   }
   return q.push_with([&](event_slot<N>& s) noexcept {
     char* const begin = reinterpret_cast<char*>(s.bytes.data());
-    s.ts = r.ts_ns;
-    s.kind = static_cast<std::uint8_t>(r.kind);
-    s.size = static_cast<std::uint32_t>(encode_into(r, begin) - begin);
+    s.ts = source_ts(src);
+    s.kind = source_kind(src);
+    s.size = static_cast<std::uint32_t>(source_encode<false>(src, begin) - begin);
   });
+}
+
+//! Encodes `r` into a claimed slot of `q` (publish_payload() of a record_view).
+template <std::size_t N, class P>
+[[gnu::flatten]] push_result publish_record(bounded_queue<event_slot<N>, P>& q,
+                                            const record_view& r) noexcept {
+  return publish_payload(q, r);
 }
 
 //! The part of a payload the writer needs for every record, read without decoding the rest:

@@ -63,15 +63,17 @@ class thread_ring {
 
   // --- producer side (the ring's thread only) ---
 
-  //! Encodes `r` into the ring and publishes it. Never blocks; a full ring refuses the record.
-  [[gnu::always_inline]] ring_push publish(const record_view& r) noexcept {
+  //! Encodes a payload source (a record_view, a site_source: record_slot.hpp) into the ring and
+  //! publishes it. Never blocks; a full ring refuses the record.
+  template <class Source>
+  [[gnu::always_inline]] ring_push publish(const Source& src) noexcept {
     // Room for the bound and the chunked encoder's slack (detail::chunk_slack: it may write
     // garbage past the record's end, in the room this call reserves and nobody reads); a record
     // near the limit is sized exactly and encoded without it.
-    std::size_t n = detail::size_bound(r);
+    std::size_t n = source_bound(src);
     if (n + detail::chunk_slack > max_payload_) [[unlikely]]
-      return publish_exact(r);
-    return publish_sized<true>(r, n + detail::chunk_slack);
+      return publish_exact(src);
+    return publish_sized<true>(src, n + detail::chunk_slack);
   }
 
   //! Records published so far (any thread; exact once the producer has let go).
@@ -80,15 +82,16 @@ class thread_ring {
   }
 
  private:
-  [[gnu::noinline]] ring_push publish_exact(const record_view& r) noexcept {
-    const std::size_t n = encoded_size(r);
+  template <class Source>
+  [[gnu::noinline]] ring_push publish_exact(const Source& src) noexcept {
+    const std::size_t n = source_exact_size(src);
     if (n > max_payload_) return ring_push::oversize;
-    return publish_sized<false>(r, n);
+    return publish_sized<false>(src, n);
   }
 
-  // Publishes `r` in room for `n` payload bytes (its encoding's most).
-  template <bool Chunked>
-  [[gnu::always_inline]] ring_push publish_sized(const record_view& r, std::size_t n) noexcept {
+  // Publishes `src` in room for `n` payload bytes (its encoding's most).
+  template <bool Chunked, class Source>
+  [[gnu::always_inline]] ring_push publish_sized(const Source& src, std::size_t n) noexcept {
     const std::size_t head = head_.load(std::memory_order_relaxed);
     const std::size_t at = head & mask_;
     std::size_t need = round_up(header_bytes + n);
@@ -105,8 +108,8 @@ class thread_ring {
     }
     char* const h = buf_ + (pos & mask_);
     char* const p = h + header_bytes;
-    const auto size = static_cast<std::uint32_t>(encode_into<Chunked>(r, p) - p);
-    put_header(h, r.ts_ns, static_cast<std::uint8_t>(r.kind), size);
+    const auto size = static_cast<std::uint32_t>(source_encode<Chunked>(src, p) - p);
+    put_header(h, source_ts(src), source_kind(src), size);
     const std::size_t end = pos + round_up(header_bytes + size);
     // Single writer: a load and a store of the thread's own words, no locked instruction.
     pushed_.store(pushed_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);

@@ -262,8 +262,8 @@ class optional_rings {
  public:
   template <class Policy>
   optional_rings(std::type_identity<Policy>, std::size_t) noexcept {}
-  template <class Queue>
-  bool publish(const record_view&, Queue&, std::atomic<std::uint64_t>&) noexcept {
+  template <class Source, class Queue>
+  bool publish(const Source&, Queue&, std::atomic<std::uint64_t>&) noexcept {
     return false;
   }
   [[nodiscard]] std::uint64_t pushed() const noexcept { return 0; }
@@ -285,17 +285,18 @@ class optional_rings<true> {
             std::make_unique<thread_rings>(Policy::max_threads, Policy::ring_bytes, max_payload)),
         id_(rings_->id()) {}
 
-  //! Puts `r` in the calling thread's ring; false when the thread has none (use `q`). A ring
-  //! past its fill mark wakes `q`'s consumer; a refused record is counted in `q`'s drops (and
-  //! in `rejected`, when the ring was full: a record accepted, then lost).
-  template <class Queue>
-  [[gnu::always_inline]] bool publish(const record_view& r, Queue& q,
+  //! Puts `src` (a payload source: a record_view, a site_source) in the calling thread's ring;
+  //! false when the thread has none (use `q`). A ring past its fill mark wakes `q`'s consumer; a
+  //! refused record is counted in `q`'s drops (and in `rejected`, when the ring was full: a
+  //! record accepted, then lost).
+  template <class Source, class Queue>
+  [[gnu::always_inline]] bool publish(const Source& src, Queue& q,
                                       std::atomic<std::uint64_t>& rejected) noexcept {
     thread_ring* ring =
         detail::thread_rings_of[0].owner == id_ ? detail::thread_rings_of[0].ring : rings_->mine();
     if (!ring) [[unlikely]]
       return false;
-    const ring_push res = ring->publish(r);
+    const ring_push res = ring->publish(src);
     if (res != ring_push::pushed) [[unlikely]]
       slow(res, q, rejected);
     return true;
