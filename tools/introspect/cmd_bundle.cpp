@@ -45,7 +45,7 @@ void remove_all_now() {
 }
 
 // On a signal: fork and exec rm -rf (both async-signal-safe), then die of the same signal.
-void on_signal(int sig) {
+void remove_and_die(int sig) {
   for (int i = 0; i < cleanup_count; ++i) {
     const pid_t pid = ::fork();
     if (pid == 0) {
@@ -72,7 +72,7 @@ void remove_at_exit(const std::string& dir) {
     std::atexit(remove_all_now);
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
       struct sigaction sa {};
-      sa.sa_handler = on_signal;
+      sa.sa_handler = remove_and_die;
       sigemptyset(&sa.sa_mask);
       // Only when the signal would have killed us anyway (a pager may have set SIGPIPE aside).
       struct sigaction old {};

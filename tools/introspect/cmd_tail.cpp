@@ -17,7 +17,7 @@ namespace ixcli {
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
-extern "C" void on_signal(int) { g_stop = 1; }
+extern "C" void stop_tail(int) { g_stop = 1; }
 
 void by_time(std::vector<ix::record>& v) {
   std::stable_sort(v.begin(), v.end(),
@@ -79,8 +79,8 @@ int cmd_tail(const filter_args& fa, const output_args& oa, std::size_t n, bool f
   }
   if (!set.jsonl_dirs().empty() || !set.jsonl_files().empty())
     followers.push_back(std::make_unique<jsonl_follower>(set, filter, fa, log));
-  ::signal(SIGINT, on_signal);
-  ::signal(SIGTERM, on_signal);
+  ::signal(SIGINT, stop_tail);
+  ::signal(SIGTERM, stop_tail);
   std::vector<ix::record> batch;
   for (auto& f : followers) f->start(batch);
   by_time(batch);
