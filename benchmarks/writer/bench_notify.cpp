@@ -19,6 +19,8 @@
 //  - the floor: a call that cannot be cheaper, at the same rates after the same sleep: a
 //    non-inlined function that stores one atomic word to a cache line another thread reads, on
 //    a page of its own (as the queue's slots are on pages the product's loop does not touch);
+//  - the hand-off's floor, back to back: 96 bytes (the notification's size in a ring) copied
+//    into a buffer of the caller's own, alone and with another thread reading each batch;
 //  - the peer: spdlog's async logger (null sink, the same message and attributes);
 //  - after the table, what each staging drops: one thread calling at 1 and 2 M calls/s for
 //    2 s (the same call, a fresh store in /dev/shm per run), queue and per-thread rings in turn.
@@ -36,6 +38,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +47,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -177,6 +181,81 @@ class line_reader {
   std::atomic<bool> stop_{false};
   std::uint64_t seen_ = 0;
   std::thread thread_;
+};
+
+// The back-to-back floor of any design that hands a record to another thread: the bytes of one
+// record (96, what the notification below takes in a ring: header and payload) copied into a
+// buffer of the product's own, with nothing else to do. Alone, the buffer's lines stay in the
+// calling core's cache; handed off, a reader thread reads each batch between batches (while the
+// next batch runs it sleeps, as the writer does after a flush), so every line the call writes
+// next was last read on the other core and must be taken back. The difference is what the
+// hand-off itself costs on this machine, before any encoding.
+class copy_floor {
+ public:
+  static constexpr std::size_t record = 96, bytes = 1 << 20;
+  explicit copy_floor(bool handed_off)
+      : buf_(static_cast<char*>(std::aligned_alloc(64, bytes))), handed_off_(handed_off) {
+    if (!buf_) std::abort();
+    std::memset(buf_, 0, bytes);
+    if (handed_off_) reader_ = std::thread([this] { read_loop(); });
+  }
+  copy_floor(const copy_floor&) = delete;
+  copy_floor& operator=(const copy_floor&) = delete;
+  ~copy_floor() {
+    if (handed_off_) {
+      {
+        std::lock_guard lock(mu_);
+        stop_ = true;
+      }
+      cv_.notify_all();
+      reader_.join();
+    }
+    std::free(buf_);
+  }
+  //! One record: its bytes (an index in the first word) copied to the next position.
+  [[gnu::always_inline]] void call(std::uint64_t i) noexcept {
+    std::memcpy(src_, &i, sizeof i);
+    std::memcpy(buf_ + (head_ & (bytes - 1)), src_, record);
+    head_ += record;
+    asm volatile("" ::: "memory");
+  }
+  //! Between batches: the reader reads what was written since the last settle, and is done.
+  void settle() {
+    if (!handed_off_) return;
+    std::unique_lock lock(mu_);
+    upto_ = head_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return read_ == upto_; });
+  }
+
+ private:
+  void read_loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || read_ != upto_; });
+      if (stop_) return;
+      std::uint64_t sum = 0;
+      for (std::size_t p = read_; p < upto_; p += 64) {
+        std::uint64_t w;
+        std::memcpy(&w, buf_ + (p & (bytes - 1)), sizeof w);
+        sum += w;
+      }
+      seen_ += sum;
+      read_ = upto_;
+      cv_.notify_all();
+    }
+  }
+
+  char* const buf_;
+  const bool handed_off_;
+  alignas(16) char src_[record] = {};
+  std::size_t head_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::size_t upto_ = 0, read_ = 0;
+  bool stop_ = false;
+  std::uint64_t seen_ = 0;
+  std::thread reader_;
 };
 
 using bench::add_ns;
@@ -327,6 +406,7 @@ int main(int argc, char** argv) {
                                           .on_error = ix::ignore_errors}};
   shared_line* line = line_on_own_page();
   line_reader reader(*line);
+  copy_floor copy_alone(false), copy_handed(true);
 #if INTROSPECT_BENCH_SPDLOG
   spdlog::init_thread_pool(8192, 1);
   auto sink = std::make_shared<spdlog::sinks::null_sink_mt>();
@@ -338,8 +418,10 @@ int main(int argc, char** argv) {
   // indirect call is timed).
   const std::size_t quiet = ins.engine().queue_capacity() / 16;
   const std::string quiet_rate = "back to back, mean of " + std::to_string(quiet);
-  auto measure = [&](const char* name, auto&& call, auto&& settle, bool back_to_back) {
-    for (int r = 0; r < 2; ++r) t.add(name, rates[r], latency_at(rate_of[r], secs, ovh, call));
+  auto measure = [&](const char* name, auto&& call, auto&& settle, bool back_to_back,
+                     bool paced = true) {
+    if (paced)
+      for (int r = 0; r < 2; ++r) t.add(name, rates[r], latency_at(rate_of[r], secs, ovh, call));
     if (!back_to_back) return;
     auto between = [&](std::size_t i) {
       if (i % 1000 == 0) settle();
@@ -387,6 +469,17 @@ int main(int argc, char** argv) {
     measure(
         "floor: a non-inlined store to a line another thread reads",
         [&](std::size_t i) { floor_call(*line, i); }, [] {}, true);
+  });
+  steps.push_back([&] {
+    measure(
+        "floor: 96 bytes copied into the thread's own buffer",
+        [&](std::size_t i) { copy_alone.call(i); }, [&] { copy_alone.settle(); }, true, false);
+  });
+  steps.push_back([&] {
+    measure(
+        "floor: the same, each batch read by another thread (the hand-off)",
+        [&](std::size_t i) { copy_handed.call(i); }, [&] { copy_handed.settle(); }, true,
+        false);
   });
 #if INTROSPECT_BENCH_SPDLOG
   // Paced only: back to back would measure its queue filling.
