@@ -29,12 +29,7 @@ constexpr std::size_t run_bytes(std::string_view s) noexcept {
   return varint_size(s.size()) + s.size();
 }
 constexpr char* put_run_string(char* p, std::string_view s) noexcept {
-  std::size_t n = s.size();
-  while (n >= 0x80) {
-    *p++ = static_cast<char>(n | 0x80);
-    n >>= 7;
-  }
-  *p++ = static_cast<char>(n);
+  p = put_varint(p, s.size());
   for (char c : s) *p++ = c;
   return p;
 }
@@ -72,12 +67,7 @@ struct notification_site {
     p = detail::put_run_string(p, source);
     p = detail::put_run_string(p, Message.view());
     *p++ = static_cast<char>(value_type::none);
-    std::size_t n = fields;
-    while (n >= 0x80) {
-      *p++ = static_cast<char>(n | 0x80);
-      n >>= 7;
-    }
-    *p++ = static_cast<char>(n);
+    p = detail::put_varint(p, fields);
     for (std::size_t i = 0; i < fields; ++i) p = detail::put_run_string(p, keys_[i]);
     return b;
   }();

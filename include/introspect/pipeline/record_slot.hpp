@@ -25,7 +25,8 @@ constexpr std::size_t varint_size(std::uint64_t v) noexcept {
   return v < 0x80 ? 1 : (static_cast<std::size_t>(std::bit_width(v)) + 6) / 7;
 }
 
-inline char* put_varint(char* p, std::uint64_t v) noexcept {
+// constexpr: the call sites' constant bytes are laid out with it at compile time (call_site.hpp).
+constexpr char* put_varint(char* p, std::uint64_t v) noexcept {
   while (v >= 0x80) {
     *p++ = static_cast<char>(v | 0x80);
     v >>= 7;
