@@ -20,7 +20,8 @@
 //    non-inlined function that stores one atomic word to a cache line another thread reads, on
 //    a page of its own (as the queue's slots are on pages the product's loop does not touch);
 //  - the hand-off's floor, back to back: 96 bytes (the notification's size in a ring) copied
-//    into a buffer of the caller's own, alone and with another thread reading each batch;
+//    into a buffer of the caller's own, alone and with another thread reading each batch, and
+//    48 bytes handed off (what a deferred design would hand over for the same call);
 //  - the peer: spdlog's async logger (null sink, the same message and attributes);
 //  - after the table, what each staging drops: one thread calling at 1 and 2 M calls/s for
 //    2 s (the same call, a fresh store in /dev/shm per run), queue and per-thread rings in turn.
@@ -189,10 +190,13 @@ class line_reader {
 // calling core's cache; handed off, a reader thread reads each batch between batches (while the
 // next batch runs it sleeps, as the writer does after a flush), so every line the call writes
 // next was last read on the other core and must be taken back. The difference is what the
-// hand-off itself costs on this machine, before any encoding.
+// hand-off itself costs on this machine, before any encoding. `Record` bytes a call: 96 (this
+// notification in a ring), or 48 (what a deferred design — NanoLog's, Quill's — would hand over
+// for it: the time, the call site's id, the severity and the three values unencoded).
+template <std::size_t Record>
 class copy_floor {
  public:
-  static constexpr std::size_t record = 96, bytes = 1 << 20;
+  static constexpr std::size_t record = Record, bytes = 1 << 20;
   explicit copy_floor(bool handed_off)
       : buf_(static_cast<char*>(std::aligned_alloc(64, bytes))), handed_off_(handed_off) {
     if (!buf_) std::abort();
@@ -406,7 +410,8 @@ int main(int argc, char** argv) {
                                           .on_error = ix::ignore_errors}};
   shared_line* line = line_on_own_page();
   line_reader reader(*line);
-  copy_floor copy_alone(false), copy_handed(true);
+  copy_floor<96> copy_alone(false), copy_handed(true);
+  copy_floor<48> copy48_handed(true);
 #if INTROSPECT_BENCH_SPDLOG
   spdlog::init_thread_pool(8192, 1);
   auto sink = std::make_shared<spdlog::sinks::null_sink_mt>();
@@ -479,6 +484,12 @@ int main(int argc, char** argv) {
     measure(
         "floor: the same, each batch read by another thread (the hand-off)",
         [&](std::size_t i) { copy_handed.call(i); }, [&] { copy_handed.settle(); }, true,
+        false);
+  });
+  steps.push_back([&] {
+    measure(
+        "floor: 48 bytes (a deferred design's record), handed off",
+        [&](std::size_t i) { copy48_handed.call(i); }, [&] { copy48_handed.settle(); }, true,
         false);
   });
 #if INTROSPECT_BENCH_SPDLOG
