@@ -475,23 +475,16 @@ int main(int argc, char** argv) {
         "floor: a non-inlined store to a line another thread reads",
         [&](std::size_t i) { floor_call(*line, i); }, [] {}, true);
   });
-  steps.push_back([&] {
-    measure(
-        "floor: 96 bytes copied into the thread's own buffer",
-        [&](std::size_t i) { copy_alone.call(i); }, [&] { copy_alone.settle(); }, true, false);
-  });
-  steps.push_back([&] {
-    measure(
-        "floor: the same, each batch read by another thread (the hand-off)",
-        [&](std::size_t i) { copy_handed.call(i); }, [&] { copy_handed.settle(); }, true,
-        false);
-  });
-  steps.push_back([&] {
-    measure(
-        "floor: 48 bytes (a deferred design's record), handed off",
-        [&](std::size_t i) { copy48_handed.call(i); }, [&] { copy48_handed.settle(); }, true,
-        false);
-  });
+  // The copy floors, back to back only (paced, nothing would read their bytes).
+  auto copy_step = [&](const char* name, auto& floor) {
+    steps.push_back([&, name, f = &floor] {
+      measure(
+          name, [f](std::size_t i) { f->call(i); }, [f] { f->settle(); }, true, false);
+    });
+  };
+  copy_step("floor: 96 bytes copied into the thread's own buffer", copy_alone);
+  copy_step("floor: the same, each batch read by another thread (the hand-off)", copy_handed);
+  copy_step("floor: 48 bytes (a deferred design's record), handed off", copy48_handed);
 #if INTROSPECT_BENCH_SPDLOG
   // Paced only: back to back would measure its queue filling.
   steps.push_back([&] {
