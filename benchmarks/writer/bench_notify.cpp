@@ -439,37 +439,22 @@ int main(int argc, char** argv) {
   // Every call's measurement, run in a rotated order per repetition: whichever runs first after
   // another's paced run starts from a different state, so no call always takes that place.
   std::vector<std::function<void()>> steps;
-  steps.push_back([&] {
-    measure(
-        "introspect medium `notify()`, 3 attributes", [&](std::size_t i) { notify3(ins, i); },
-        [&] { ins.flush(); }, true);
-  });
-  steps.push_back([&] {
-    measure(
-        "the same, the clock a constant function (the time read's share)",
-        [&](std::size_t i) { notify3(ins_const, i); }, [&] { ins_const.flush(); }, true);
-  });
-  steps.push_back([&] {
-    measure(
-        "introspect medium + per_thread_rings `notify()`, 3 attributes",
-        [&](std::size_t i) { notify3(ins_rings, i); }, [&] { ins_rings.flush(); }, true);
-  });
-  steps.push_back([&] {
-    measure(
-        "the same (rings), the clock a constant function",
-        [&](std::size_t i) { notify3(ins_rings_const, i); }, [&] { ins_rings_const.flush(); },
-        true);
-  });
-  steps.push_back([&] {
-    measure(
-        "introspect medium `notify<\"message\", \"key\"...>()` (call site), 3 attributes",
-        [&](std::size_t i) { notify3_site(ins, i); }, [&] { ins.flush(); }, true);
-  });
-  steps.push_back([&] {
-    measure(
-        "the same (call site) + per_thread_rings",
-        [&](std::size_t i) { notify3_site(ins_rings, i); }, [&] { ins_rings.flush(); }, true);
-  });
+  // A product call on one of the instances, its settle() the instance's flush().
+  auto call_step = [&](const char* name, auto& target, auto call) {
+    steps.push_back([&, name, t = &target, call] {
+      measure(
+          name, [t, call](std::size_t i) { call(*t, i); }, [t] { t->flush(); }, true);
+    });
+  };
+  const auto plain = [](auto& x, std::size_t i) { notify3(x, i); };
+  const auto site = [](auto& x, std::size_t i) { notify3_site(x, i); };
+  call_step("introspect medium `notify()`, 3 attributes", ins, plain);
+  call_step("the same, the clock a constant function (the time read's share)", ins_const, plain);
+  call_step("introspect medium + per_thread_rings `notify()`, 3 attributes", ins_rings, plain);
+  call_step("the same (rings), the clock a constant function", ins_rings_const, plain);
+  call_step("introspect medium `notify<\"message\", \"key\"...>()` (call site), 3 attributes", ins,
+            site);
+  call_step("the same (call site) + per_thread_rings", ins_rings, site);
   steps.push_back([&] {
     measure(
         "floor: a non-inlined store to a line another thread reads",
