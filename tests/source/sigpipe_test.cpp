@@ -97,11 +97,12 @@ TEST_CASE("kubernetes: snapshot_now() during a TLS watch does not raise SIGPIPE"
   // The collector's side runs meanwhile, as in a product: collect() and status() from another
   // thread than snapshot_now() and stop() (ThreadSanitizer checks the hand-over; label threads).
   std::atomic<std::size_t> snapshot_records{0};
+  const auto count_snapshots = [&](const introspect::record_view& r) {
+    if (r.kind == introspect::record_kind::snapshot) ++snapshot_records;
+  };
   std::jthread collector([&](std::stop_token stop) {  // joined even when a REQUIRE fails
     while (!stop.stop_requested()) {
-      src.collect([&](const introspect::record_view& r) {
-        if (r.kind == introspect::record_kind::snapshot) ++snapshot_records;
-      });
+      src.collect(count_snapshots);
       (void)src.status();
       (void)src.config_error();
       std::this_thread::sleep_for(1ms);
@@ -119,7 +120,11 @@ TEST_CASE("kubernetes: snapshot_now() during a TLS watch does not raise SIGPIPE"
   src.stop();
   collector.request_stop();
   collector.join();
+  // The collector may have stopped before taking the last snapshot's records (CI saw 18 of
+  // 20 under ASan): what stop() left queued stays collectable, as a product's final collect.
+  src.collect(count_snapshots);
   require_default_sigpipe();
+  INFO("dropped " << src.dropped());
   CHECK(src.status().at(0).snapshots >= std::uint64_t(n));
   CHECK(snapshot_records.load() >= std::size_t(2 * n));  // a begin and an end marker each
 }
