@@ -85,9 +85,9 @@ class api_client {
   const std::string& setup_error() const noexcept { return setup_error_; }
 
   //! GETs `path_and_query`, streaming the body to `rx`; `on_status` runs once the headers
-  //! arrive. Never throws.
+  //! arrive and breaks the request off by returning false (as `rx` does). Never throws.
   http_outcome get(const std::string& path_and_query, const receiver& rx,
-                   const std::function<void(int)>& on_status = {}) noexcept {
+                   const std::function<bool(int)>& on_status = {}) noexcept {
     http_outcome out;
     if (!client_) {
       out.error = setup_error_;
@@ -111,8 +111,9 @@ class api_client {
           [&](const httplib::Response& r) {
             out.responded = true;
             out.status = r.status;
-            if (on_status) on_status(r.status);
-            return true;
+            if (!on_status || on_status(r.status)) return true;
+            out.aborted = true;
+            return false;
           },
           [&](const char* data, std::size_t n) {
             if (rx({data, n})) return true;

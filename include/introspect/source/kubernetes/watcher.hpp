@@ -342,7 +342,13 @@ class watcher {
           if (flush_ && !out.empty()) flush_(out);
           return !interrupted() && !demanded(l) && clock::now() < deadline;
         },
-        [&](int s) { status = s; });
+        [&](int s) {
+          status = s;
+          // interrupt() finds no request in flight between `watching` and the connection
+          // (it closes the idle one, and this request opens another): an idle watch would
+          // then hold stop() or snapshot_now() for its whole window. Asked once more here.
+          return !interrupted() && !demanded(l);
+        });
     {
       std::lock_guard lock(demand_mu_);
       l.watching = false;
